@@ -1,0 +1,149 @@
+// buildApp wires routes to the objects it is given; main.ts decides where it listens.
+import fastifyCookie from '@fastify/cookie';
+import fastifyStatic from '@fastify/static';
+import fastifyWebsocket from '@fastify/websocket';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
+import type { Logger } from 'pino';
+import { z } from 'zod';
+import { RunnerError } from '../errors.ts';
+import type { Session, SessionManager } from '../sessions/session-manager.ts';
+import { viewSession } from '../sessions/session-manager.ts';
+import { checkOrigin, checkToken, TOKEN_COOKIE, tokenFrom } from './auth.ts';
+import { parseManifests, type ParsedManifest } from './yaml-input.ts';
+import { handleTerminalSocket } from './terminal-socket.ts';
+
+export interface LabsPort {
+  list(): unknown[];
+  /** The public view of a lab (no solutions); throws RunnerError LAB_UNKNOWN. */
+  get(labId: string): unknown;
+  /** Throws LAB_UNKNOWN / STEP_UNKNOWN; `index` past the last hint is BAD_REQUEST. */
+  hint(labId: string, stepId: string, index: number): { en: string; zh: string };
+}
+
+export interface ChecksPort {
+  run(session: Session, stepId: string, signal: AbortSignal): Promise<{ results: unknown[]; passed: boolean }>;
+}
+
+export interface ApplyPort {
+  apply(session: Session, yaml: string, manifests: ParsedManifest[]): Promise<{ dryRun: string; applied: string }>;
+}
+
+export interface AppDeps {
+  logger: Logger;
+  token: string;
+  /** Origins allowed to open WebSockets (known once the server listens). */
+  allowedOrigins: () => readonly string[];
+  sessions: SessionManager;
+  labs: LabsPort;
+  checks: ChecksPort;
+  apply: ApplyPort;
+  /** Directory of the built site; omitted in API-only tests. */
+  siteDir?: string;
+  version: string;
+}
+
+/** Apply without a cluster: the YAML is checked, then a clear NO_CLUSTER error. */
+export const noClusterApply: ApplyPort = {
+  async apply() {
+    throw new RunnerError('NO_CLUSTER');
+  },
+};
+
+const sessionParams = z.object({ id: z.string().regex(/^[a-z0-9]{1,32}$/) });
+
+function parse<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
+  const r = schema.safeParse(value);
+  if (r.success) return r.data;
+  const issue = r.error.issues[0];
+  const field = issue?.path.join('.') || what;
+  throw new RunnerError('BAD_REQUEST', { message: `The ${what} is not valid: ${field}: ${issue?.message ?? 'invalid'}.`, details: r.error.issues });
+}
+
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const app = Fastify({ loggerInstance: deps.logger as FastifyBaseLogger, bodyLimit: 2 * 1024 * 1024, disableRequestLogging: true });
+  await app.register(fastifyCookie);
+  await app.register(fastifyWebsocket, { options: { maxPayload: 4 * 1024 * 1024 } });
+
+  app.setErrorHandler((err, req, reply) => {
+    const re = err instanceof RunnerError ? err
+      : (err as { validation?: unknown }).validation ? new RunnerError('BAD_REQUEST', { message: `The request is not valid: ${(err as Error).message}` })
+      : (err as { statusCode?: number }).statusCode === 413 ? new RunnerError('BAD_REQUEST', { message: 'The request body is too large (2 MiB at most).' })
+      : (err as { statusCode?: number }).statusCode === 400 ? new RunnerError('BAD_REQUEST', { message: `The request is not valid: ${(err as Error).message}` })
+      : new RunnerError('INTERNAL', { cause: err });
+    if (re.code === 'INTERNAL') req.log.error({ err }, 'unexpected error');
+    void reply.code(re.httpStatus).send({ error: re.toJSON() });
+  });
+
+  app.addHook('onRequest', async (req, reply) => {
+    const query = (req.query ?? {}) as Record<string, unknown>;
+    const fromQuery = typeof query.token === 'string' ? query.token : undefined;
+    checkToken(deps.token, tokenFrom({ authorization: req.headers.authorization, cookie: req.cookies[TOKEN_COOKIE], query: fromQuery }));
+    if (req.headers.upgrade?.toLowerCase() === 'websocket') checkOrigin(deps.allowedOrigins(), req.headers.origin);
+    // A page opened with ?token= gets the cookie, so assets, API calls and the
+    // WebSocket carry the token without page code handling it.
+    if (fromQuery && !req.url.startsWith('/api/')) {
+      void reply.setCookie(TOKEN_COOKIE, fromQuery, { path: '/', httpOnly: true, sameSite: 'strict' });
+    }
+  });
+
+  app.get('/api/health', async () => ({ ok: true, version: deps.version }));
+  app.get('/api/labs', async () => ({ labs: deps.labs.list() }));
+  app.get('/api/labs/:labId', async (req) => deps.labs.get((req.params as { labId: string }).labId));
+
+  app.post('/api/sessions', async (req, reply) => {
+    const body = parse(z.object({ labId: z.string().min(1) }), req.body, 'session request');
+    deps.labs.get(body.labId);
+    const s = await deps.sessions.create(body.labId);
+    return reply.code(201).send({ session: viewSession(s) });
+  });
+
+  const session = (req: FastifyRequest): Session => deps.sessions.get(parse(sessionParams, req.params, 'session id').id);
+
+  app.get('/api/sessions/:id', async (req) => ({ session: viewSession(session(req)) }));
+  app.delete('/api/sessions/:id', async (req, reply) => {
+    await deps.sessions.remove(session(req).id);
+    return reply.code(204).send();
+  });
+
+  app.post('/api/sessions/:id/apply', async (req) => {
+    const s = session(req);
+    const body = parse(z.object({ yaml: z.string().max(1024 * 1024), stepId: z.string().optional() }), req.body, 'apply request');
+    const manifests = parseManifests(body.yaml);
+    return deps.apply.apply(s, body.yaml, manifests);
+  });
+
+  app.post('/api/sessions/:id/steps/:stepId/check', async (req) => {
+    const s = session(req);
+    const { stepId } = req.params as { stepId: string };
+    const abort = new AbortController();
+    req.raw.on('close', () => { if (!req.raw.complete) abort.abort(); });
+    return deps.checks.run(s, stepId, abort.signal);
+  });
+
+  app.post('/api/sessions/:id/steps/:stepId/hint', async (req) => {
+    const s = session(req);
+    const { stepId } = req.params as { stepId: string };
+    const body = parse(z.object({ index: z.number().int().min(0) }), req.body, 'hint request');
+    return { hint: deps.labs.hint(s.labId, stepId, body.index) };
+  });
+
+  app.get('/api/sessions/:id/terminal', { websocket: true }, (socket, req) => {
+    const name = (req.query as Record<string, unknown>).name;
+    handleTerminalSocket(socket, {
+      sessions: deps.sessions,
+      sessionId: (req.params as { id: string }).id,
+      terminalName: typeof name === 'string' ? name : 'workstation',
+      logger: req.log,
+    });
+  });
+
+  app.setNotFoundHandler((req, reply) => {
+    const e = new RunnerError('BAD_REQUEST', { message: `There is no route ${req.method} ${req.url.split('?')[0]}.`, hint: 'See runner/API.md for the routes.' });
+    void reply.code(404).send({ error: { ...e.toJSON(), code: 'NOT_FOUND' } });
+  });
+
+  if (deps.siteDir) {
+    await app.register(fastifyStatic, { root: deps.siteDir, prefix: '/', index: ['index.html'], redirect: true });
+  }
+  return app;
+}

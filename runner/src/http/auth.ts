@@ -1,0 +1,40 @@
+// Token and Origin checks. The token is random per start; the Origin check stops
+// another web page in the learner's browser from opening a shell over WebSocket.
+import { timingSafeEqual } from 'node:crypto';
+import { RunnerError } from '../errors.ts';
+
+export const TOKEN_COOKIE = 'svclab_token';
+
+export interface TokenSources {
+  authorization?: string | undefined;
+  cookie?: string | undefined;
+  query?: string | undefined;
+}
+
+export function tokenFrom(src: TokenSources): string | undefined {
+  const auth = src.authorization;
+  if (auth?.startsWith('Bearer ')) return auth.slice(7).trim();
+  return src.query ?? src.cookie ?? undefined;
+}
+
+/** Throws TOKEN_MISSING or TOKEN_WRONG. */
+export function checkToken(expected: string, presented: string | undefined): void {
+  if (!presented) throw new RunnerError('TOKEN_MISSING');
+  const a = Buffer.from(presented);
+  const b = Buffer.from(expected);
+  if (a.length !== b.length || !timingSafeEqual(a, b)) throw new RunnerError('TOKEN_WRONG');
+}
+
+/** Origins the site is served from: the runner's own address under the names a browser may use. */
+export function siteOrigins(host: string, port: number): string[] {
+  const names = host === '127.0.0.1' || host === 'localhost' || host === '::1'
+    ? ['127.0.0.1', 'localhost', '[::1]']
+    : [host.includes(':') ? `[${host}]` : host];
+  return names.map((n) => `http://${n}:${port}`);
+}
+
+export function checkOrigin(allowed: readonly string[], origin: string | undefined): void {
+  if (!origin || !allowed.includes(origin)) {
+    throw new RunnerError('ORIGIN_FORBIDDEN', { details: { origin: origin ?? null, allowed } });
+  }
+}

@@ -1,0 +1,73 @@
+// One WebSocket ↔ one Terminal. Bad frames get an error frame and the connection
+// stays; only an oversized frame closes it (1009), as RFC 6455 suggests.
+import type { FastifyBaseLogger } from 'fastify';
+import type { WebSocket } from 'ws';
+import { RunnerError, catalogueEntry } from '../errors.ts';
+import { MAX_FRAME_BYTES, parseClientFrame, type ServerFrame } from '../protocol/terminal-protocol.ts';
+import type { SessionManager } from '../sessions/session-manager.ts';
+import type { Terminal } from '../sessions/terminal.ts';
+
+export interface TerminalSocketDeps {
+  sessions: SessionManager;
+  sessionId: string;
+  terminalName: string;
+  logger: FastifyBaseLogger;
+}
+
+export function handleTerminalSocket(socket: WebSocket, deps: TerminalSocketDeps): void {
+  const send = (frame: ServerFrame) => {
+    if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(frame));
+  };
+  const sendError = (code: Parameters<typeof catalogueEntry>[0], message: string, fatal: boolean) => {
+    send({ type: 'error', code, message, hint: catalogueEntry(code).hint, fatal });
+  };
+
+  let terminal: Terminal;
+  try {
+    terminal = deps.sessions.terminal(deps.sessionId, deps.terminalName);
+  } catch (e) {
+    const re = e instanceof RunnerError ? e : new RunnerError('INTERNAL', { cause: e });
+    send({ type: 'error', code: re.code, message: re.message, hint: re.hint, fatal: true });
+    socket.close(4404, re.code);
+    return;
+  }
+
+  let attached: ReturnType<Terminal['attach']> | undefined;
+  socket.on('message', (raw: Buffer, isBinary: boolean) => {
+    if (raw.length > MAX_FRAME_BYTES) {
+      sendError('FRAME_TOO_LARGE', `Frame of ${raw.length} bytes is over the ${MAX_FRAME_BYTES}-byte limit.`, true);
+      socket.close(1009, 'frame too large');
+      return;
+    }
+    const parsed = parseClientFrame(isBinary ? raw : raw.toString('utf8'));
+    if (!parsed.ok) {
+      sendError(parsed.code, parsed.message, false);
+      return;
+    }
+    const f = parsed.frame;
+    if (f.type === 'hello') {
+      if (attached) terminal.detach(attached);
+      try {
+        attached = terminal.attach({ send }, f.since, f.cols, f.rows);
+      } catch (e) {
+        deps.logger.error({ err: e }, 'terminal attach failed');
+        sendError('WORKSTATION_FAILED', 'The terminal could not be started in the workstation container.', true);
+        socket.close(1011, 'attach failed');
+      }
+      return;
+    }
+    if (!attached) {
+      sendError('FRAME_INVALID', `A "${f.type}" frame came before "hello"; send hello first.`, false);
+      return;
+    }
+    switch (f.type) {
+      case 'data': terminal.write(f.data); break;
+      case 'resize': terminal.resize(f.cols, f.rows); break;
+      case 'ping': send({ type: 'pong', t: f.t }); break;
+      case 'ack': terminal.ack(attached, f.seq); break;
+    }
+  });
+  socket.on('close', () => {
+    if (attached) terminal.detach(attached);
+  });
+}

@@ -1,0 +1,147 @@
+// Sessions live here, in an object made by buildApp/main — never in module state.
+// A session owns one workstation container (the learner's shell runs there, never
+// on the host) and the terminals attached to it.
+import { randomBytes } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { ContainerEngine } from '../engine/container-engine.ts';
+import { RunnerError } from '../errors.ts';
+import type { PtyFactory } from '../pty/pty-factory.ts';
+import { Terminal } from './terminal.ts';
+
+export type SessionState = 'starting' | 'ready' | 'failed';
+
+export interface Session {
+  id: string;
+  labId: string;
+  createdAt: string;
+  workstation: string;
+  state: SessionState;
+  error?: { code: string; message: string; hint: string };
+  /** The kind cluster this session's kubectl and checks talk to, once it has one. */
+  cluster?: { name: string; kubeconfigPath: string };
+  terminals: Map<string, Terminal>;
+}
+
+export interface SessionView {
+  id: string;
+  labId: string;
+  createdAt: string;
+  workstation: string;
+  state: SessionState;
+  error?: Session['error'];
+  cluster: string | null;
+}
+
+export interface SessionManagerDeps {
+  engine: ContainerEngine;
+  ptys: PtyFactory;
+  logger: Logger;
+  /** The workstation image to run; throws RunnerError IMAGE_MISSING/IMAGE_STALE when absent. */
+  workstationImage: () => Promise<string>;
+  /** Where the workstation joins the network: a network name or "container:<node>". */
+  workstationNetwork?: (session: Session) => Promise<string | undefined>;
+  maxSessions?: number;
+  newId?: () => string;
+}
+
+export const SESSION_LABEL = 'svclab.session';
+export const ROLE_LABEL = 'svclab.role';
+
+export class SessionManager {
+  private readonly deps: SessionManagerDeps;
+  private readonly sessions = new Map<string, Session>();
+
+  constructor(deps: SessionManagerDeps) {
+    this.deps = deps;
+  }
+
+  async create(labId: string): Promise<Session> {
+    if (this.sessions.size >= (this.deps.maxSessions ?? 20)) {
+      throw new RunnerError('SESSION_LIMIT', { details: { limit: this.deps.maxSessions ?? 20 } });
+    }
+    const id = this.deps.newId?.() ?? randomBytes(6).toString('hex');
+    const session: Session = {
+      id, labId, createdAt: new Date().toISOString(), workstation: `svclab-ws-${id}`, state: 'starting', terminals: new Map(),
+    };
+    this.sessions.set(id, session);
+    try {
+      const image = await this.deps.workstationImage();
+      const network = await this.deps.workstationNetwork?.(session);
+      await this.deps.engine.runContainer({
+        name: session.workstation,
+        image,
+        labels: { [SESSION_LABEL]: id, [ROLE_LABEL]: 'workstation', 'svclab.lab': labId },
+        command: ['sleep', 'infinity'],
+        user: 'learner',
+        hostname: network?.startsWith('container:') ? undefined : 'workstation',
+        workdir: '/home/learner',
+        memory: '512m',
+        pidsLimit: 256,
+        network,
+        env: { TERM: 'xterm-256color', LANG: 'C.UTF-8' },
+      });
+      session.state = 'ready';
+      this.deps.logger.info({ session: id, labId, image }, 'session ready');
+    } catch (e) {
+      this.sessions.delete(id);
+      await this.deps.engine.removeContainer(session.workstation).catch(() => undefined);
+      if (e instanceof RunnerError) throw e;
+      throw new RunnerError('WORKSTATION_FAILED', { cause: e, details: String(e) });
+    }
+    return session;
+  }
+
+  get(id: string): Session {
+    const s = this.sessions.get(id);
+    if (!s) throw new RunnerError('SESSION_UNKNOWN', { details: { id } });
+    return s;
+  }
+
+  has(id: string): boolean {
+    return this.sessions.has(id);
+  }
+
+  list(): Session[] {
+    return [...this.sessions.values()];
+  }
+
+  /** The named terminal of a session, made on first use. */
+  terminal(id: string, name = 'workstation'): Terminal {
+    const s = this.get(id);
+    let t = s.terminals.get(name);
+    if (!t) {
+      if (name !== 'workstation') throw new RunnerError('BAD_REQUEST', { message: `This session has no terminal named "${name}".`, hint: 'Use name=workstation.' });
+      const argv = this.deps.engine.execArgv(s.workstation, ['bash', '-l'], { tty: true, user: 'learner', workdir: '/home/learner' });
+      t = new Terminal({ name, argv, ptys: this.deps.ptys });
+      s.terminals.set(name, t);
+    }
+    return t;
+  }
+
+  async remove(id: string): Promise<void> {
+    const s = this.get(id);
+    this.sessions.delete(id);
+    for (const t of s.terminals.values()) t.close();
+    await this.deps.engine.removeContainer(s.workstation).catch((e: unknown) => {
+      this.deps.logger.warn({ session: id, err: String(e) }, 'workstation removal failed');
+    });
+  }
+
+  async closeAll(): Promise<void> {
+    await Promise.all([...this.sessions.keys()].map((id) => this.remove(id)));
+  }
+
+  /** Remove workstation containers left by an earlier runner that no live session owns. */
+  async reapOrphans(): Promise<string[]> {
+    const found = await this.deps.engine.listContainers({ [ROLE_LABEL]: 'workstation' });
+    const orphans = found.filter((c) => !this.sessions.has(c.labels[SESSION_LABEL] ?? ''));
+    for (const c of orphans) await this.deps.engine.removeContainer(c.id);
+    return orphans.map((c) => c.name);
+  }
+}
+
+export function viewSession(s: Session): SessionView {
+  const v: SessionView = { id: s.id, labId: s.labId, createdAt: s.createdAt, workstation: s.workstation, state: s.state, cluster: s.cluster?.name ?? null };
+  if (s.error) v.error = s.error;
+  return v;
+}

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# `npm start`: install what is missing, build missing images, start the runner
+# (which serves the site) and print the URL with its token.
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+ensure_npm_deps
+bash "$ROOT/scripts/ensure-docker.sh" || echo "! docker is not available: the site runs, but Start lab needs docker (see above)."
+if docker_up; then svclab images build; fi
+if [ ! -f "$ROOT/dist/index.html" ] || [ -n "$(find "$ROOT/site" "$ROOT/labs" "$ROOT/astro.config.mjs" -newer "$ROOT/dist/index.html" -print -quit 2>/dev/null)" ]; then
+  echo "• building the site (astro build)…"
+  (cd "$ROOT" && astro build --silent)
+fi
+exec svclab start "$@"
