@@ -1,33 +1,41 @@
 import { execa } from 'execa';
 import type { CommandResult, CommandRunner, RunOptions } from './command-runner.ts';
 
+const KILL_GRACE_MS = 2000;
+
 export class ExecaRunner implements CommandRunner {
   async run(argv: readonly string[], opts: RunOptions): Promise<CommandResult> {
     const [file, ...args] = argv;
     if (!file) throw new Error('ExecaRunner.run: empty argv');
     const started = performance.now();
     const child = execa(file, args, {
-      timeout: opts.timeoutMs,
       input: opts.input,
       cwd: opts.cwd,
       env: opts.env,
       extendEnv: true,
-      cancelSignal: opts.signal,
-      // Own process group, so a timeout or abort kills everything the command started.
+      // Its own process group, so a timeout or abort reaches everything it started
+      // (a `docker exec` and its children, a build script's subshells).
       detached: true,
-      forceKillAfterDelay: 2000,
       reject: false,
       stripFinalNewline: false,
       encoding: 'utf8',
       stdin: opts.input === undefined ? 'ignore' : 'pipe',
     });
-    const killGroup = () => {
-      if (child.pid !== undefined) {
-        try { process.kill(-child.pid, 'SIGKILL'); } catch { /* already gone */ }
-      }
+    let timedOut = false;
+    let aborted = false;
+    const signalGroup = (sig: NodeJS.Signals) => {
+      if (child.pid === undefined) return;
+      try { process.kill(-child.pid, sig); } catch { /* group already gone */ }
     };
-    opts.signal?.addEventListener('abort', killGroup, { once: true });
-    const timer = setTimeout(killGroup, opts.timeoutMs + 2500);
+    let hardKill: NodeJS.Timeout | undefined;
+    const stop = () => {
+      signalGroup('SIGTERM');
+      hardKill ??= setTimeout(() => signalGroup('SIGKILL'), KILL_GRACE_MS);
+    };
+    const timer = setTimeout(() => { timedOut = true; stop(); }, opts.timeoutMs);
+    const onAbort = () => { aborted = true; stop(); };
+    if (opts.signal?.aborted) onAbort();
+    opts.signal?.addEventListener('abort', onAbort, { once: true });
     if (opts.onOutput) {
       const onOutput = opts.onOutput;
       child.stdout?.on('data', (b: Buffer) => onOutput(b.toString('utf8'), 'stdout'));
@@ -35,15 +43,20 @@ export class ExecaRunner implements CommandRunner {
     }
     const r = await child;
     clearTimeout(timer);
-    opts.signal?.removeEventListener('abort', killGroup);
-    if (r.timedOut || r.isCanceled) killGroup();
+    opts.signal?.removeEventListener('abort', onAbort);
+    // Leave nothing behind: children that outlived the leader get the group kill too.
+    if (timedOut || aborted) signalGroup('SIGKILL');
+    if (hardKill) clearTimeout(hardKill);
+    const stderr = typeof r.stderr === 'string' ? r.stderr : '';
+    const spawnFailed = r.exitCode === undefined && r.signal === undefined;
     return {
       argv: [...argv],
-      exitCode: typeof r.exitCode === 'number' ? r.exitCode : (r.failed ? -1 : 0),
+      exitCode: typeof r.exitCode === 'number' ? r.exitCode : -1,
       stdout: typeof r.stdout === 'string' ? r.stdout : '',
-      stderr: typeof r.stderr === 'string' ? r.stderr : (r.failed && !r.stderr ? String(r.message ?? '') : ''),
-      timedOut: Boolean(r.timedOut),
-      aborted: Boolean(r.isCanceled),
+      // A program that could not start has no stderr; its reason is in execa's message.
+      stderr: spawnFailed && !stderr ? String(r.message ?? '') : stderr,
+      timedOut,
+      aborted,
       durationMs: performance.now() - started,
     };
   }
