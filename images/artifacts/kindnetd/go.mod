@@ -1,0 +1,3 @@
+module svclab.local/kindnetd
+
+go 1.24
