@@ -1,0 +1,268 @@
+// ContainerEngine over the docker CLI, run through the injected CommandRunner:
+// argv arrays only, a timeout on every call, failures turned into RunnerErrors
+// that carry the argv and the output tail.
+
+import { RunnerError } from '../errors.ts';
+import { outputTail, type CommandResult, type CommandRunner } from '../exec/command-runner.ts';
+import type { ContainerEngine, ContainerInfo, ContainerSpec, EngineInfo, Labels } from './container-engine.ts';
+
+export interface DockerEngineOptions {
+  runner: CommandRunner;
+  /** The docker CLI to run; "docker" (first in PATH) unless said otherwise. */
+  docker?: string;
+  /** Timeout of quick calls (inspect, ls, rm). */
+  queryTimeoutMs?: number;
+  /** Timeout of `docker run -d` (creating and starting a container). */
+  runTimeoutMs?: number;
+  /** Extra environment for every docker call (e.g. DOCKER_HOST). */
+  env?: Record<string, string>;
+}
+
+const NOT_FOUND = /no such (image|container|network|object)|not found/i;
+const DAEMON_DOWN = /cannot connect to the docker daemon|is the docker daemon running|error during connect|docker\.sock: connect: (connection refused|no such file)/i;
+// docker exec's own failures, as opposed to the command inside failing.
+const EXEC_FAILED = /^Error( response from daemon)?: (No such container|Container \S+ is (not running|paused|restarting))/im;
+
+export class DockerEngine implements ContainerEngine {
+  private readonly runner: CommandRunner;
+  private readonly docker: string;
+  private readonly queryTimeoutMs: number;
+  private readonly runTimeoutMs: number;
+  private readonly env: Record<string, string> | undefined;
+
+  constructor(opts: DockerEngineOptions) {
+    this.runner = opts.runner;
+    this.docker = opts.docker ?? 'docker';
+    this.queryTimeoutMs = opts.queryTimeoutMs ?? 30_000;
+    this.runTimeoutMs = opts.runTimeoutMs ?? 120_000;
+    this.env = opts.env;
+  }
+
+  async info(): Promise<EngineInfo> {
+    const r = await this.call(['info', '--format', '{{json .}}'], { timeoutMs: this.queryTimeoutMs });
+    let parsed: Record<string, unknown>;
+    try {
+      parsed = JSON.parse(r.stdout) as Record<string, unknown>;
+    } catch (cause) {
+      throw this.error('COMMAND_FAILED', r, 'docker info did not print JSON.', cause);
+    }
+    // docker 20.10's CLI exits 0 with ServerErrors when the daemon is down.
+    const serverErrors = Array.isArray(parsed['ServerErrors']) ? (parsed['ServerErrors'] as unknown[]).map(String) : [];
+    if (serverErrors.length > 0 || !parsed['ServerVersion']) {
+      throw this.error('DOCKER_DOWN', { ...r, stderr: `${r.stderr}\n${serverErrors.join('\n')}` });
+    }
+    return {
+      serverVersion: String(parsed['ServerVersion']),
+      defaultRuntime: String(parsed['DefaultRuntime'] ?? ''),
+      cgroupVersion: String(parsed['CgroupVersion'] ?? ''),
+      storageDriver: String(parsed['Driver'] ?? ''),
+    };
+  }
+
+  async imageExists(ref: string): Promise<boolean> {
+    const r = await this.call(['image', 'inspect', '--format', '{{.Id}}', ref], { timeoutMs: this.queryTimeoutMs, notFoundOk: true });
+    return r.exitCode === 0;
+  }
+
+  /** Tagged images (one entry per tag); untagged images are left out. */
+  async listImages(filterLabel?: string): Promise<{ ref: string; id: string; labels: Labels }[]> {
+    const ls = ['image', 'ls', '--no-trunc', '--format', '{{.ID}}'];
+    if (filterLabel) ls.push('--filter', `label=${filterLabel}`);
+    const ids = unique(lines((await this.call(ls, { timeoutMs: this.queryTimeoutMs })).stdout));
+    if (ids.length === 0) return [];
+    const r = await this.call(
+      ['image', 'inspect', '--format', '{{.Id}}\t{{json .RepoTags}}\t{{json .Config.Labels}}', ...ids],
+      { timeoutMs: this.queryTimeoutMs, notFoundOk: true },
+    );
+    const out: { ref: string; id: string; labels: Labels }[] = [];
+    for (const line of lines(r.stdout)) {
+      const [id = '', tagsJson = 'null', labelsJson = 'null'] = line.split('\t');
+      const tags = (JSON.parse(tagsJson) as string[] | null) ?? [];
+      const labels = (JSON.parse(labelsJson) as Labels | null) ?? {};
+      for (const ref of tags) out.push({ ref, id, labels });
+    }
+    return out;
+  }
+
+  async buildImage(opts: { contextDir: string; tag: string; labels?: Labels; onOutput?: (line: string) => void; timeoutMs: number }): Promise<void> {
+    const argv = ['build', '--tag', opts.tag];
+    for (const [k, v] of Object.entries(opts.labels ?? {})) argv.push('--label', `${k}=${v}`);
+    argv.push(opts.contextDir);
+    const onLine = opts.onOutput;
+    const splitter = onLine ? new LineSplitter(onLine) : undefined;
+    await this.call(argv, {
+      timeoutMs: opts.timeoutMs,
+      onOutput: splitter ? (chunk) => splitter.push(chunk) : undefined,
+    });
+    splitter?.flush();
+  }
+
+  async runContainer(spec: ContainerSpec): Promise<string> {
+    const r = await this.call(runArgv(spec), { timeoutMs: this.runTimeoutMs });
+    return r.stdout.trim();
+  }
+
+  async listContainers(labelFilter: Labels): Promise<ContainerInfo[]> {
+    const ps = ['ps', '--all', '--no-trunc', '--format', '{{.ID}}', ...labelFilters(labelFilter)];
+    const ids = unique(lines((await this.call(ps, { timeoutMs: this.queryTimeoutMs })).stdout));
+    if (ids.length === 0) return [];
+    // A container may vanish between ps and inspect: inspect still prints the others.
+    const r = await this.call(
+      ['container', 'inspect', '--format', '{{.Id}}\t{{.Name}}\t{{.Config.Image}}\t{{.State.Status}}\t{{json .Config.Labels}}', ...ids],
+      { timeoutMs: this.queryTimeoutMs, notFoundOk: true },
+    );
+    return lines(r.stdout).map((line) => {
+      const [id = '', name = '', image = '', state = '', labelsJson = 'null'] = line.split('\t');
+      return { id, name: name.replace(/^\//, ''), image, state, labels: (JSON.parse(labelsJson) as Labels | null) ?? {} };
+    });
+  }
+
+  /** Removes the container and its anonymous volumes; a container that is already gone is fine. */
+  async removeContainer(nameOrId: string): Promise<void> {
+    await this.call(['rm', '--force', '--volumes', nameOrId], { timeoutMs: this.queryTimeoutMs, notFoundOk: true });
+  }
+
+  execArgv(container: string, command: readonly string[], opts: { tty?: boolean; user?: string; env?: Record<string, string>; workdir?: string } = {}): string[] {
+    const argv = [this.docker, 'exec', '--interactive'];
+    if (opts.tty) argv.push('--tty');
+    if (opts.user) argv.push('--user', opts.user);
+    for (const [k, v] of Object.entries(opts.env ?? {})) argv.push('--env', `${k}=${v}`);
+    if (opts.workdir) argv.push('--workdir', opts.workdir);
+    argv.push(container, ...command);
+    return argv;
+  }
+
+  /**
+   * The command's own exit code is data; only docker failing to run it (no such
+   * container, container not running, daemon down) throws.
+   */
+  async exec(container: string, command: readonly string[], opts: { timeoutMs: number; user?: string; input?: string }): Promise<{ exitCode: number; stdout: string; stderr: string }> {
+    const argv = ['exec'];
+    if (opts.input !== undefined) argv.push('--interactive');
+    if (opts.user) argv.push('--user', opts.user);
+    argv.push(container, ...command);
+    const r = await this.call(argv, { timeoutMs: opts.timeoutMs, input: opts.input, anyExit: true });
+    if (r.exitCode !== 0 && EXEC_FAILED.test(r.stderr)) {
+      throw this.error('COMMAND_FAILED', r, `docker exec into ${container} failed.`);
+    }
+    return { exitCode: r.exitCode, stdout: r.stdout, stderr: r.stderr };
+  }
+
+  async listNetworks(labelFilter: Labels): Promise<{ id: string; name: string; labels: Labels }[]> {
+    const ls = ['network', 'ls', '--no-trunc', '--format', '{{.ID}}', ...labelFilters(labelFilter)];
+    const ids = unique(lines((await this.call(ls, { timeoutMs: this.queryTimeoutMs })).stdout));
+    if (ids.length === 0) return [];
+    const r = await this.call(
+      ['network', 'inspect', '--format', '{{.Id}}\t{{.Name}}\t{{json .Labels}}', ...ids],
+      { timeoutMs: this.queryTimeoutMs, notFoundOk: true },
+    );
+    return lines(r.stdout).map((line) => {
+      const [id = '', name = '', labelsJson = 'null'] = line.split('\t');
+      return { id, name, labels: (JSON.parse(labelsJson) as Labels | null) ?? {} };
+    });
+  }
+
+  /** A network that is already gone is fine. */
+  async removeNetwork(nameOrId: string): Promise<void> {
+    await this.call(['network', 'rm', nameOrId], { timeoutMs: this.queryTimeoutMs, notFoundOk: true });
+  }
+
+  /**
+   * Runs `docker ARGS`. Throws DOCKER_MISSING / DOCKER_DOWN / COMMAND_TIMEOUT /
+   * COMMAND_FAILED; with notFoundOk a "no such object" answer is returned instead,
+   * with anyExit every exit code is returned (only missing CLI, daemon down and
+   * timeout throw).
+   */
+  private async call(
+    args: string[],
+    opts: { timeoutMs: number; input?: string; env?: Record<string, string>; onOutput?: (chunk: string) => void; notFoundOk?: boolean; anyExit?: boolean },
+  ): Promise<CommandResult> {
+    const argv = [this.docker, ...args];
+    const env = this.env || opts.env ? { ...this.env, ...opts.env } : undefined;
+    const onOutput = opts.onOutput;
+    const r = await this.runner.run(argv, {
+      timeoutMs: opts.timeoutMs,
+      ...(opts.input !== undefined ? { input: opts.input } : {}),
+      ...(env ? { env } : {}),
+      ...(onOutput ? { onOutput: (chunk: string) => onOutput(chunk) } : {}),
+    });
+    if (r.timedOut) throw this.error('COMMAND_TIMEOUT', r, `docker ${args[0]} did not finish within ${Math.round(opts.timeoutMs / 1000)} s.`);
+    if (r.exitCode === 0) return r;
+    if (r.aborted) throw this.error('COMMAND_FAILED', r, `docker ${args[0]} was aborted.`);
+    // A spawn failure (no such binary) comes back as exit -1; a shell reports 127. For
+    // `docker exec`, 127 is the command inside the container not being found.
+    if (r.exitCode < 0 || (r.exitCode === 127 && !opts.anyExit)) throw this.error('DOCKER_MISSING', r);
+    if (DAEMON_DOWN.test(r.stderr)) throw this.error('DOCKER_DOWN', r);
+    if (opts.anyExit) return r;
+    if (opts.notFoundOk && NOT_FOUND.test(r.stderr)) return r;
+    throw this.error('COMMAND_FAILED', r, `docker ${args.slice(0, 2).join(' ')} failed (exit ${r.exitCode}).`);
+  }
+
+  private error(code: 'DOCKER_MISSING' | 'DOCKER_DOWN' | 'COMMAND_FAILED' | 'COMMAND_TIMEOUT', r: CommandResult, message?: string, cause?: unknown): RunnerError {
+    return new RunnerError(code, {
+      ...(message ? { message } : {}),
+      details: { argv: [...r.argv], exitCode: r.exitCode, output: outputTail(r) },
+      ...(cause ? { cause } : {}),
+    });
+  }
+}
+
+/** The argv (after "docker") that starts a detached container; never pulls. */
+export function runArgv(spec: ContainerSpec): string[] {
+  const a = ['run', '--detach', '--pull', 'never', '--name', spec.name];
+  for (const [k, v] of Object.entries(spec.labels)) a.push('--label', `${k}=${v}`);
+  if (spec.user) a.push('--user', spec.user);
+  if (spec.hostname) a.push('--hostname', spec.hostname);
+  for (const [k, v] of Object.entries(spec.env ?? {})) a.push('--env', `${k}=${v}`);
+  if (spec.memory) a.push('--memory', spec.memory);
+  if (spec.pidsLimit !== undefined) a.push('--pids-limit', String(spec.pidsLimit));
+  if (spec.network) a.push('--network', spec.network);
+  if (spec.workdir) a.push('--workdir', spec.workdir);
+  for (const p of spec.ports ?? []) {
+    a.push('--publish', `${p.hostIp ?? '127.0.0.1'}:${p.hostPort}:${p.containerPort}/${p.protocol ?? 'tcp'}`);
+  }
+  for (const m of spec.mounts ?? []) {
+    if (m.source.includes(',') || m.target.includes(',')) {
+      throw new RunnerError('INVALID_ARGUMENT', { message: `A mount path may not contain a comma: ${m.source} → ${m.target}.` });
+    }
+    a.push('--mount', `type=bind,source=${m.source},target=${m.target}${m.readOnly ? ',readonly' : ''}`);
+  }
+  for (const t of spec.tmpfs ?? []) a.push('--tmpfs', t);
+  for (const c of spec.capDrop ?? []) a.push('--cap-drop', c);
+  if (spec.readOnlyRootfs) a.push('--read-only');
+  a.push(spec.image, ...(spec.command ?? []));
+  return a;
+}
+
+function labelFilters(labels: Labels): string[] {
+  return Object.entries(labels).flatMap(([k, v]) => ['--filter', `label=${k}=${v}`]);
+}
+
+function lines(s: string): string[] {
+  return s.split('\n').map((l) => l.trim()).filter(Boolean);
+}
+
+function unique(xs: string[]): string[] {
+  return [...new Set(xs)];
+}
+
+/** Turns output chunks into whole lines. */
+class LineSplitter {
+  private buf = '';
+  private readonly onLine: (line: string) => void;
+  constructor(onLine: (line: string) => void) {
+    this.onLine = onLine;
+  }
+  push(chunk: string): void {
+    this.buf += chunk;
+    let i: number;
+    while ((i = this.buf.indexOf('\n')) >= 0) {
+      this.onLine(this.buf.slice(0, i).replace(/\r$/, ''));
+      this.buf = this.buf.slice(i + 1);
+    }
+  }
+  flush(): void {
+    if (this.buf) this.onLine(this.buf);
+    this.buf = '';
+  }
+}

@@ -1,0 +1,193 @@
+// An in-memory ContainerEngine for tests: images, containers and networks are
+// plain records, and errors are the same RunnerErrors DockerEngine throws.
+
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { RunnerError } from '../errors.ts';
+import type { ContainerEngine, ContainerInfo, ContainerSpec, EngineInfo, Labels } from './container-engine.ts';
+
+export interface FakeImage {
+  ref: string;
+  id: string;
+  labels: Labels;
+}
+
+export interface FakeContainer {
+  id: string;
+  spec: ContainerSpec;
+  state: 'running' | 'exited';
+}
+
+/** Answers `exec` calls; the default understands echo, cat, true, false and sh -c 'exit N'. */
+export type FakeExecHandler = (
+  container: FakeContainer,
+  command: readonly string[],
+  opts: { user?: string; input?: string },
+) => { exitCode: number; stdout?: string; stderr?: string };
+
+export class FakeContainerEngine implements ContainerEngine {
+  /** Set to simulate a missing CLI or a stopped daemon: every call throws. */
+  unavailable: 'DOCKER_MISSING' | 'DOCKER_DOWN' | undefined;
+  engineInfo: EngineInfo = { serverVersion: '20.10.24-fake', defaultRuntime: 'runc', cgroupVersion: '1', storageDriver: 'overlay2' };
+  readonly images = new Map<string, FakeImage>();
+  readonly containers = new Map<string, FakeContainer>();
+  readonly networks = new Map<string, { id: string; name: string; labels: Labels }>();
+  /** Every builds' arguments, for assertions. */
+  readonly builds: { contextDir: string; tag: string; labels: Labels }[] = [];
+  execHandler: FakeExecHandler = defaultExec;
+  /** Called by buildImage before it records the image; throw from it to simulate a failed build. */
+  onBuild: ((opts: { contextDir: string; tag: string }) => void) | undefined;
+  private seq = 0;
+
+  async info(): Promise<EngineInfo> {
+    this.check();
+    return { ...this.engineInfo };
+  }
+
+  async imageExists(ref: string): Promise<boolean> {
+    this.check();
+    return this.images.has(normalizeRef(ref));
+  }
+
+  async listImages(filterLabel?: string): Promise<{ ref: string; id: string; labels: Labels }[]> {
+    this.check();
+    return [...this.images.values()]
+      .filter((i) => filterLabel === undefined || matchesLabelFilter(i.labels, filterLabel))
+      .map((i) => ({ ref: i.ref, id: i.id, labels: { ...i.labels } }));
+  }
+
+  /** Like docker, needs a Dockerfile in the context. */
+  async buildImage(opts: { contextDir: string; tag: string; labels?: Labels; onOutput?: (line: string) => void; timeoutMs: number }): Promise<void> {
+    this.check();
+    if (!existsSync(join(opts.contextDir, 'Dockerfile'))) {
+      throw new RunnerError('COMMAND_FAILED', {
+        message: 'docker build failed (exit 1).',
+        details: { argv: ['docker', 'build', '--tag', opts.tag, opts.contextDir], exitCode: 1, output: 'unable to prepare context: Dockerfile not found' },
+      });
+    }
+    this.onBuild?.({ contextDir: opts.contextDir, tag: opts.tag });
+    const labels = { ...opts.labels };
+    this.builds.push({ contextDir: opts.contextDir, tag: opts.tag, labels });
+    opts.onOutput?.(`Step 1/1 : fake build of ${opts.tag}`);
+    this.addImage(opts.tag, labels);
+  }
+
+  /** Seeds an image, as if built earlier. */
+  addImage(ref: string, labels: Labels = {}): FakeImage {
+    const r = normalizeRef(ref);
+    const image = { ref: r, id: `sha256:${createHash('sha256').update(`${r}\n${JSON.stringify(labels)}`).digest('hex')}`, labels: { ...labels } };
+    this.images.set(r, image);
+    return image;
+  }
+
+  async runContainer(spec: ContainerSpec): Promise<string> {
+    this.check();
+    if (!this.images.has(normalizeRef(spec.image))) {
+      throw this.failed(['docker', 'run', spec.image], `Unable to find image '${spec.image}' locally`);
+    }
+    if ([...this.containers.values()].some((c) => c.spec.name === spec.name)) {
+      throw this.failed(['docker', 'run', '--name', spec.name], `Conflict. The container name "/${spec.name}" is already in use`);
+    }
+    const id = createHash('sha256').update(`container-${++this.seq}-${spec.name}`).digest('hex');
+    this.containers.set(id, { id, spec: structuredClone(spec), state: 'running' });
+    return id;
+  }
+
+  async listContainers(labelFilter: Labels): Promise<ContainerInfo[]> {
+    this.check();
+    return [...this.containers.values()]
+      .filter((c) => Object.entries(labelFilter).every(([k, v]) => c.spec.labels[k] === v))
+      .map((c) => ({ id: c.id, name: c.spec.name, image: c.spec.image, state: c.state, labels: { ...c.spec.labels } }));
+  }
+
+  async removeContainer(nameOrId: string): Promise<void> {
+    this.check();
+    const c = this.find(nameOrId);
+    if (c) this.containers.delete(c.id);
+  }
+
+  execArgv(container: string, command: readonly string[], opts: { tty?: boolean; user?: string; env?: Record<string, string>; workdir?: string } = {}): string[] {
+    const argv = ['docker', 'exec', '--interactive'];
+    if (opts.tty) argv.push('--tty');
+    if (opts.user) argv.push('--user', opts.user);
+    for (const [k, v] of Object.entries(opts.env ?? {})) argv.push('--env', `${k}=${v}`);
+    if (opts.workdir) argv.push('--workdir', opts.workdir);
+    return [...argv, container, ...command];
+  }
+
+  async exec(container: string, command: readonly string[], opts: { timeoutMs: number; user?: string; input?: string }): Promise<{ exitCode: number; stdout: string; stderr: string }> {
+    this.check();
+    const c = this.find(container);
+    if (!c) throw this.failed(['docker', 'exec', container, ...command], `Error response from daemon: No such container: ${container}`);
+    if (c.state !== 'running') throw this.failed(['docker', 'exec', container, ...command], `Error response from daemon: Container ${c.id} is not running`);
+    const r = this.execHandler(c, command, { ...(opts.user ? { user: opts.user } : {}), ...(opts.input !== undefined ? { input: opts.input } : {}) });
+    return { exitCode: r.exitCode, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
+  }
+
+  /** Seeds a network. */
+  addNetwork(name: string, labels: Labels = {}): string {
+    const id = createHash('sha256').update(`network-${++this.seq}-${name}`).digest('hex');
+    this.networks.set(id, { id, name, labels: { ...labels } });
+    return id;
+  }
+
+  async listNetworks(labelFilter: Labels): Promise<{ id: string; name: string; labels: Labels }[]> {
+    this.check();
+    return [...this.networks.values()]
+      .filter((n) => Object.entries(labelFilter).every(([k, v]) => n.labels[k] === v))
+      .map((n) => ({ ...n, labels: { ...n.labels } }));
+  }
+
+  async removeNetwork(nameOrId: string): Promise<void> {
+    this.check();
+    for (const n of this.networks.values()) {
+      if (n.id === nameOrId || n.name === nameOrId || (nameOrId.length >= 12 && n.id.startsWith(nameOrId))) this.networks.delete(n.id);
+    }
+  }
+
+  private find(nameOrId: string): FakeContainer | undefined {
+    for (const c of this.containers.values()) {
+      if (c.spec.name === nameOrId || c.id === nameOrId || (nameOrId.length >= 12 && c.id.startsWith(nameOrId))) return c;
+    }
+    return undefined;
+  }
+
+  private check(): void {
+    if (this.unavailable) throw new RunnerError(this.unavailable, { details: { argv: ['docker'], exitCode: this.unavailable === 'DOCKER_MISSING' ? -1 : 1, output: '' } });
+  }
+
+  private failed(argv: string[], output: string): RunnerError {
+    return new RunnerError('COMMAND_FAILED', { message: `${argv.slice(0, 3).join(' ')} failed (exit 1).`, details: { argv, exitCode: 1, output } });
+  }
+}
+
+/** docker's default tag: "name" means "name:latest". */
+function normalizeRef(ref: string): string {
+  const lastSlash = ref.lastIndexOf('/');
+  return ref.slice(lastSlash + 1).includes(':') || ref.includes('@') ? ref : `${ref}:latest`;
+}
+
+/** docker's `label=KEY` or `label=KEY=VALUE` filter. */
+function matchesLabelFilter(labels: Labels, filter: string): boolean {
+  const eq = filter.indexOf('=');
+  if (eq < 0) return filter in labels;
+  return labels[filter.slice(0, eq)] === filter.slice(eq + 1);
+}
+
+function defaultExec(_c: FakeContainer, command: readonly string[], opts: { input?: string }): { exitCode: number; stdout?: string; stderr?: string } {
+  const [cmd, ...args] = command;
+  const base = cmd?.split('/').pop();
+  switch (base) {
+    case 'echo': return { exitCode: 0, stdout: `${args.join(' ')}\n` };
+    case 'cat': return { exitCode: 0, stdout: opts.input ?? '' };
+    case 'true': return { exitCode: 0 };
+    case 'false': return { exitCode: 1 };
+    case 'sh': {
+      const m = args[0] === '-c' ? /^exit (\d+)$/.exec(args[1] ?? '') : null;
+      if (m) return { exitCode: Number(m[1]) };
+      break;
+    }
+  }
+  return { exitCode: 127, stderr: `OCI runtime exec failed: exec: "${cmd}": executable file not found in $PATH` };
+}

@@ -1,0 +1,114 @@
+import { describe, expect, it } from 'vitest';
+import { DockerEngine, runArgv } from '../../src/engine/docker-engine.ts';
+import { RunnerError } from '../../src/errors.ts';
+import { FakeCommandRunner } from '../../src/exec/fake-command-runner.ts';
+
+async function caught(p: Promise<unknown>): Promise<RunnerError> {
+  const e = await p.then(() => undefined, (x: unknown) => x);
+  expect(e).toBeInstanceOf(RunnerError);
+  return e as RunnerError;
+}
+
+describe('DockerEngine error mapping', () => {
+  it('a docker CLI that cannot be spawned is DOCKER_MISSING, with the argv', async () => {
+    const runner = new FakeCommandRunner().on(['docker'], { exitCode: -1 });
+    const e = await caught(new DockerEngine({ runner }).imageExists('x'));
+    expect(e.code).toBe('DOCKER_MISSING');
+    expect(e.details).toMatchObject({ argv: ['docker', 'image', 'inspect', '--format', '{{.Id}}', 'x'] });
+  });
+
+  it('exit 127 from a shell is DOCKER_MISSING', async () => {
+    const e = await caught(new DockerEngine({ runner: new FakeCommandRunner() }).listImages());
+    expect(e.code).toBe('DOCKER_MISSING');
+  });
+
+  it('docker 28: info exits 1 with "Cannot connect" → DOCKER_DOWN', async () => {
+    const runner = new FakeCommandRunner().on(['docker', 'info'], {
+      exitCode: 1,
+      stdout: '{"ID":"","ServerVersion":""}',
+      stderr: 'Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?',
+    });
+    expect((await caught(new DockerEngine({ runner }).info())).code).toBe('DOCKER_DOWN');
+  });
+
+  it('docker 20.10: info exits 0 with ServerErrors → DOCKER_DOWN', async () => {
+    const runner = new FakeCommandRunner().on(['docker', 'info'], {
+      stdout: '{"ServerErrors":["Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?"],"ClientInfo":{}}',
+    });
+    const e = await caught(new DockerEngine({ runner }).info());
+    expect(e.code).toBe('DOCKER_DOWN');
+    expect(JSON.stringify(e.details)).toContain('Cannot connect');
+  });
+
+  it('parses info', async () => {
+    const runner = new FakeCommandRunner().on(['docker', 'info'], {
+      stdout: '{"ServerVersion":"20.10.24+dfsg1","DefaultRuntime":"svclab-runc","CgroupVersion":"1","Driver":"overlay2"}',
+    });
+    expect(await new DockerEngine({ runner }).info()).toEqual({ serverVersion: '20.10.24+dfsg1', defaultRuntime: 'svclab-runc', cgroupVersion: '1', storageDriver: 'overlay2' });
+  });
+
+  it('a timeout is COMMAND_TIMEOUT and every call carries a timeout', async () => {
+    const runner = new FakeCommandRunner().on(['docker'], { exitCode: -1, timedOut: true });
+    const engine = new DockerEngine({ runner, queryTimeoutMs: 1234 });
+    expect((await caught(engine.listContainers({}))).code).toBe('COMMAND_TIMEOUT');
+    expect(runner.calls[0]!.opts.timeoutMs).toBe(1234);
+  });
+
+  it('other failures are COMMAND_FAILED with the output tail', async () => {
+    const stderr = Array.from({ length: 40 }, (_, i) => `line ${i}`).join('\n');
+    const runner = new FakeCommandRunner().on(['docker', 'run'], { exitCode: 125, stderr });
+    const e = await caught(new DockerEngine({ runner }).runContainer({ name: 'a', image: 'b', labels: {} }));
+    expect(e.code).toBe('COMMAND_FAILED');
+    const d = e.details as { argv: string[]; exitCode: number; output: string };
+    expect(d.exitCode).toBe(125);
+    expect(d.output).toContain('line 39');
+    expect(d.output).not.toContain('line 5\n');
+    expect(d.argv.slice(0, 2)).toEqual(['docker', 'run']);
+  });
+
+  it('removing what is already gone is not an error', async () => {
+    const runner = new FakeCommandRunner()
+      .on(['docker', 'rm'], { exitCode: 1, stderr: 'Error response from daemon: No such container: x' })
+      .on(['docker', 'network', 'rm'], { exitCode: 1, stderr: 'Error: No such network: x' });
+    const engine = new DockerEngine({ runner });
+    await engine.removeContainer('x');
+    await engine.removeNetwork('x');
+  });
+
+  it("exec returns the command's exit code (even 127) but throws when the container is missing", async () => {
+    const runner = new FakeCommandRunner()
+      .on(['docker', 'exec', 'ws'], { exitCode: 127, stderr: 'OCI runtime exec failed: executable file not found in $PATH' })
+      .on(['docker', 'exec', 'gone'], { exitCode: 1, stderr: 'Error response from daemon: No such container: gone' });
+    const engine = new DockerEngine({ runner });
+    expect((await engine.exec('ws', ['nope'], { timeoutMs: 1000 })).exitCode).toBe(127);
+    expect((await caught(engine.exec('gone', ['true'], { timeoutMs: 1000 }))).code).toBe('COMMAND_FAILED');
+  });
+
+  it('a custom docker binary is used everywhere, execArgv included', async () => {
+    const runner = new FakeCommandRunner().on(['/usr/bin/docker', 'image'], { stdout: '' });
+    const engine = new DockerEngine({ runner, docker: '/usr/bin/docker' });
+    expect(await engine.listImages('svclab.image')).toEqual([]);
+    expect(runner.calls[0]!.argv).toEqual(['/usr/bin/docker', 'image', 'ls', '--no-trunc', '--format', '{{.ID}}', '--filter', 'label=svclab.image']);
+    expect(engine.execArgv('c', ['bash'], { tty: true, user: 'learner' })).toEqual(['/usr/bin/docker', 'exec', '--interactive', '--tty', '--user', 'learner', 'c', 'bash']);
+  });
+});
+
+describe('runArgv', () => {
+  it('never pulls and binds ports to 127.0.0.1 unless told otherwise', () => {
+    const argv = runArgv({
+      name: 'svclab-ws-1', image: 'svclab/workstation:abc', labels: { 'svclab.session': '1' },
+      command: ['sleep', 'infinity'], user: 'learner', memory: '512m', pidsLimit: 256,
+      network: 'container:node', ports: [{ hostPort: 30080, containerPort: 30080 }, { hostIp: '0.0.0.0', hostPort: 80, containerPort: 80, protocol: 'tcp' }],
+      mounts: [{ source: '/a', target: '/b', readOnly: true }], capDrop: ['ALL'], readOnlyRootfs: true, tmpfs: ['/tmp'],
+    });
+    expect(argv.slice(0, 5)).toEqual(['run', '--detach', '--pull', 'never', '--name']);
+    expect(argv).toContain('127.0.0.1:30080:30080/tcp');
+    expect(argv).toContain('0.0.0.0:80:80/tcp');
+    expect(argv).toContain('type=bind,source=/a,target=/b,readonly');
+    expect(argv.slice(-3)).toEqual(['svclab/workstation:abc', 'sleep', 'infinity']);
+  });
+
+  it('refuses a mount path with a comma rather than let it split the --mount value', () => {
+    expect(() => runArgv({ name: 'a', image: 'b', labels: {}, mounts: [{ source: '/a,b', target: '/c' }] })).toThrow(RunnerError);
+  });
+});
