@@ -21,7 +21,7 @@ export interface LabsPort {
 }
 
 export interface ChecksPort {
-  run(session: Session, stepId: string, signal: AbortSignal): Promise<{ results: unknown[]; passed: boolean }>;
+  run(session: Session, stepId: string, signal: AbortSignal, lang?: 'en' | 'zh'): Promise<{ results: unknown[]; passed: boolean }>;
 }
 
 export interface ApplyPort {
@@ -112,12 +112,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     return deps.apply.apply(s, body.yaml, manifests);
   });
 
-  app.post('/api/sessions/:id/steps/:stepId/check', async (req) => {
+  app.post('/api/sessions/:id/steps/:stepId/check', async (req, reply) => {
     const s = session(req);
     const { stepId } = req.params as { stepId: string };
+    const body = parse(z.object({ lang: z.enum(['en', 'zh']).optional() }).optional(), req.body ?? undefined, 'check request');
     const abort = new AbortController();
-    req.raw.on('close', () => { if (!req.raw.complete) abort.abort(); });
-    return deps.checks.run(s, stepId, abort.signal);
+    // The learner left (closed the tab, pressed Check again): stop polling.
+    reply.raw.on('close', () => { if (!reply.raw.writableFinished) abort.abort(); });
+    return deps.checks.run(s, stepId, abort.signal, body?.lang);
   });
 
   app.post('/api/sessions/:id/steps/:stepId/hint', async (req) => {

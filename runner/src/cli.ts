@@ -1,0 +1,127 @@
+// The svclab command line. Each command is a small function; errors a user can
+// cause are RunnerErrors, printed as what happened + a hint, with exit code 1.
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { Progress } from './cli/progress.ts';
+import { startRunner } from './cli/start.ts';
+import { RunnerError } from './errors.ts';
+import { formatLabError, loadLab, loadLabs, runLabsLint } from './labs/load-labs.ts';
+import { projectRoot, svclabVersion } from './version.ts';
+
+export interface CliIo {
+  out: (line: string) => void;
+  err: (line: string) => void;
+  tty: boolean;
+}
+
+const defaultIo: CliIo = {
+  out: (l) => process.stdout.write(`${l}\n`),
+  err: (l) => process.stderr.write(`${l}\n`),
+  tty: Boolean(process.stdout.isTTY) && process.env.CI !== 'true',
+};
+
+export function cacheDir(): string {
+  return process.env.SVCLAB_CACHE ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'svclab');
+}
+
+const HELP = `svclab — interactive labs for Kubernetes Service networking
+
+Usage: svclab <command> [options]
+
+  start [--port N] [--host ADDR --allow-remote]   run the runner and site (127.0.0.1:4173)
+  doctor [--fix]                 check every prerequisite, with the fix for each
+  labs list | show ID | lint     the labs; lint checks every lab.yaml and manifest
+  images status | build [NAME…]  container images svclab builds (content-addressed)
+  up [--name N] [--workers 0..4] [--proxy-mode iptables|nftables|ipvs]
+  down [--name N | --all]        remove a cluster, or everything svclab made
+  status                         clusters and sessions
+  kubectl [--name N] ARGS…       kubectl against a cluster
+  version                        print the version
+
+Set SVCLAB_CACHE to move the build cache (now ${cacheDir()}).`;
+
+type Command = (args: string[], io: CliIo) => Promise<number>;
+
+function progressFor(io: CliIo): Progress {
+  return new Progress({ write: (s) => process.stdout.write(s), tty: io.tty });
+}
+
+const commands: Record<string, Command> = {
+  async help(_args, io) { io.out(HELP); return 0; },
+  async version(_args, io) { io.out(svclabVersion()); return 0; },
+
+  async start(args, io) {
+    const { values } = parseArgs({ args, options: { port: { type: 'string', default: '4173' }, host: { type: 'string', default: '127.0.0.1' }, 'allow-remote': { type: 'boolean', default: false } } });
+    const port = Number(values.port);
+    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new RunnerError('INVALID_ARGUMENT', { message: `--port ${values.port} is not a port number.`, hint: 'Use a number from 1 to 65535 (0 picks a free one).' });
+    const { workstationImage } = await import('./cli/wiring.ts');
+    const running = await startRunner({ host: values.host, port, allowRemote: values['allow-remote'], cacheDir: cacheDir(), out: io.out, workstationImage: workstationImage(cacheDir()) });
+    await new Promise<void>((resolve) => {
+      const stop = () => { io.out('stopping: removing workstation containers…'); resolve(); };
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    });
+    await running.close();
+    return 0;
+  },
+
+  async labs(args, io) {
+    const [sub, id] = args;
+    if (sub === 'list') {
+      const { labs, errors } = await loadLabs(projectRoot);
+      for (const l of labs) io.out(`${l.id.padEnd(34)} ${l.steps.length} steps  ${l.title.en}`);
+      for (const e of errors) io.err(`! ${formatLabError(e)}`);
+      return errors.length ? 1 : 0;
+    }
+    if (sub === 'show' && id) {
+      const r = await loadLab(projectRoot, id);
+      if (r.status === 'unknown') throw new RunnerError('LAB_UNKNOWN', { message: `There is no lab "${id}".` });
+      if (r.status === 'invalid') { for (const e of r.errors) io.err(formatLabError(e)); return 1; }
+      const lab = r.lab;
+      io.out(`${lab.id}: ${lab.title.en} / ${lab.title.zh}`);
+      io.out(`  ${lab.summary.en}`);
+      lab.steps.forEach((s, i) => {
+        io.out(`  ${i + 1}. ${s.id}: ${s.title.en}`);
+        for (const c of s.checks) io.out(`       check ${c.id} (${c.kind}): ${c.description.en}`);
+      });
+      return 0;
+    }
+    if (sub === 'lint') {
+      const r = await runLabsLint(projectRoot);
+      for (const l of r.lines) io.err(l);
+      const { labs } = await loadLabs(projectRoot);
+      io.out(r.ok ? `labs lint: ${labs.length} lab(s) OK` : `labs lint: ${r.errors.length} problem(s)`);
+      return r.ok ? 0 : 1;
+    }
+    throw new RunnerError('INVALID_ARGUMENT', { message: `Unknown: svclab labs ${args.join(' ')}`, hint: 'Use svclab labs list, labs show ID, or labs lint.' });
+  },
+};
+
+export async function main(argv: string[], io: CliIo = defaultIo): Promise<number> {
+  const [name = 'help', ...rest] = argv;
+  const cmd = commands[name === '--help' || name === '-h' ? 'help' : name === '--version' ? 'version' : name];
+  if (!cmd) {
+    io.err(`svclab: unknown command "${name}"`);
+    io.err('hint: run `svclab --help` for the commands.');
+    return 2;
+  }
+  try {
+    return await cmd(rest, io);
+  } catch (e) {
+    if (e instanceof RunnerError) {
+      io.err(`svclab: ${e.message}`);
+      io.err(`hint: ${e.hint}`);
+      if (e.details !== undefined && process.env.SVCLAB_DEBUG) io.err(JSON.stringify(e.details, null, 2));
+      return 1;
+    }
+    if (e instanceof TypeError && (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      io.err(`svclab ${name}: ${e.message}`);
+      io.err('hint: run `svclab --help`.');
+      return 2;
+    }
+    throw e;
+  }
+}
+
+export { progressFor };
