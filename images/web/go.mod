@@ -1,0 +1,3 @@
+module svclab.dev/web
+
+go 1.24
