@@ -66,6 +66,8 @@ export async function runCommandCheck(check: CommandCheck, ctx: CheckContext): P
           return { ...base, status: 'pass', message: check.description[lang], details: { expected, observed: `exit code ${r.exitCode}` } };
         }
         last = { kind: 'exit', exitCode: r.exitCode, output };
+        const exitCode = r.exitCode;
+        if (check.failures.some((f) => f.exitCode === exitCode && !f.retry)) break;
       }
     } catch (e) {
       if (isRunnerError(e) && e.code === 'COMMAND_TIMEOUT') {
@@ -88,6 +90,7 @@ export async function runCommandCheck(check: CommandCheck, ctx: CheckContext): P
     return error(t.timedOut(Math.round((last?.timeoutMs ?? MAX_ATTEMPT_MS) / 1000)));
   }
   const failure = check.failures.find((f) => f.exitCode === last.exitCode);
+  if (failure?.status === 'error') return error(failure.message[lang], failure.hint?.[lang]);
   const lastLine = lastOutputLine(last.output);
   const message = failure ? failure.message[lang] : t.notYet(check.description[lang]) + (lastLine ? t.saw(lastLine) : '');
   const hint: Localized | undefined = failure?.hint ?? check.hint;

@@ -90,6 +90,8 @@ export class YamlLocator {
       if (isMap(node)) {
         const pair = node.items.find((p) => contains(p.key, offset) || contains(p.value, offset) || pairContains(p, offset));
         if (!pair || !isScalar(pair.key)) return path;
+        // After a syntax error the parser may make a key of running text; stop before it.
+        if (!/^[A-Za-z_$][\w$.\/-]*$/.test(String(pair.key.value))) return path;
         path.push(String(pair.key.value));
         if (!contains(pair.value, offset)) return path;
         node = pair.value;
@@ -135,6 +137,10 @@ export function yamlErrorToLabError(err: YAMLError, source: string, locator: Yam
       message = `the key "${key}" appears twice in the same map; YAML keys must be unique, keep one`;
       break;
     }
+    case 'BLOCK_AS_IMPLICIT_KEY':
+    case 'MULTILINE_IMPLICIT_KEY':
+      message = 'this value contains ": " so YAML reads it as another key; put the text in quotes or use a ">-" block';
+      break;
     case 'TAB_AS_INDENT':
       message = 'a tab is used for indentation; YAML allows only spaces there';
       break;
@@ -142,6 +148,19 @@ export function yamlErrorToLabError(err: YAMLError, source: string, locator: Yam
       message = `YAML syntax: ${firstLine.replace(/ at line \d+, column \d+.*$/, '')}`;
   }
   return locator.error(offset, path, message);
+}
+
+/** One error per line: after the first mistake on a line the parser's further complaints are noise. */
+export function yamlErrorsToLabErrors(errs: readonly YAMLError[], source: string, locator: YamlLocator): LabError[] {
+  const out: LabError[] = [];
+  const lines = new Set<number>();
+  for (const e of errs) {
+    const err = yamlErrorToLabError(e, source, locator);
+    if (lines.has(err.line)) continue;
+    lines.add(err.line);
+    out.push(err);
+  }
+  return out;
 }
 
 /** Describes a value found in the file, for "got …". */

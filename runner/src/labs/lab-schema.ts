@@ -48,6 +48,10 @@ const failureSchema = strict({
   }),
   message: localizedSchema,
   hint: localizedSchema.optional(),
+  /** `error` when this exit means the command could not observe (the API is unreachable, say). */
+  status: z.enum(['fail', 'error']).default('fail'),
+  /** false: waiting cannot change this outcome (the learner hasn't acted yet), so answer at once. */
+  retry: z.boolean().default(true),
 });
 
 export const commandCheckSchema = strict({

@@ -3,7 +3,7 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { LineCounter, parseAllDocuments, parseDocument, isMap, isScalar } from 'yaml';
-import { formatLabError, formatPath, yamlErrorToLabError, YamlLocator, zodIssuesToLabErrors, type LabError, type YamlPath } from './lab-error.ts';
+import { formatLabError, formatPath, yamlErrorsToLabErrors, YamlLocator, zodIssuesToLabErrors, type LabError, type YamlPath } from './lab-error.ts';
 import { labIdPattern, labSchema, type Check, type LabSpec, type Localized, type StepSpec } from './lab-schema.ts';
 
 export type { LabError } from './lab-error.ts';
@@ -79,7 +79,7 @@ async function loadLabFile(root: string, id: string): Promise<LabLoad> {
   const doc = parseDocument(source, { lineCounter, prettyErrors: false, uniqueKeys: true });
   const locator = new YamlLocator(file, doc, lineCounter);
   if (doc.errors.length > 0) {
-    return { status: 'invalid', errors: doc.errors.map((e) => yamlErrorToLabError(e, source, locator)) };
+    return { status: 'invalid', errors: yamlErrorsToLabErrors(doc.errors, source, locator) };
   }
 
   const data: unknown = doc.toJS({ maxAliasCount: 100 });
@@ -178,10 +178,7 @@ async function lintManifest(abs: string, file: string): Promise<LabError[]> {
   docs.forEach((doc, d) => {
     const locator = new YamlLocator(file, doc, lineCounter);
     const prefix = docs.length > 1 ? `document ${d + 1}: ` : '';
-    for (const e of doc.errors) {
-      const err = yamlErrorToLabError(e, source, locator);
-      errors.push({ ...err, message: prefix + err.message });
-    }
+    for (const err of yamlErrorsToLabErrors(doc.errors, source, locator)) errors.push({ ...err, message: prefix + err.message });
     if (doc.errors.length > 0 || doc.contents === null) return;
     const offset = doc.contents.range?.[0] ?? 0;
     if (!isMap(doc.contents)) {
