@@ -1,0 +1,119 @@
+// The runner's HTTP API (runner/API.md), as the lab panel uses it. Same origin as the page:
+// the auth cookie set by the token URL rides along on every request.
+
+export type RunnerErrorBody = { code: string; message: string; hint: string; details?: Record<string, unknown> };
+
+/** A RunnerError as received by the browser, or a network failure dressed as one. */
+export class RunnerApiError extends Error {
+  readonly code: string;
+  readonly hint: string;
+  readonly status: number;
+  readonly details: Record<string, unknown> | undefined;
+  constructor(body: RunnerErrorBody, status: number) {
+    super(body.message);
+    this.name = 'RunnerApiError';
+    this.code = body.code;
+    this.hint = body.hint;
+    this.status = status;
+    this.details = body.details;
+  }
+}
+
+export type Session = { id: string; labId: string; workstation?: unknown; state: string; createdAt?: string };
+export type CheckResult = {
+  checkId: string;
+  kind: string;
+  status: 'pass' | 'fail' | 'error';
+  message: string;
+  hint?: string;
+  details?: { expected?: unknown; observed?: unknown };
+};
+export type CheckResponse = { results: CheckResult[]; passed: boolean };
+export type ApplyResponse = { dryRun: string; applied: string };
+
+export type LabStep = { id: string; title: string; startingYaml: string; checks: { kind: string; description: string }[]; hintCount: number };
+export type Lab = { id: string; title: string; summary: string; steps: LabStep[] };
+
+export type RunnerApi = ReturnType<typeof createRunnerApi>;
+
+export function createRunnerApi(base = '', fetchImpl: typeof fetch = (...a) => fetch(...a)) {
+  async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
+    let res: Response;
+    try {
+      res = await fetchImpl(base + path, {
+        method,
+        credentials: 'same-origin',
+        headers: body === undefined ? { accept: 'application/json' } : { accept: 'application/json', 'content-type': 'application/json' },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+    } catch (cause) {
+      throw new RunnerApiError(
+        { code: 'RUNNER_UNREACHABLE', message: 'Cannot reach the svclab runner.', hint: 'Is `npm start` still running? Open the URL it prints (with its token).' },
+        0,
+      );
+    }
+    if (res.status === 204) return undefined as T;
+    const text = await res.text();
+    let json: unknown;
+    try {
+      json = text ? JSON.parse(text) : {};
+    } catch {
+      json = undefined;
+    }
+    if (!res.ok) {
+      const err = (json as { error?: RunnerErrorBody } | undefined)?.error;
+      throw new RunnerApiError(
+        err ?? { code: `HTTP_${res.status}`, message: `The runner answered ${res.status} ${res.statusText}.`, hint: 'Check the runner’s log in the terminal where you ran `npm start`.' },
+        res.status,
+      );
+    }
+    return json as T;
+  }
+  const enc = encodeURIComponent;
+  return {
+    health: () => call<{ ok: boolean; version: string }>('GET', '/api/health'),
+    lab: async (labId: string) => normalizeLab(await call<unknown>('GET', `/api/labs/${enc(labId)}`)),
+    startSession: async (labId: string) => (await call<{ session: Session }>('POST', '/api/sessions', { labId })).session,
+    session: async (id: string) => (await call<{ session: Session }>('GET', `/api/sessions/${enc(id)}`)).session,
+    endSession: (id: string) => call<void>('DELETE', `/api/sessions/${enc(id)}`),
+    apply: (id: string, yaml: string, stepId?: string) => call<ApplyResponse>('POST', `/api/sessions/${enc(id)}/apply`, stepId ? { yaml, stepId } : { yaml }),
+    check: (id: string, stepId: string) => call<CheckResponse>('POST', `/api/sessions/${enc(id)}/steps/${enc(stepId)}/check`),
+    hint: (id: string, stepId: string, index: number) => call<{ hint: string }>('POST', `/api/sessions/${enc(id)}/steps/${enc(stepId)}/hint`, { index }),
+  };
+}
+
+function str(v: unknown): string {
+  return typeof v === 'string' ? v : '';
+}
+
+/**
+ * The lab as the panel needs it. API.md names the parts (steps with id, title, editor
+ * starting YAML, checks, hint count) but not every key, so a few spellings are accepted.
+ */
+export function normalizeLab(raw: unknown): Lab {
+  const lab = (raw && typeof raw === 'object' && 'lab' in raw ? (raw as { lab: unknown }).lab : raw) as Record<string, unknown>;
+  const steps = Array.isArray(lab?.steps) ? (lab.steps as Record<string, unknown>[]) : [];
+  return {
+    id: str(lab?.id),
+    title: str(lab?.title),
+    summary: str(lab?.summary),
+    steps: steps.map((s, i) => {
+      const editor = s.editor as unknown;
+      const startingYaml =
+        typeof editor === 'string'
+          ? editor
+          : editor && typeof editor === 'object'
+            ? str((editor as Record<string, unknown>).yaml ?? (editor as Record<string, unknown>).initial ?? (editor as Record<string, unknown>).text ?? (editor as Record<string, unknown>).starting)
+            : str(s.startingYaml ?? s.editorYaml ?? s.yaml ?? s.starter);
+      const checks = Array.isArray(s.checks) ? (s.checks as Record<string, unknown>[]) : [];
+      const hints = s.hintCount ?? s.hints;
+      return {
+        id: str(s.id) || `step-${i + 1}`,
+        title: str(s.title) || `Step ${i + 1}`,
+        startingYaml,
+        checks: checks.map((c) => ({ kind: str(c.kind), description: str(c.description ?? c.title ?? c.id) })),
+        hintCount: typeof hints === 'number' ? hints : Array.isArray(hints) ? hints.length : 0,
+      };
+    }),
+  };
+}

@@ -1,0 +1,176 @@
+// The YAML editor: Monaco + monaco-yaml with the bundled Kubernetes 1.34 schema. Loaded with
+// `import()` when the learner opens the editor, never on first paint.
+import * as monaco from './monaco-slim.ts';
+import { configureMonacoYaml } from 'monaco-yaml';
+import EditorWorker from 'monaco-editor/esm/vs/editor/editor.worker.js?worker';
+import YamlWorker from './yaml-worker.ts?worker';
+import schemaText from '../k8s/kubernetes-1.34.schema.json?raw';
+import { loadYaml, saveYaml, tabIndents } from './yaml-store.ts';
+
+export type EditorStep = { id: string; startingYaml: string };
+
+export type YamlEditorOptions = {
+  host: HTMLElement;
+  labId: string;
+  steps: EditorStep[];
+  initialStep: string;
+  ariaLabel: string;
+  tabMessage: string;
+  storage?: Storage;
+};
+
+export type YamlEditor = {
+  readonly stepId: string;
+  setStep(stepId: string): void;
+  value(): string;
+  /** Back to the step's starting text as one undoable edit. */
+  reset(): void;
+  /** Show a runner-reported problem (e.g. APPLY_REJECTED with a line) as an inline marker. */
+  markApplyError(message: string, line?: number, column?: number): void;
+  clearApplyError(): void;
+  focus(): void;
+  dispose(): void;
+};
+
+const SCHEMA_URI = 'svclab://schemas/kubernetes-1.34.json';
+
+let configured = false;
+function configureOnce(): void {
+  if (configured) return;
+  configured = true;
+  (globalThis as { MonacoEnvironment?: unknown }).MonacoEnvironment = {
+    getWorker(_moduleId: string, label: string) {
+      return label === 'yaml' ? new YamlWorker() : new EditorWorker();
+    },
+  };
+  configureMonacoYaml(monaco, {
+    enableSchemaRequest: false,
+    isKubernetes: true,
+    format: true,
+    completion: true,
+    hover: true,
+    validate: true,
+    schemas: [{ uri: SCHEMA_URI, fileMatch: ['**/*.yaml'], schema: JSON.parse(schemaText) }],
+  });
+}
+
+export function createYamlEditor(opts: YamlEditorOptions): YamlEditor {
+  configureOnce();
+  const storage = opts.storage ?? safeLocalStorage();
+  const models = new Map<string, monaco.editor.ITextModel>();
+  const stepText = new Map(opts.steps.map((s) => [s.id, s.startingYaml]));
+
+  function modelFor(stepId: string): monaco.editor.ITextModel {
+    let model = models.get(stepId);
+    if (model) return model;
+    const uri = monaco.Uri.parse(`file:///labs/${opts.labId}/${stepId}.yaml`);
+    const text = loadYaml(storage, opts.labId, stepId) ?? stepText.get(stepId) ?? '';
+    model = monaco.editor.getModel(uri) ?? monaco.editor.createModel(text, 'yaml', uri);
+    model.updateOptions({ tabSize: 2, insertSpaces: true });
+    const m = model;
+    let lintTimer: ReturnType<typeof setTimeout> | undefined;
+    m.onDidChangeContent(() => {
+      saveYaml(storage, opts.labId, stepId, m.getValue());
+      monaco.editor.setModelMarkers(m, 'svclab-apply', []);
+      clearTimeout(lintTimer);
+      lintTimer = setTimeout(() => lintTabs(m), 120);
+    });
+    lintTabs(m);
+    models.set(stepId, m);
+    return m;
+  }
+
+  function lintTabs(model: monaco.editor.ITextModel): void {
+    const markers = tabIndents(model.getValue()).map(({ line, column }) => ({
+      severity: monaco.MarkerSeverity.Error,
+      message: opts.tabMessage,
+      startLineNumber: line,
+      startColumn: column,
+      endLineNumber: line,
+      endColumn: column + 1,
+      source: 'svclab',
+    }));
+    monaco.editor.setModelMarkers(model, 'svclab-lint', markers);
+  }
+
+  let stepId = opts.initialStep;
+  const editor = monaco.editor.create(opts.host, {
+    model: modelFor(stepId),
+    automaticLayout: true,
+    minimap: { enabled: false },
+    scrollBeyondLastLine: false,
+    fontSize: 13,
+    tabSize: 2,
+    insertSpaces: true,
+    detectIndentation: false,
+    renderWhitespace: 'boundary',
+    ariaLabel: opts.ariaLabel,
+    theme: document.documentElement.dataset.theme === 'light' ? 'vs' : 'vs-dark',
+    fixedOverflowWidgets: true,
+    'semanticHighlighting.enabled': true,
+  });
+
+  // Follow Starlight's theme switch.
+  const themeObserver = new MutationObserver(() => {
+    monaco.editor.setTheme(document.documentElement.dataset.theme === 'light' ? 'vs' : 'vs-dark');
+  });
+  themeObserver.observe(document.documentElement, { attributes: true, attributeFilter: ['data-theme'] });
+
+  return {
+    get stepId() {
+      return stepId;
+    },
+    setStep(next) {
+      stepId = next;
+      editor.setModel(modelFor(next));
+    },
+    value: () => editor.getModel()?.getValue() ?? '',
+    reset() {
+      const model = editor.getModel();
+      if (!model) return;
+      editor.pushUndoStop();
+      editor.executeEdits('svclab-reset', [{ range: model.getFullModelRange(), text: stepText.get(stepId) ?? '' }]);
+      editor.pushUndoStop();
+    },
+    markApplyError(message, line, column) {
+      const model = editor.getModel();
+      if (!model) return;
+      const ln = Math.min(Math.max(line ?? 1, 1), model.getLineCount());
+      monaco.editor.setModelMarkers(model, 'svclab-apply', [
+        {
+          severity: monaco.MarkerSeverity.Error,
+          message,
+          startLineNumber: ln,
+          startColumn: column ?? model.getLineFirstNonWhitespaceColumn(ln) ?? 1,
+          endLineNumber: ln,
+          endColumn: model.getLineMaxColumn(ln),
+          source: 'kubectl',
+        },
+      ]);
+      editor.revealLineInCenterIfOutsideViewport(ln);
+    },
+    clearApplyError() {
+      const model = editor.getModel();
+      if (model) monaco.editor.setModelMarkers(model, 'svclab-apply', []);
+    },
+    focus: () => editor.focus(),
+    dispose() {
+      themeObserver.disconnect();
+      editor.dispose();
+      for (const m of models.values()) m.dispose();
+    },
+  };
+}
+
+function safeLocalStorage(): Storage | undefined {
+  try {
+    return globalThis.localStorage;
+  } catch {
+    return undefined;
+  }
+}
+
+/** For tests and debugging: the markers the learner sees on the current model. */
+export function currentMarkers(): { owner: string; message: string; line: number }[] {
+  return monaco.editor.getModelMarkers({}).map((m) => ({ owner: m.owner, message: m.message, line: m.startLineNumber }));
+}

@@ -1,0 +1,151 @@
+// Every string the lab panel shows, per page language. The panel's markup is rendered at
+// build time with these; the client code receives the same object as JSON.
+
+export type PanelStrings = {
+  panelLabel: string;
+  heading: string;
+  start: string;
+  startAgain: string;
+  stop: string;
+  statusIdle: string;
+  statusStarting: string;
+  statusReady: string;
+  statusStale: string;
+  statusUnreachable: string;
+  terminalHeading: string;
+  terminalLabel: string;
+  terminalPlaceholder: string;
+  terminalLoading: string;
+  terminalConnecting: string;
+  terminalReconnecting: string;
+  terminalConnected: string;
+  terminalExited: string;
+  terminalMissed: string;
+  terminalKeyHint: string;
+  editorHeading: string;
+  editorStep: string;
+  editorLoading: string;
+  editorLabel: string;
+  editorKeyHint: string;
+  apply: string;
+  applying: string;
+  applied: string;
+  reset: string;
+  resetDone: string;
+  needSession: string;
+  checksHeading: string;
+  check: string;
+  checking: string;
+  passed: string;
+  notYet: string;
+  statusPass: string;
+  statusFail: string;
+  statusError: string;
+  expected: string;
+  observed: string;
+  hint: string;
+  labLoading: string;
+  labUnavailable: string;
+  tabInIndent: string;
+};
+
+export const panelStrings: Record<'en' | 'zh-CN', PanelStrings> = {
+  en: {
+    panelLabel: 'Lab panel',
+    heading: 'Lab',
+    start: 'Start lab',
+    startAgain: 'Start lab again',
+    stop: 'End lab',
+    statusIdle: 'Not started. Start the lab to get a shell on your own workstation container.',
+    statusStarting: 'Starting your workstation…',
+    statusReady: 'Lab running.',
+    statusStale: 'Your previous lab session has ended (the runner was restarted or the session was removed).',
+    statusUnreachable: 'Cannot reach the svclab runner.',
+    terminalHeading: 'Terminal',
+    terminalLabel: 'Workstation terminal',
+    terminalPlaceholder: 'The terminal opens here once the lab is running.',
+    terminalLoading: 'Loading terminal…',
+    terminalConnecting: 'Connecting…',
+    terminalReconnecting: 'Connection lost, reconnecting…',
+    terminalConnected: 'Connected',
+    terminalExited: 'The shell exited with code {code}. Reload the page to open a new one.',
+    terminalMissed: 'Some earlier output was dropped from the runner’s buffer.',
+    terminalKeyHint: 'Press F6 to move focus out of the terminal.',
+    editorHeading: 'YAML editor',
+    editorStep: 'Step',
+    editorLoading: 'Loading editor…',
+    editorLabel: 'YAML for the selected step',
+    editorKeyHint: 'Press Ctrl+M to make Tab move focus instead of inserting spaces.',
+    apply: 'Apply',
+    applying: 'Applying…',
+    applied: 'Applied.',
+    reset: 'Reset to step text',
+    resetDone: 'Text reset to the step’s starting YAML (Ctrl+Z brings yours back).',
+    needSession: 'Start the lab first.',
+    checksHeading: 'Checks',
+    check: 'Check',
+    checking: 'Checking…',
+    passed: 'Step passed.',
+    notYet: 'Not there yet.',
+    statusPass: 'pass',
+    statusFail: 'fail',
+    statusError: 'error',
+    expected: 'Expected',
+    observed: 'Observed',
+    hint: 'Hint',
+    labLoading: 'Loading the lab…',
+    labUnavailable: 'Could not load this lab from the runner.',
+    tabInIndent: 'Tab character in indentation: YAML indents with spaces only.',
+  },
+  'zh-CN': {
+    panelLabel: '实验面板',
+    heading: '实验',
+    start: '开始实验',
+    startAgain: '重新开始实验',
+    stop: '结束实验',
+    statusIdle: '尚未开始。点击“开始实验”，会为你启动一个独立的工作站容器并打开 shell。',
+    statusStarting: '正在启动工作站……',
+    statusReady: '实验进行中。',
+    statusStale: '之前的实验会话已失效（runner 重启过，或会话已被删除）。',
+    statusUnreachable: '连不上 svclab runner。',
+    terminalHeading: '终端',
+    terminalLabel: '工作站终端',
+    terminalPlaceholder: '实验启动后，终端会显示在这里。',
+    terminalLoading: '正在加载终端……',
+    terminalConnecting: '正在连接……',
+    terminalReconnecting: '连接已断开，正在重连……',
+    terminalConnected: '已连接',
+    terminalExited: 'shell 已退出，退出码 {code}。刷新页面即可重新打开。',
+    terminalMissed: 'runner 缓冲区已丢弃部分较早的输出。',
+    terminalKeyHint: '按 F6 可将焦点移出终端。',
+    editorHeading: 'YAML 编辑器',
+    editorStep: '步骤',
+    editorLoading: '正在加载编辑器……',
+    editorLabel: '当前步骤的 YAML',
+    editorKeyHint: '按 Ctrl+M 切换：Tab 键用于移动焦点，而不是插入空格。',
+    apply: '应用',
+    applying: '正在应用……',
+    applied: '已应用。',
+    reset: '恢复为步骤初始内容',
+    resetDone: '已恢复为该步骤的初始 YAML（按 Ctrl+Z 可找回你的修改）。',
+    needSession: '请先开始实验。',
+    checksHeading: '检查',
+    check: '检查',
+    checking: '正在检查……',
+    passed: '本步骤已通过。',
+    notYet: '还没完成。',
+    statusPass: '通过',
+    statusFail: '未通过',
+    statusError: '出错',
+    expected: '期望',
+    observed: '实际',
+    hint: '提示',
+    labLoading: '正在加载实验……',
+    labUnavailable: '无法从 runner 加载该实验。',
+    tabInIndent: '缩进中含有 Tab 字符：YAML 只能用空格缩进。',
+  },
+};
+
+export function stringsFor(lang: string): PanelStrings {
+  return lang.toLowerCase().startsWith('zh') ? panelStrings['zh-CN'] : panelStrings.en;
+}

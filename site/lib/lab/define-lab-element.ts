@@ -1,0 +1,36 @@
+// The only lab code in the page's initial JavaScript: registers <svclab-lab> and loads the
+// real controller when the panel comes near the viewport or the learner reaches for it.
+// Everything heavier (xterm, Monaco, the schema) is loaded later still, by the controller.
+
+export type LabHost = HTMLElement & { pendingStart?: boolean; hydrated?: Promise<unknown> };
+
+class SvclabLab extends HTMLElement {
+  #observer: IntersectionObserver | undefined;
+
+  connectedCallback(): void {
+    const host = this as LabHost;
+    if (host.hydrated) return;
+    const hydrate = () => {
+      this.#observer?.disconnect();
+      host.hydrated ??= import('./lab-controller.ts').then((m) => m.hydrateLab(host));
+    };
+    // A click on Start before the controller is here is remembered, not lost.
+    this.addEventListener(
+      'click',
+      (ev) => {
+        if ((ev.target as Element | null)?.closest('[data-ref="start"]')) host.pendingStart = true;
+        hydrate();
+      },
+      { once: true },
+    );
+    this.addEventListener('focusin', hydrate, { once: true });
+    this.#observer = new IntersectionObserver((entries) => entries.some((e) => e.isIntersecting) && hydrate(), { rootMargin: '200px' });
+    this.#observer.observe(this);
+  }
+
+  disconnectedCallback(): void {
+    this.#observer?.disconnect();
+  }
+}
+
+if (!customElements.get('svclab-lab')) customElements.define('svclab-lab', SvclabLab);

@@ -1,0 +1,416 @@
+// The lab panel's behaviour: session lifecycle, and lazy loading of the terminal (when it is
+// visible and a session exists) and the editor (when the learner opens it). All state lives
+// in the LabController instance made for one <svclab-lab> element.
+import { createRunnerApi, RunnerApiError, type CheckResult, type Lab, type RunnerApi, type Session } from '../api/runner-api.ts';
+import type { PanelStrings } from '../i18n/panel-strings.ts';
+import type { TerminalView } from '../terminal/terminal-view.ts';
+import type { YamlEditor } from '../editor/yaml-editor.ts';
+import type { ConnectionState } from '../terminal/terminal-connection.ts';
+import { sessionStore, type SessionStore } from './session-store.ts';
+import { h, ref, show } from './dom.ts';
+import type { LabHost } from './define-lab-element.ts';
+
+const PENDING_STATES = new Set(['creating', 'starting', 'pending', 'provisioning', 'claiming', 'applying']);
+const FAILED_STATES = new Set(['failed', 'error', 'stopped', 'removed']);
+
+/** What tests and the debugging console can reach (no globals). */
+export type LabDebug = {
+  controller: LabController;
+  terminalText(): string;
+  dropTerminal(): void;
+  markers(): Promise<{ owner: string; message: string; line: number }[]>;
+};
+
+export function hydrateLab(host: LabHost): LabController {
+  const strings = JSON.parse(host.dataset.strings ?? '{}') as PanelStrings;
+  const controller = new LabController(host, host.getAttribute('lab-id') ?? '', strings, createRunnerApi(), sessionStore(safeSessionStorage(), host.getAttribute('lab-id') ?? ''));
+  (host as LabHost & { svclab?: LabDebug }).svclab = {
+    controller,
+    terminalText: () => controller.terminalText(),
+    dropTerminal: () => controller.terminalView?.connection.drop(),
+    markers: async () => (await import('../editor/yaml-editor.ts')).currentMarkers(),
+  };
+  void controller.init();
+  return controller;
+}
+
+export class LabController {
+  readonly host: LabHost;
+  readonly labId: string;
+  readonly s: PanelStrings;
+  readonly api: RunnerApi;
+  readonly store: SessionStore;
+  lab: Lab | undefined;
+  session: Session | undefined;
+  terminalView: TerminalView | undefined;
+  editor: YamlEditor | undefined;
+  #terminalVisible = false;
+  #terminalLoading = false;
+  #editorLoading: Promise<void> | undefined;
+  #busy = false;
+
+  constructor(host: LabHost, labId: string, strings: PanelStrings, api: RunnerApi, store: SessionStore) {
+    this.host = host;
+    this.labId = labId;
+    this.s = strings;
+    this.api = api;
+    this.store = store;
+  }
+
+  #ref<T extends HTMLElement = HTMLElement>(name: string): T {
+    return ref<T>(this.host, name);
+  }
+
+  async init(): Promise<void> {
+    stripTokenFromUrl();
+    this.#ref('start').addEventListener('click', () => void this.start());
+    this.#ref('stop').addEventListener('click', () => void this.stop());
+    this.#ref('apply').addEventListener('click', () => void this.apply());
+    this.#ref('reset').addEventListener('click', () => this.reset());
+    const details = this.#ref<HTMLDetailsElement>('editor-details');
+    details.addEventListener('toggle', () => details.open && void this.openEditor());
+    if (details.open) void this.openEditor();
+    this.#ref<HTMLSelectElement>('editor-step').addEventListener('change', (ev) => {
+      this.editor?.setStep((ev.currentTarget as HTMLSelectElement).value);
+      this.#setApplyResult();
+    });
+    new IntersectionObserver((entries) => {
+      this.#terminalVisible = entries.some((e) => e.isIntersecting);
+      this.#maybeMountTerminal();
+    }).observe(this.#ref('terminal'));
+
+    const pendingStart = this.host.pendingStart;
+    const labLoad = this.#loadLab();
+    const stored = this.store.get();
+    if (stored) await this.#resume(stored);
+    else if (pendingStart) await this.start();
+    await labLoad;
+  }
+
+  async #loadLab(): Promise<void> {
+    try {
+      this.lab = await this.api.lab(this.labId);
+      this.#renderSteps();
+    } catch (err) {
+      const e = asRunnerError(err);
+      this.#ref('steps').replaceChildren(h('li', { class: 'svclab-error' }, `${this.s.labUnavailable} ${e.message}`, h('br'), h('span', { class: 'svclab-hint' }, e.hint)));
+    }
+  }
+
+  async #resume(id: string): Promise<void> {
+    try {
+      const session = await this.api.session(id);
+      await this.#settle(session);
+    } catch (err) {
+      this.#handleSessionError(err);
+    }
+  }
+
+  async start(): Promise<void> {
+    if (this.#busy) return;
+    this.#busy = true;
+    this.#setBusy(true);
+    this.#setStatus(this.s.statusStarting);
+    try {
+      const session = await this.api.startSession(this.labId);
+      this.store.set(session.id);
+      await this.#settle(session);
+    } catch (err) {
+      const e = asRunnerError(err);
+      this.#setStatus(e.message, e.hint, true);
+    } finally {
+      this.#busy = false;
+      this.#setBusy(false);
+    }
+  }
+
+  async stop(): Promise<void> {
+    const session = this.session;
+    this.#endSession();
+    this.#setStatus(this.s.statusIdle);
+    if (session) await this.api.endSession(session.id).catch(() => undefined);
+  }
+
+  /** Wait (bounded) for a new session to leave its pending state, then show it. */
+  async #settle(initial: Session): Promise<void> {
+    let session = initial;
+    const deadline = Date.now() + 180_000;
+    while (PENDING_STATES.has(session.state) && Date.now() < deadline) {
+      this.#setStatus(`${this.s.statusStarting} (${session.state})`);
+      await new Promise((r) => setTimeout(r, 1000));
+      session = await this.api.session(session.id);
+    }
+    if (FAILED_STATES.has(session.state)) {
+      this.#endSession();
+      this.#setStatus(`${this.s.statusStale} (${session.state})`, undefined, true);
+      return;
+    }
+    this.session = session;
+    this.#setStatus(this.s.statusReady);
+    this.#ref('start').hidden = true;
+    this.#ref('stop').hidden = false;
+    this.#maybeMountTerminal();
+  }
+
+  #handleSessionError(err: unknown): void {
+    const e = asRunnerError(err);
+    if (isStale(e)) {
+      this.#endSession();
+      this.#setStatus(this.s.statusStale);
+      this.#ref('start').textContent = this.s.startAgain;
+    } else {
+      this.#setStatus(e.message, e.hint, true);
+    }
+  }
+
+  #endSession(): void {
+    this.store.clear();
+    this.session = undefined;
+    this.terminalView?.dispose();
+    this.terminalView = undefined;
+    const term = this.#ref('terminal');
+    term.replaceChildren(h('p', { class: 'svclab-placeholder' }, this.s.terminalPlaceholder));
+    this.#termState('');
+    this.#ref('start').hidden = false;
+    this.#ref('stop').hidden = true;
+  }
+
+  #maybeMountTerminal(): void {
+    if (!this.session || !this.#terminalVisible || this.terminalView || this.#terminalLoading) return;
+    this.#terminalLoading = true;
+    const host = this.#ref('terminal');
+    host.replaceChildren(h('p', { class: 'svclab-placeholder' }, this.s.terminalLoading));
+    const sessionId = this.session.id;
+    import('../terminal/terminal-view.ts')
+      .then(({ mountTerminal }) => {
+        if (this.session?.id !== sessionId) return;
+        this.terminalView = mountTerminal({
+          host,
+          sessionId,
+          label: this.s.terminalLabel,
+          onState: (state, detail) => this.#onTerminalState(state, detail),
+          onMissed: () => this.terminalView?.terminal.write(`\x1b[2m[svclab] ${this.s.terminalMissed}\x1b[0m\r\n`),
+          sessionAlive: async () => {
+            try {
+              await this.api.session(sessionId);
+              return true;
+            } catch (err) {
+              return !isStale(asRunnerError(err));
+            }
+          },
+          focusNext: () => this.#ref('editor-details').querySelector('summary')?.focus(),
+        });
+      })
+      .catch((err: unknown) => this.#setStatus(String(err), undefined, true))
+      .finally(() => (this.#terminalLoading = false));
+  }
+
+  #onTerminalState(state: ConnectionState, detail?: { exitCode?: number; error?: { code: string; message: string; hint: string } }): void {
+    const s = this.s;
+    const label: Record<ConnectionState, string> = {
+      connecting: s.terminalConnecting,
+      open: s.terminalConnected,
+      reconnecting: s.terminalReconnecting,
+      exited: s.terminalExited.replace('{code}', String(detail?.exitCode ?? '?')),
+      stale: s.statusStale,
+      closed: '',
+    };
+    this.#termState(label[state], state);
+    if (state === 'exited' && detail?.error) this.#setStatus(detail.error.message, detail.error.hint, true);
+    if (state === 'stale') this.#handleSessionError(new RunnerApiError({ code: 'SESSION_UNKNOWN', message: s.statusStale, hint: '' }, 404));
+  }
+
+  #termState(text: string, state = ''): void {
+    const pill = this.#ref('term-state');
+    pill.textContent = text;
+    pill.dataset.state = state;
+  }
+
+  terminalText(): string {
+    const term = this.terminalView?.terminal;
+    if (!term) return '';
+    const buf = term.buffer.active;
+    const lines: string[] = [];
+    for (let i = 0; i < buf.length; i++) lines.push(buf.getLine(i)?.translateToString(true) ?? '');
+    return lines.join('\n');
+  }
+
+  #renderSteps(): void {
+    const lab = this.lab;
+    if (!lab) return;
+    const list = this.#ref('steps');
+    list.replaceChildren(
+      ...lab.steps.map((step) => {
+        const result = h('div', { class: 'svclab-result', role: 'status', 'aria-live': 'polite' });
+        const button = h('button', { type: 'button', class: 'svclab-btn', 'data-step': step.id }, this.s.check);
+        button.setAttribute('aria-label', `${this.s.check}: ${step.title}`);
+        button.addEventListener('click', () => void this.check(step.id, button, result));
+        return h(
+          'li',
+          { class: 'svclab-step', 'data-step': step.id },
+          h('div', { class: 'svclab-step__head' }, h('span', { class: 'svclab-step__title' }, step.title), button),
+          step.checks.length ? h('ul', { class: 'svclab-step__checks' }, ...step.checks.map((c) => h('li', {}, c.description || c.kind))) : null,
+          result,
+        );
+      }),
+    );
+    const select = this.#ref<HTMLSelectElement>('editor-step');
+    const current = select.value;
+    select.replaceChildren(...lab.steps.map((step, i) => h('option', { value: step.id }, `${i + 1}. ${step.title}`)));
+    if (current && lab.steps.some((st) => st.id === current)) select.value = current;
+  }
+
+  async check(stepId: string, button: HTMLButtonElement, out: HTMLElement): Promise<void> {
+    if (!this.session) {
+      out.replaceChildren(h('p', { class: 'svclab-error' }, this.s.needSession));
+      return;
+    }
+    button.disabled = true;
+    button.setAttribute('aria-busy', 'true');
+    out.replaceChildren(h('p', {}, this.s.checking));
+    try {
+      const res = await this.api.check(this.session.id, stepId);
+      out.replaceChildren(
+        h('p', { class: res.passed ? 'svclab-ok' : 'svclab-error' }, res.passed ? this.s.passed : this.s.notYet),
+        h('ul', { class: 'svclab-checks' }, ...res.results.map((r) => this.#resultItem(r))),
+      );
+      this.host.querySelector(`li.svclab-step[data-step="${CSS.escape(stepId)}"]`)?.classList.toggle('svclab-step--passed', res.passed);
+    } catch (err) {
+      const e = asRunnerError(err);
+      if (isStale(e)) this.#handleSessionError(e);
+      out.replaceChildren(errorBlock(e));
+    } finally {
+      button.disabled = false;
+      button.removeAttribute('aria-busy');
+    }
+  }
+
+  #resultItem(r: CheckResult): HTMLElement {
+    const word = r.status === 'pass' ? this.s.statusPass : r.status === 'fail' ? this.s.statusFail : this.s.statusError;
+    const d = r.details;
+    return h(
+      'li',
+      { class: `svclab-check svclab-check--${r.status}` },
+      h('span', { class: 'svclab-badge' }, word),
+      ' ',
+      h('span', {}, r.message),
+      r.hint ? h('p', { class: 'svclab-hint' }, `${this.s.hint}: ${r.hint}`) : null,
+      d && (d.expected !== undefined || d.observed !== undefined)
+        ? h(
+            'dl',
+            { class: 'svclab-diff' },
+            h('dt', {}, this.s.expected),
+            h('dd', {}, h('pre', {}, show(d.expected ?? ''))),
+            h('dt', {}, this.s.observed),
+            h('dd', {}, h('pre', {}, show(d.observed ?? ''))),
+          )
+        : null,
+    );
+  }
+
+  async openEditor(): Promise<void> {
+    this.#editorLoading ??= (async () => {
+      const host = this.#ref('editor');
+      try {
+        const steps = this.lab?.steps.length ? this.lab.steps : [{ id: 'scratch', startingYaml: '' }];
+        const select = this.#ref<HTMLSelectElement>('editor-step');
+        if (!select.options.length) select.append(...steps.map((st) => h('option', { value: st.id }, st.id)));
+        const { createYamlEditor } = await import('../editor/yaml-editor.ts');
+        host.replaceChildren();
+        this.editor = createYamlEditor({
+          host,
+          labId: this.labId,
+          steps,
+          initialStep: select.value || steps[0]!.id,
+          ariaLabel: this.s.editorLabel,
+          tabMessage: this.s.tabInIndent,
+        });
+      } catch (err) {
+        this.#editorLoading = undefined;
+        host.replaceChildren(h('p', { class: 'svclab-error' }, String(err)));
+      }
+    })();
+    return this.#editorLoading;
+  }
+
+  async apply(): Promise<void> {
+    await this.openEditor();
+    const editor = this.editor;
+    if (!editor) return;
+    if (!this.session) {
+      this.#setApplyResult(h('p', { class: 'svclab-error' }, this.s.needSession));
+      return;
+    }
+    const button = this.#ref<HTMLButtonElement>('apply');
+    button.disabled = true;
+    this.#setApplyResult(h('p', {}, this.s.applying));
+    editor.clearApplyError();
+    try {
+      const res = await this.api.apply(this.session.id, editor.value(), editor.stepId);
+      this.#setApplyResult(h('p', { class: 'svclab-ok' }, this.s.applied), res.applied || res.dryRun ? h('pre', {}, [res.dryRun, res.applied].filter(Boolean).join('\n')) : null);
+    } catch (err) {
+      const e = asRunnerError(err);
+      if (isStale(e)) this.#handleSessionError(e);
+      this.#setApplyResult(errorBlock(e));
+      const line = typeof e.details?.line === 'number' ? e.details.line : undefined;
+      const column = typeof e.details?.column === 'number' ? e.details.column : undefined;
+      if (line !== undefined) editor.markApplyError(e.message, line, column);
+    } finally {
+      button.disabled = false;
+    }
+  }
+
+  reset(): void {
+    if (!this.editor) return;
+    this.editor.reset();
+    this.#setApplyResult(h('p', {}, this.s.resetDone));
+  }
+
+  #setApplyResult(...nodes: (Node | null)[]): void {
+    this.#ref('apply-result').replaceChildren(...nodes.filter((n): n is Node => n !== null));
+  }
+
+  #setStatus(text: string, hint?: string, isError = false): void {
+    const t = this.#ref('status-text');
+    t.textContent = text;
+    t.classList.toggle('svclab-error', isError);
+    const hintEl = this.#ref('status-hint');
+    hintEl.textContent = hint ?? '';
+    hintEl.hidden = !hint;
+  }
+
+  #setBusy(busy: boolean): void {
+    const b = this.#ref<HTMLButtonElement>('start');
+    b.disabled = busy;
+    b.toggleAttribute('aria-busy', busy);
+  }
+}
+
+function errorBlock(e: RunnerApiError): HTMLElement {
+  return h('div', { class: 'svclab-error-block' }, h('p', { class: 'svclab-error' }, h('code', {}, e.code), ' ', e.message), e.hint ? h('p', { class: 'svclab-hint' }, e.hint) : null);
+}
+
+function asRunnerError(err: unknown): RunnerApiError {
+  if (err instanceof RunnerApiError) return err;
+  return new RunnerApiError({ code: 'CLIENT_ERROR', message: err instanceof Error ? err.message : String(err), hint: 'Reload the page; if it persists, report it with the browser console output.' }, 0);
+}
+
+function isStale(e: RunnerApiError): boolean {
+  return e.code === 'SESSION_UNKNOWN' || (e.status === 404 && e.code.startsWith('SESSION'));
+}
+
+function stripTokenFromUrl(): void {
+  // The runner has set its cookie by now; keep the token out of the address bar and history.
+  const url = new URL(location.href);
+  if (!url.searchParams.has('token')) return;
+  url.searchParams.delete('token');
+  history.replaceState(history.state, '', url);
+}
+
+function safeSessionStorage(): Storage | undefined {
+  try {
+    return globalThis.sessionStorage;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,89 @@
+// xterm.js view bound to a TerminalConnection. Loaded with `import()` only when the
+// terminal area is visible and a session exists, so xterm never weighs on the first load.
+import { Terminal } from '@xterm/xterm';
+import { FitAddon } from '@xterm/addon-fit';
+import '@xterm/xterm/css/xterm.css';
+import { TerminalConnection, terminalUrl, type ConnectionState } from './terminal-connection.ts';
+
+export type TerminalViewOptions = {
+  host: HTMLElement;
+  sessionId: string;
+  label: string;
+  onState: (state: ConnectionState, detail?: { exitCode?: number; error?: { code: string; message: string; hint: string } }) => void;
+  onMissed: () => void;
+  sessionAlive: () => Promise<boolean>;
+  /** Where F6 sends focus, so keyboard users can leave the terminal (Tab goes to the shell). */
+  focusNext: () => void;
+};
+
+export type TerminalView = { terminal: Terminal; connection: TerminalConnection; dispose(): void };
+
+export function mountTerminal(opts: TerminalViewOptions): TerminalView {
+  const terminal = new Terminal({
+    cursorBlink: true,
+    convertEol: false,
+    scrollback: 5000,
+    fontFamily: 'ui-monospace, "DejaVu Sans Mono", "Noto Sans Mono", Menlo, Consolas, monospace',
+    fontSize: 13,
+    theme: { background: '#17181c', foreground: '#e6e6e6', cursor: '#e6e6e6' },
+  });
+  const fit = new FitAddon();
+  terminal.loadAddon(fit);
+  opts.host.replaceChildren();
+  terminal.open(opts.host);
+  terminal.textarea?.setAttribute('aria-label', opts.label);
+  terminal.attachCustomKeyEventHandler((ev) => {
+    if (ev.key === 'F6' && ev.type === 'keydown') {
+      ev.preventDefault();
+      opts.focusNext();
+      return false;
+    }
+    return true;
+  });
+  safeFit(fit);
+
+  const connection = new TerminalConnection({
+    url: terminalUrl(location, opts.sessionId),
+    sink: {
+      write: (data, rendered) => terminal.write(data, rendered),
+      size: () => ({ cols: terminal.cols, rows: terminal.rows }),
+    },
+    onState: opts.onState,
+    onNotice: (kind, text) => {
+      if (kind === 'missed') opts.onMissed();
+      else terminal.write(`\r\n\x1b[2m[svclab] ${text}\x1b[0m\r\n`);
+    },
+    sessionAlive: opts.sessionAlive,
+  });
+  terminal.onData((d) => connection.send(d));
+  terminal.onBinary((d) => connection.send(d));
+  terminal.onResize(({ cols, rows }) => connection.resize(cols, rows));
+
+  let frame = 0;
+  const observer = new ResizeObserver(() => {
+    cancelAnimationFrame(frame);
+    frame = requestAnimationFrame(() => safeFit(fit));
+  });
+  observer.observe(opts.host);
+  connection.start();
+
+  return {
+    terminal,
+    connection,
+    dispose() {
+      observer.disconnect();
+      connection.dispose();
+      terminal.dispose();
+    },
+  };
+}
+
+function safeFit(fit: FitAddon): void {
+  // fit() throws or yields 0 columns while the host is hidden; the next resize fixes it.
+  try {
+    const dims = fit.proposeDimensions();
+    if (dims && dims.cols > 1 && dims.rows > 1) fit.fit();
+  } catch {
+    /* host not laid out yet */
+  }
+}
