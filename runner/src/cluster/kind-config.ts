@@ -1,0 +1,100 @@
+// The kind Cluster config (kind.x-k8s.io/v1alpha4), built as a typed object and
+// serialized with the yaml package. kubeadm patches are typed objects too,
+// serialized one by one, because kind takes each patch as a YAML string.
+
+import { stringify } from 'yaml';
+import { EDGE_NODE_LABEL, type ClusterSpec, type PortMapping, type ProxyMode } from './cluster-driver.ts';
+
+export interface KindPortMapping {
+  containerPort: number;
+  hostPort: number;
+  listenAddress: string;
+  protocol: 'TCP' | 'UDP' | 'SCTP';
+}
+
+export interface KindNode {
+  role: 'control-plane' | 'worker';
+  image: string;
+  labels?: Record<string, string>;
+  extraPortMappings?: KindPortMapping[];
+}
+
+export interface KindNetworking {
+  ipFamily: 'ipv4';
+  apiServerAddress: string;
+  /** 0: kind picks a free port. */
+  apiServerPort: number;
+  podSubnet: string;
+  serviceSubnet: string;
+  kubeProxyMode: ProxyMode;
+}
+
+export interface KindCluster {
+  kind: 'Cluster';
+  apiVersion: 'kind.x-k8s.io/v1alpha4';
+  name: string;
+  nodes: KindNode[];
+  networking: KindNetworking;
+  /** Strategic-merge patches to kind's kubeadm config, each one YAML document. */
+  kubeadmConfigPatches?: string[];
+}
+
+/** The part of kube-proxy's KubeProxyConfiguration we patch. */
+export interface KubeProxyConfigurationPatch {
+  apiVersion: 'kubeproxy.config.k8s.io/v1alpha1';
+  kind: 'KubeProxyConfiguration';
+  conntrack: {
+    maxPerCore: number;
+    min: number;
+    tcpEstablishedTimeout: string;
+    tcpCloseWaitTimeout: string;
+  };
+}
+
+/**
+ * kube-proxy must not touch conntrack sysctls here: nf_conntrack_max is global
+ * and writing it is denied in this sandbox, which makes kube-proxy exit. Zero
+ * means "leave the kernel's value" for each of these settings; the timeouts are
+ * zeroed too because some sandboxes deny those writes as well, and labs don't
+ * depend on them.
+ */
+export function kubeProxyConntrackPatch(): KubeProxyConfigurationPatch {
+  return {
+    apiVersion: 'kubeproxy.config.k8s.io/v1alpha1',
+    kind: 'KubeProxyConfiguration',
+    conntrack: { maxPerCore: 0, min: 0, tcpEstablishedTimeout: '0s', tcpCloseWaitTimeout: '0s' },
+  };
+}
+
+export function kindClusterConfig(spec: ClusterSpec, ports: readonly PortMapping[]): KindCluster {
+  const controlPlane: KindNode = {
+    role: 'control-plane',
+    image: spec.nodeImage,
+    ...(spec.workers === 0 ? { labels: { [EDGE_NODE_LABEL]: 'true' } } : {}),
+    extraPortMappings: ports.map((p) => ({ containerPort: p.containerPort, hostPort: p.hostPort, listenAddress: p.listenAddress, protocol: 'TCP' })),
+  };
+  const workers: KindNode[] = Array.from({ length: spec.workers }, (_, i) => ({
+    role: 'worker',
+    image: spec.nodeImage,
+    ...(i === 0 ? { labels: { [EDGE_NODE_LABEL]: 'true' } } : {}),
+  }));
+  return {
+    kind: 'Cluster',
+    apiVersion: 'kind.x-k8s.io/v1alpha4',
+    name: spec.name,
+    nodes: [controlPlane, ...workers],
+    networking: {
+      ipFamily: 'ipv4',
+      apiServerAddress: '127.0.0.1',
+      apiServerPort: 0,
+      podSubnet: spec.podSubnet,
+      serviceSubnet: spec.serviceSubnet,
+      kubeProxyMode: spec.proxyMode,
+    },
+    kubeadmConfigPatches: [stringify(kubeProxyConntrackPatch())],
+  };
+}
+
+export function renderKindConfig(config: KindCluster): string {
+  return stringify(config, { lineWidth: 0 });
+}
