@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Imports the OCI image tars under /kind/images into containerd's k8s.io
+# namespace (the one the CRI plugin serves), once per node: the marker lives on
+# the node's /var volume. --no-unpack: containerd's CRI unpacks a layer the first
+# time a container uses it, so nodes only pay for the images they run.
+set -o errexit -o nounset -o pipefail
+marker=/var/lib/svclab/images-imported
+for _ in $(seq 1 60); do
+  ctr version >/dev/null 2>&1 && break
+  sleep 0.5
+done
+for tar in /kind/images/*.tar; do
+  ctr --namespace=k8s.io images import --no-unpack "$tar"
+done
+# pinned: kubelet's image garbage collection must never remove them (nothing can be pulled back)
+ctr --namespace=k8s.io images list -q | grep -v '^sha256:' | while read -r ref; do
+  ctr --namespace=k8s.io images label "$ref" io.cri-containerd.pinned=pinned >/dev/null
+done
+mkdir -p "$(dirname "$marker")"
+date -u +%FT%TZ > "$marker"
