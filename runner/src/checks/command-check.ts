@@ -73,7 +73,9 @@ export async function runCommandCheck(check: CommandCheck, ctx: CheckContext): P
       if (isRunnerError(e) && e.code === 'COMMAND_TIMEOUT') {
         last = { kind: 'timeout', timeoutMs };
       } else if (isRunnerError(e)) {
-        return error(e.message, e.hint);
+        const output = (e.details as { output?: unknown } | undefined)?.output;
+        const said = typeof output === 'string' ? lastOutputLine(output) : '';
+        return error(said ? `${e.message} (${said})` : e.message, e.hint);
       } else {
         return error(e instanceof Error ? e.message : String(e));
       }

@@ -1,6 +1,6 @@
 // A mistake in a lab file, located to the line and column, and the means to
 // turn YAML parser errors and zod issues into such errors.
-import { isMap, isPair, isScalar, isSeq, type Document, type LineCounter, type YAMLError } from 'yaml';
+import { isMap, isScalar, isSeq, type Document, type LineCounter, type YAMLError } from 'yaml';
 import type { z } from 'zod';
 import { checkKinds, plannedCheckKinds } from './lab-schema.ts';
 
@@ -82,28 +82,40 @@ export class YamlLocator {
     return { offset, path: found };
   }
 
-  /** The path of the deepest node whose text contains `offset` (for parser errors). */
-  pathAt(offset: number): YamlPath {
-    const path: PropertyKey[] = [];
-    let node: unknown = this.doc.contents;
-    for (;;) {
+  /**
+   * The field a parser error belongs to: the last key or value that starts at or
+   * before `offset` (a tab or a stray ": " may have broken the tree below it).
+   * With keyAtOffset false, a key starting exactly at `offset` is the learner's
+   * text read as a key, not a field, so it is skipped.
+   */
+  pathAt(offset: number, opts: { keyAtOffset?: boolean } = {}): YamlPath {
+    let best: { start: number; path: YamlPath } = { start: -1, path: [] };
+    const consider = (node: unknown, path: YamlPath, isKey: boolean) => {
+      const start = rangeStart(node);
+      if (start === undefined || start > offset) return;
+      if (isKey && start === offset && opts.keyAtOffset === false) return;
+      if (start >= best.start) best = { start, path };
+    };
+    const walk = (node: unknown, path: YamlPath): void => {
       if (isMap(node)) {
-        const pair = node.items.find((p) => contains(p.key, offset) || contains(p.value, offset) || pairContains(p, offset));
-        if (!pair || !isScalar(pair.key)) return path;
-        // After a syntax error the parser may make a key of running text; stop before it.
-        if (!/^[A-Za-z_$][\w$.\/-]*$/.test(String(pair.key.value))) return path;
-        path.push(String(pair.key.value));
-        if (!contains(pair.value, offset)) return path;
-        node = pair.value;
+        for (const pair of node.items) {
+          if (!isScalar(pair.key)) continue;
+          const key = String(pair.key.value);
+          // After a syntax error the parser may make a key of running text; don't call it a field.
+          if (!/^[A-Za-z_$][\w$.\/-]*$/.test(key)) continue;
+          consider(pair.key, [...path, key], true);
+          consider(pair.value, [...path, key], false);
+          walk(pair.value, [...path, key]);
+        }
       } else if (isSeq(node)) {
-        const i = node.items.findIndex((item) => contains(item, offset));
-        if (i < 0) return path;
-        path.push(i);
-        node = node.items[i];
-      } else {
-        return path;
+        node.items.forEach((item, i) => {
+          consider(item, [...path, i], false);
+          walk(item, [...path, i]);
+        });
       }
-    }
+    };
+    walk(this.doc.contents, []);
+    return best.path;
   }
 }
 
@@ -112,28 +124,17 @@ function rangeStart(node: unknown): number | undefined {
   return range?.[0];
 }
 
-function contains(node: unknown, offset: number): boolean {
-  const range = (node as { range?: [number, number, number] } | null | undefined)?.range;
-  return !!range && offset >= range[0] && offset < Math.max(range[2], range[1]);
-}
-
-// A pair spans from its key to the end of its value, even across the whitespace between.
-function pairContains(pair: unknown, offset: number): boolean {
-  if (!isPair(pair)) return false;
-  const start = rangeStart(pair.key);
-  const value = (pair.value as { range?: [number, number, number] } | null)?.range;
-  return start !== undefined && !!value && offset >= start && offset < value[2];
-}
-
 /** Parser errors (tabs, duplicate keys, bad indentation) with the same precision as schema errors. */
 export function yamlErrorToLabError(err: YAMLError, source: string, locator: YamlLocator): LabError {
   const offset = err.pos[0];
-  const path = locator.pathAt(offset);
+  // For a value read as a key, the "key" is the learner's text, not a field.
+  const implicitKey = err.code === 'BLOCK_AS_IMPLICIT_KEY' || err.code === 'MULTILINE_IMPLICIT_KEY';
+  const path = locator.pathAt(offset, { keyAtOffset: !implicitKey });
   const firstLine = err.message.split('\n')[0] ?? err.message;
   let message: string;
   switch (err.code) {
     case 'DUPLICATE_KEY': {
-      const key = source.slice(err.pos[0], err.pos[1]).trim() || source.slice(err.pos[0]).split(/[:\n]/)[0]?.trim();
+      const key = /^[^:\n]*/.exec(source.slice(err.pos[0]))?.[0].trim();
       message = `the key "${key}" appears twice in the same map; YAML keys must be unique, keep one`;
       break;
     }
@@ -150,17 +151,16 @@ export function yamlErrorToLabError(err: YAMLError, source: string, locator: Yam
   return locator.error(offset, path, message);
 }
 
-/** One error per line: after the first mistake on a line the parser's further complaints are noise. */
+/**
+ * Every duplicate key (each is its own mistake) and the first other syntax error:
+ * after that one the parser's further complaints are usually its consequences.
+ */
 export function yamlErrorsToLabErrors(errs: readonly YAMLError[], source: string, locator: YamlLocator): LabError[] {
-  const out: LabError[] = [];
-  const lines = new Set<number>();
-  for (const e of errs) {
-    const err = yamlErrorToLabError(e, source, locator);
-    if (lines.has(err.line)) continue;
-    lines.add(err.line);
-    out.push(err);
-  }
-  return out;
+  const firstOther = errs.find((e) => e.code !== 'DUPLICATE_KEY');
+  return errs
+    .filter((e) => e.code === 'DUPLICATE_KEY' || e === firstOther)
+    .map((e) => yamlErrorToLabError(e, source, locator))
+    .sort((a, b) => a.line - b.line || a.column - b.column);
 }
 
 /** Describes a value found in the file, for "got …". */

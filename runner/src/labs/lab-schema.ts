@@ -109,7 +109,8 @@ export const labSchema = strict({
     step.checks.forEach((check, c) => {
       if (checkIds.has(check.id)) ctx.addIssue({ code: 'custom', path: ['steps', s, 'checks', c, 'id'], message: 'a check id not used before in this step' });
       checkIds.add(check.id);
-      if (check.intervalSeconds > check.deadlineSeconds) {
+      // Range errors on the fields themselves are reported already; compare only valid values.
+      if (check.deadlineSeconds > 0 && check.deadlineSeconds <= 300 && check.intervalSeconds > check.deadlineSeconds) {
         ctx.addIssue({ code: 'custom', path: ['steps', s, 'checks', c, 'intervalSeconds'], message: `a number ≤ deadlineSeconds (${check.deadlineSeconds})` });
       }
       if (check.kind === 'command') {
