@@ -30,7 +30,7 @@ export const BRING_UP_STEP_TITLES: Record<BringUpStepId, string> = {
   'preflight-proxy-mode': 'Preflight: kube-proxy mode is supported',
   'preflight-docker': 'Preflight: docker is up',
   'preflight-disk': 'Preflight: at least 10 GiB free disk',
-  'preflight-image': 'Preflight: node image is present and current',
+  'preflight-image': 'Preflight: node image and kind are built and current',
   'preflight-name': 'Preflight: cluster name is free',
   'create-nodes': 'Create node containers (kind)',
   'wait-ready': 'Wait for every node to be Ready',

@@ -35,8 +35,8 @@ export interface ImageStatus {
 export interface KindDriverOptions {
   runner: CommandRunner;
   engine: ContainerEngine;
-  /** Path to the kind binary (the image builder's artifact). */
-  kindPath: string;
+  /** Path to the kind binary, or how to find it (cluster-tools.ts kindBinary: the image builder's artifact). */
+  kindPath: string | (() => Promise<string>);
   dockerPath?: string;
   /** Per-cluster files: kind's kubeconfig, the "creating" marker. e.g. ~/.cache/svclab/clusters */
   stateDir: string;
@@ -57,6 +57,7 @@ export interface KindDriverOptions {
 
 export class KindDriver implements ClusterDriver {
   private readonly o: Required<Omit<KindDriverOptions, 'imageStatus'>> & Pick<KindDriverOptions, 'imageStatus'>;
+  private kindBinary: string | undefined;
   private readonly docker: DockerObjects;
 
   constructor(opts: KindDriverOptions) {
@@ -104,7 +105,8 @@ export class KindDriver implements ClusterDriver {
         const status = this.o.imageStatus ? await this.o.imageStatus(spec.nodeImage) : { state: (await this.o.engine.imageExists(spec.nodeImage)) ? 'current' as const : 'missing' as const };
         if (status.state === 'missing') throw new RunnerError('IMAGE_MISSING', { message: `The node image ${spec.nodeImage} has not been built.`, details: { image: spec.nodeImage, detail: status.detail } });
         if (status.state === 'stale') throw new RunnerError('IMAGE_STALE', { message: `The node image ${spec.nodeImage} is older than its recipe${status.detail ? ` (${status.detail})` : ''}.`, details: { image: spec.nodeImage } });
-        return spec.nodeImage;
+        const kind = await this.kind();
+        return `${spec.nodeImage}, kind at ${kind}`;
       }),
       step('preflight-name', async () => {
         const clusters = await this.list();
@@ -125,7 +127,7 @@ export class KindDriver implements ClusterDriver {
         madeObjects = true;
         await this.writeCreatingMarker(spec.name);
         await this.docker.createNetwork(spec.name, { [CLUSTER_LABEL]: spec.name, [SPEC_LABEL]: JSON.stringify(recorded) });
-        const argv = [this.o.kindPath, 'create', 'cluster', '--name', spec.name, '--config', '-', '--kubeconfig', this.kubeconfigPath(spec.name)];
+        const argv = [await this.kind(), 'create', 'cluster', '--name', spec.name, '--config', '-', '--kubeconfig', this.kubeconfigPath(spec.name)];
         const r = await this.o.runner.run(argv, {
           timeoutMs: this.o.createTimeoutMs,
           input: renderKindConfig(kindClusterConfig(spec, ports)),
@@ -207,7 +209,7 @@ export class KindDriver implements ClusterDriver {
   }
 
   async kubeconfig(name: string, variant: KubeconfigVariant = 'host'): Promise<string> {
-    const argv = [this.o.kindPath, 'get', 'kubeconfig', '--name', name, ...(variant === 'internal' ? ['--internal'] : [])];
+    const argv = [await this.kind(), 'get', 'kubeconfig', '--name', name, ...(variant === 'internal' ? ['--internal'] : [])];
     const r = await this.o.runner.run(argv, { timeoutMs: 60_000, env: { KIND_EXPERIMENTAL_PROVIDER: 'docker' } });
     if (r.exitCode === 0) return r.stdout;
     if (/could not locate any control plane nodes|no nodes found/i.test(r.stderr)) throw new RunnerError('CLUSTER_UNKNOWN', { message: `There is no cluster named ${name}.`, details: { name } });
@@ -234,7 +236,7 @@ export class KindDriver implements ClusterDriver {
   }
 
   async loadImage(cluster: string, imageRef: string): Promise<void> {
-    const argv = [this.o.kindPath, 'load', 'docker-image', imageRef, '--name', cluster];
+    const argv = [await this.kind(), 'load', 'docker-image', imageRef, '--name', cluster];
     const r = await this.o.runner.run(argv, { timeoutMs: 10 * 60_000, env: { KIND_EXPERIMENTAL_PROVIDER: 'docker' } });
     if (r.exitCode === 0) return;
     if (/no nodes found for cluster/i.test(r.stderr)) throw new RunnerError('CLUSTER_UNKNOWN', { message: `There is no cluster named ${cluster}.`, details: { cluster } });
@@ -248,6 +250,11 @@ export class KindDriver implements ClusterDriver {
   }
 
   // ---- internals ----
+
+  private async kind(): Promise<string> {
+    if (this.kindBinary === undefined) this.kindBinary = typeof this.o.kindPath === 'string' ? this.o.kindPath : await this.o.kindPath();
+    return this.kindBinary;
+  }
 
   /**
    * Remove every docker object of the cluster: kind's node containers, containers
@@ -268,13 +275,12 @@ export class KindDriver implements ClusterDriver {
     // Workstations first: a container sharing a node's namespace keeps nothing alive, but would be left with a dead one.
     await this.docker.removeContainers([...new Set([...labelled, ...joined].map((c) => c.id))]);
     if (kindNodes.length > 0) {
-      const r = await this.o.runner.run([this.o.kindPath, 'delete', 'cluster', '--name', name, '--kubeconfig', this.kubeconfigPath(name)], {
-        timeoutMs: 5 * 60_000,
-        env: { KIND_EXPERIMENTAL_PROVIDER: 'docker' },
-      });
-      // Whatever kind left (or a kind that failed), docker removes directly.
+      // kind first (it also drops the cluster from its kubeconfig file); a kind that is
+      // missing or fails is not fatal, docker removes what is left directly.
+      const kind = await this.kind().catch(() => undefined);
+      if (kind) await this.o.runner.run([kind, 'delete', 'cluster', '--name', name, '--kubeconfig', this.kubeconfigPath(name)], { timeoutMs: 5 * 60_000, env: { KIND_EXPERIMENTAL_PROVIDER: 'docker' } });
       const left = await this.docker.containers([`${KIND_CLUSTER_LABEL}=${name}`]);
-      if (left.length > 0 || r.exitCode !== 0) await this.docker.removeContainers(left.map((c) => c.id));
+      await this.docker.removeContainers(left.map((c) => c.id));
     }
     for (const n of networks) {
       // Anything else still attached (a container someone ran by hand) would block removal.
