@@ -16,7 +16,8 @@ tar --numeric-owner -xf "$ARTIFACT_NODE_ROOTFS/rootfs.tar" -C "$root"
 rm -f "$root"/etc/systemd/system/{getty,timers,sysinit}.target.wants/* \
       "$root"/etc/systemd/system/multi-user.target.wants/{e2scrub_reap.service,remote-fs.target}
 for unit in systemd-binfmt.service systemd-modules-load.service getty@.service console-getty.service \
-            systemd-firstboot.service sys-kernel-debug.mount sys-kernel-tracing.mount; do
+            systemd-firstboot.service sys-kernel-debug.mount sys-kernel-tracing.mount \
+            getty-static.service ipvsadm.service; do
   ln -sf /dev/null "$root/etc/systemd/system/$unit"
 done
 mkdir -p "$root/etc/systemd/journald.conf.d"

@@ -47,11 +47,11 @@ cp -a "$root/etc/protocols" "$root/etc/services" "$slice/etc/" 2>/dev/null || tr
 cp -a "$root/etc/iproute2" "$slice/etc/" 2>/dev/null || true
 # shared library closure, resolved inside the rootfs
 find "$slice" -type f \( -perm -u+x -o -name '*.so*' \) -print | while read -r f; do
-  chroot "$root" ldd "/${f#"$slice"/}" 2>/dev/null | awk '/=> \//{print $3} /^\s*\/lib64/{print $1}' || true
+  chroot "$root" ldd "/${f#"$slice"/}" 2>/dev/null | awk '/=> \//{print $3} /^[[:space:]]*\/lib64\//{print $1}' || true
 done | sort -u > "$work/libs"
 while read -r lib; do
-  dest="$slice/usr${lib#/usr}"
-  [[ $lib == /lib* ]] && dest="$slice/usr$lib"
+  # merged /usr: /lib/x and /usr/lib/x are the same file
+  dest="$slice/usr/${lib#/usr/}"
   mkdir -p "$(dirname "$dest")"
   [[ -e $dest ]] || cp -L "$root$lib" "$dest"
 done < "$work/libs"
