@@ -33,7 +33,8 @@ function parse(args: readonly string[], options: Record<string, { type: 'string'
   try {
     return parseArgs({ args: [...args], options, strict: true, allowPositionals: false });
   } catch (e) {
-    throw new RunnerError('INVALID_ARGUMENT', { message: (e as Error).message.replace(/\. To specify.*$/s, '.'), hint: `Usage: ${usage}` });
+    // node's messages run on with advice for programmers ("To specify an option argument…"): keep the first line.
+    throw new RunnerError('INVALID_ARGUMENT', { message: (e as Error).message.split('\n')[0]!, hint: `Usage: ${usage}` });
   }
 }
 
