@@ -185,13 +185,18 @@ describe.skipIf(missing.length > 0)('lab 02 check scripts', () => {
 
   describe('step reach-the-service', () => {
     it('maps curl outcomes, then wants the page saved', async () => {
+      const page = '<!DOCTYPE html>\n<html><head><title>Welcome to nginx!</title></head><body>\n<h1>Welcome to nginx!</h1>\n<p>pod: nginx-abc-1</p>\n</body></html>';
+      const ok = { SVCLAB_HTTP_CODE: '200', SVCLAB_HTTP_BODY: page };
       expect((await checkExit('reach-the-service', { SVCLAB_CURL_EXIT: '7' })).exitCode).toBe(3);
       expect((await checkExit('reach-the-service', { SVCLAB_CURL_EXIT: '28' })).exitCode).toBe(4);
-      expect((await checkExit('reach-the-service', { SVCLAB_HTTP_CODE: '503' })).exitCode).toBe(5);
-      expect((await checkExit('reach-the-service', { SVCLAB_HTTP_CODE: '200' })).exitCode).toBe(6);
+      expect((await checkExit('reach-the-service', { SVCLAB_HTTP_CODE: '503', SVCLAB_HTTP_BODY: 'no' })).exitCode).toBe(5);
+      expect((await checkExit('reach-the-service', { SVCLAB_HTTP_CODE: '200', SVCLAB_HTTP_BODY: 'some other server' })).exitCode).toBe(5);
+      expect((await checkExit('reach-the-service', ok)).exitCode).toBe(6);
       await mkdir(path.join(home, 'answers'));
-      await writeFile(path.join(home, 'answers/page.html'), '<html>svclab web</html>\n');
-      expect((await checkExit('reach-the-service', { SVCLAB_HTTP_CODE: '200' })).exitCode).toBe(0);
+      await writeFile(path.join(home, 'answers/page.html'), 'curl: (7) Failed to connect\n');
+      expect((await checkExit('reach-the-service', ok)).exitCode).toBe(6);
+      await writeFile(path.join(home, 'answers/page.html'), page);
+      expect(await checkExit('reach-the-service', ok)).toMatchObject({ exitCode: 0, out: '10.97.97.97 served the welcome page and it is saved' });
     });
   });
 });
