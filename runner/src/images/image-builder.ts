@@ -61,6 +61,12 @@ export interface BuildOptions {
   /** Every line of build output as it comes (also in the log file). */
   onOutput?: (line: string, step: { kind: RecipeKind; name: string }) => void;
   signal?: AbortSignal;
+  /**
+   * After a successful build, remove older builds of the same recipe: artifact dirs,
+   * and image tags (`docker image rm` without --force, so an image a container still
+   * uses stays). Default true; disk fills fast with node images otherwise.
+   */
+  prune?: boolean;
 }
 
 export interface BuildResult {
@@ -141,6 +147,7 @@ export class ImageBuilder {
       const elapsedMs = performance.now() - t0;
       opts.onStep?.({ ...base, status: 'built', elapsedMs, logPath, line: progressLine(r, `built in ${seconds(elapsedMs)}`, st.location) });
       steps.push({ ...base, status: 'built', elapsedMs, location: st.location });
+      if (opts.prune ?? true) await this.pruneOlder(st);
       if (r.kind === 'image') images = await this.deps.engine.listImages(IMAGE_LABEL);
     }
     return { steps, elapsedMs: performance.now() - started };
@@ -330,6 +337,17 @@ export class ImageBuilder {
     if (log.bytes === 0) log.write(`${res.stdout}${res.stderr}`);
     if (keepOpen) return log;
     await log.close();
+  }
+
+  private async pruneOlder(st: RecipeStatus): Promise<void> {
+    for (const old of st.older) {
+      if (st.kind === 'artifact') {
+        rmSync(old, { recursive: true, force: true });
+      } else {
+        // Failure (in use by a container, already gone) just leaves it.
+        await this.deps.runner.run(['docker', 'image', 'rm', old], { timeoutMs: 60_000 });
+      }
+    }
   }
 
   /** Removes temporary build folders left by builds whose process is gone (killed mid-build). */

@@ -144,10 +144,28 @@ describe('image builder', () => {
     const e = await caught(imageRef(deps, 'img'));
     expect(e.code).toBe('IMAGE_STALE');
 
-    await imagesBuild(deps);
+    const oldDir = st.find((s) => s.name === 'a')!.older[0]!;
+    await imagesBuild(deps, { prune: false });
     expect([runs('a'), runs('other'), runs('img')]).toEqual([2, 1, 2]);
     expect(states(await imagesStatus(deps))).toEqual({ 'artifact:a': 'current', 'artifact:other': 'current', 'image:img': 'current' });
-    expect(engine.images.has(oldTag)).toBe(true); // old tags are left for docker to prune
+    expect(engine.images.has(oldTag)).toBe(true); // prune: false keeps older builds
+    expect(existsSync(oldDir)).toBe(true);
+  });
+
+  it('prunes older builds after a successful build: artifact dirs, and image tags with docker image rm', async () => {
+    const { deps } = setup();
+    const docker: (readonly string[])[] = [];
+    const real = deps.runner;
+    // build.sh runs for real; docker calls are only recorded
+    deps.runner = { run: (argv, opts) => (argv[0] === 'docker' ? (docker.push(argv), Promise.resolve({ argv, exitCode: 0, stdout: '', stderr: '', timedOut: false, aborted: false, durationMs: 0 })) : real.run(argv, opts)) };
+    t.artifact('a', [], countingArtifactSh('a'));
+    t.image('img', ['a'], [], countingImageSh('img'));
+    await imagesBuild(deps);
+    const before = await imagesStatus(deps);
+    t.write('artifacts/a/notes.txt', 'a change\n');
+    await imagesBuild(deps);
+    expect(existsSync(before.find((s) => s.name === 'a')!.location)).toBe(false);
+    expect(docker).toEqual([['docker', 'image', 'rm', before.find((s) => s.name === 'img')!.location]]);
   });
 
   it('only builds the named recipes and what they need', async () => {
