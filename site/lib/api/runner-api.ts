@@ -31,12 +31,22 @@ export type CheckResult = {
 export type CheckResponse = { results: CheckResult[]; passed: boolean };
 export type ApplyResponse = { dryRun: string; applied: string };
 
-export type LabStep = { id: string; title: string; startingYaml: string; checks: { kind: string; description: string }[]; hintCount: number };
+/** The two languages lab.yaml speaks (Localized = { en, zh }). */
+export type LabLang = 'en' | 'zh';
+export type LabStep = {
+  id: string;
+  title: string;
+  /** The editor's starting text for this step; undefined when the step has no editor. */
+  startingYaml: string | undefined;
+  editorFile: string | undefined;
+  checks: { kind: string; description: string }[];
+  hintCount: number;
+};
 export type Lab = { id: string; title: string; summary: string; steps: LabStep[] };
 
 export type RunnerApi = ReturnType<typeof createRunnerApi>;
 
-export function createRunnerApi(base = '', fetchImpl: typeof fetch = (...a) => fetch(...a)) {
+export function createRunnerApi(lang: LabLang = 'en', base = '', fetchImpl: typeof fetch = (...a) => fetch(...a)) {
   async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
     let res: Response;
     try {
@@ -46,7 +56,7 @@ export function createRunnerApi(base = '', fetchImpl: typeof fetch = (...a) => f
         headers: body === undefined ? { accept: 'application/json' } : { accept: 'application/json', 'content-type': 'application/json' },
         body: body === undefined ? undefined : JSON.stringify(body),
       });
-    } catch (cause) {
+    } catch {
       throw new RunnerApiError(
         { code: 'RUNNER_UNREACHABLE', message: 'Cannot reach the svclab runner.', hint: 'Is `npm start` still running? Open the URL it prints (with its token).' },
         0,
@@ -72,13 +82,14 @@ export function createRunnerApi(base = '', fetchImpl: typeof fetch = (...a) => f
   const enc = encodeURIComponent;
   return {
     health: () => call<{ ok: boolean; version: string }>('GET', '/api/health'),
-    lab: async (labId: string) => normalizeLab(await call<unknown>('GET', `/api/labs/${enc(labId)}`)),
+    lab: async (labId: string) => normalizeLab(await call<unknown>('GET', `/api/labs/${enc(labId)}`), lang),
     startSession: async (labId: string) => (await call<{ session: Session }>('POST', '/api/sessions', { labId })).session,
     session: async (id: string) => (await call<{ session: Session }>('GET', `/api/sessions/${enc(id)}`)).session,
     endSession: (id: string) => call<void>('DELETE', `/api/sessions/${enc(id)}`),
     apply: (id: string, yaml: string, stepId?: string) => call<ApplyResponse>('POST', `/api/sessions/${enc(id)}/apply`, stepId ? { yaml, stepId } : { yaml }),
-    check: (id: string, stepId: string) => call<CheckResponse>('POST', `/api/sessions/${enc(id)}/steps/${enc(stepId)}/check`),
-    hint: (id: string, stepId: string, index: number) => call<{ hint: string }>('POST', `/api/sessions/${enc(id)}/steps/${enc(stepId)}/hint`, { index }),
+    check: (id: string, stepId: string) => call<CheckResponse>('POST', `/api/sessions/${enc(id)}/steps/${enc(stepId)}/check`, { lang }),
+    hint: async (id: string, stepId: string, index: number) =>
+      localized((await call<{ hint: unknown }>('POST', `/api/sessions/${enc(id)}/steps/${enc(stepId)}/hint`, { index })).hint, lang),
   };
 }
 
@@ -86,32 +97,35 @@ function str(v: unknown): string {
   return typeof v === 'string' ? v : '';
 }
 
-/**
- * The lab as the panel needs it. API.md names the parts (steps with id, title, editor
- * starting YAML, checks, hint count) but not every key, so a few spellings are accepted.
- */
-export function normalizeLab(raw: unknown): Lab {
+/** lab.yaml text is `{ en, zh }`; plain strings are accepted too. */
+export function localized(v: unknown, lang: LabLang): string {
+  if (typeof v === 'string') return v;
+  if (v && typeof v === 'object') {
+    const o = v as Record<string, unknown>;
+    return str(o[lang]) || str(o.en) || str(Object.values(o).find((x) => typeof x === 'string'));
+  }
+  return '';
+}
+
+/** The lab as the panel needs it, from GET /api/labs/:id (runner/src/labs publicLab). */
+export function normalizeLab(raw: unknown, lang: LabLang = 'en'): Lab {
   const lab = (raw && typeof raw === 'object' && 'lab' in raw ? (raw as { lab: unknown }).lab : raw) as Record<string, unknown>;
   const steps = Array.isArray(lab?.steps) ? (lab.steps as Record<string, unknown>[]) : [];
   return {
     id: str(lab?.id),
-    title: str(lab?.title),
-    summary: str(lab?.summary),
+    title: localized(lab?.title, lang),
+    summary: localized(lab?.summary, lang),
     steps: steps.map((s, i) => {
-      const editor = s.editor as unknown;
-      const startingYaml =
-        typeof editor === 'string'
-          ? editor
-          : editor && typeof editor === 'object'
-            ? str((editor as Record<string, unknown>).yaml ?? (editor as Record<string, unknown>).initial ?? (editor as Record<string, unknown>).text ?? (editor as Record<string, unknown>).starting)
-            : str(s.startingYaml ?? s.editorYaml ?? s.yaml ?? s.starter);
+      const editor = s.editor && typeof s.editor === 'object' ? (s.editor as Record<string, unknown>) : undefined;
+      const text = typeof s.editor === 'string' ? s.editor : editor ? (editor.text ?? editor.yaml) : undefined;
       const checks = Array.isArray(s.checks) ? (s.checks as Record<string, unknown>[]) : [];
       const hints = s.hintCount ?? s.hints;
       return {
         id: str(s.id) || `step-${i + 1}`,
-        title: str(s.title) || `Step ${i + 1}`,
-        startingYaml,
-        checks: checks.map((c) => ({ kind: str(c.kind), description: str(c.description ?? c.title ?? c.id) })),
+        title: localized(s.title, lang) || `${i + 1}`,
+        startingYaml: typeof text === 'string' ? text : undefined,
+        editorFile: editor ? str(editor.file) || undefined : undefined,
+        checks: checks.map((c) => ({ kind: str(c.kind), description: localized(c.description, lang) })),
         hintCount: typeof hints === 'number' ? hints : Array.isArray(hints) ? hints.length : 0,
       };
     }),

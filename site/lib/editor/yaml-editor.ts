@@ -2,10 +2,10 @@
 // `import()` when the learner opens the editor, never on first paint.
 import * as monaco from './monaco-slim.ts';
 import { configureMonacoYaml } from 'monaco-yaml';
-import EditorWorker from 'monaco-editor/esm/vs/editor/editor.worker.js?worker';
+import EditorWorker from 'monaco-editor/editor/editor.worker.js?worker';
 import YamlWorker from './yaml-worker.ts?worker';
 import schemaText from '../k8s/kubernetes-1.34.schema.json?raw';
-import { loadYaml, saveYaml, tabIndents } from './yaml-store.ts';
+import { loadYaml, saveYaml } from './yaml-store.ts';
 
 export type EditorStep = { id: string; startingYaml: string };
 
@@ -15,7 +15,6 @@ export type YamlEditorOptions = {
   steps: EditorStep[];
   initialStep: string;
   ariaLabel: string;
-  tabMessage: string;
   storage?: Storage;
 };
 
@@ -43,15 +42,33 @@ function configureOnce(): void {
       return label === 'yaml' ? new YamlWorker() : new EditorWorker();
     },
   };
-  configureMonacoYaml(monaco, {
+  configureMonacoYaml(monacoForYaml(), {
     enableSchemaRequest: false,
     isKubernetes: true,
-    format: true,
     completion: true,
     hover: true,
     validate: true,
     schemas: [{ uri: SCHEMA_URI, fileMatch: ['**/*.yaml'], schema: JSON.parse(schemaText) }],
   });
+}
+
+type LegacyWorkerOptions = { createData?: unknown; label?: string; moduleId?: string; host?: Record<string, Function>; keepIdleModels?: boolean };
+
+/**
+ * monaco-yaml 5.5 (through monaco-worker-manager) still calls the pre-0.55
+ * `editor.createWebWorker({ moduleId, label, createData })`; Monaco 0.57 wants
+ * `{ worker }` and expects the create data as the worker's second message (see
+ * monaco-editor/esm/vs/internal/common/workers.js). Translate between the two.
+ */
+function monacoForYaml(): typeof monaco {
+  const createWebWorker = (opts: LegacyWorkerOptions | monaco.editor.IInternalWebWorkerOptions) => {
+    if ('worker' in opts) return monaco.editor.createWebWorker(opts);
+    const worker = new YamlWorker();
+    worker.postMessage('ignore');
+    worker.postMessage(opts.createData);
+    return monaco.editor.createWebWorker({ worker, host: opts.host, keepIdleModels: opts.keepIdleModels });
+  };
+  return { ...monaco, editor: { ...monaco.editor, createWebWorker } } as typeof monaco;
 }
 
 export function createYamlEditor(opts: YamlEditorOptions): YamlEditor {
@@ -68,29 +85,12 @@ export function createYamlEditor(opts: YamlEditorOptions): YamlEditor {
     model = monaco.editor.getModel(uri) ?? monaco.editor.createModel(text, 'yaml', uri);
     model.updateOptions({ tabSize: 2, insertSpaces: true });
     const m = model;
-    let lintTimer: ReturnType<typeof setTimeout> | undefined;
     m.onDidChangeContent(() => {
       saveYaml(storage, opts.labId, stepId, m.getValue());
       monaco.editor.setModelMarkers(m, 'svclab-apply', []);
-      clearTimeout(lintTimer);
-      lintTimer = setTimeout(() => lintTabs(m), 120);
     });
-    lintTabs(m);
     models.set(stepId, m);
     return m;
-  }
-
-  function lintTabs(model: monaco.editor.ITextModel): void {
-    const markers = tabIndents(model.getValue()).map(({ line, column }) => ({
-      severity: monaco.MarkerSeverity.Error,
-      message: opts.tabMessage,
-      startLineNumber: line,
-      startColumn: column,
-      endLineNumber: line,
-      endColumn: column + 1,
-      source: 'svclab',
-    }));
-    monaco.editor.setModelMarkers(model, 'svclab-lint', markers);
   }
 
   let stepId = opts.initialStep;

@@ -21,15 +21,3 @@ export function saveYaml(storage: Storage | undefined, labId: string, stepId: st
     /* quota or disabled storage: keep going */
   }
 }
-
-/** 1-based positions of tab characters used as indentation (YAML forbids them). */
-export function tabIndents(text: string): { line: number; column: number }[] {
-  const found: { line: number; column: number }[] = [];
-  const lines = text.split('\n');
-  for (let i = 0; i < lines.length; i++) {
-    const lead = /^[ \t]*/.exec(lines[i] ?? '')?.[0] ?? '';
-    const at = lead.indexOf('\t');
-    if (at >= 0) found.push({ line: i + 1, column: at + 1 });
-  }
-  return found;
-}

@@ -46,7 +46,9 @@ export type PanelStrings = {
   hint: string;
   labLoading: string;
   labUnavailable: string;
-  tabInIndent: string;
+  showHint: string;
+  hintsDone: string;
+  scratch: string;
 };
 
 export const panelStrings: Record<'en' | 'zh-CN', PanelStrings> = {
@@ -95,7 +97,9 @@ export const panelStrings: Record<'en' | 'zh-CN', PanelStrings> = {
     hint: 'Hint',
     labLoading: 'Loading the lab…',
     labUnavailable: 'Could not load this lab from the runner.',
-    tabInIndent: 'Tab character in indentation: YAML indents with spaces only.',
+    showHint: 'Show hint {n} of {total}',
+    hintsDone: 'No more hints for this step.',
+    scratch: 'Scratch YAML',
   },
   'zh-CN': {
     panelLabel: '实验面板',
@@ -142,10 +146,17 @@ export const panelStrings: Record<'en' | 'zh-CN', PanelStrings> = {
     hint: '提示',
     labLoading: '正在加载实验……',
     labUnavailable: '无法从 runner 加载该实验。',
-    tabInIndent: '缩进中含有 Tab 字符：YAML 只能用空格缩进。',
+    showHint: '查看提示（{n}/{total}）',
+    hintsDone: '这一步没有更多提示了。',
+    scratch: '草稿 YAML',
   },
 };
 
 export function stringsFor(lang: string): PanelStrings {
   return lang.toLowerCase().startsWith('zh') ? panelStrings['zh-CN'] : panelStrings.en;
+}
+
+/** The language key lab.yaml uses for this page language. */
+export function labLang(lang: string): 'en' | 'zh' {
+  return lang.toLowerCase().startsWith('zh') ? 'zh' : 'en';
 }

@@ -1,7 +1,7 @@
 // The lab panel's behaviour: session lifecycle, and lazy loading of the terminal (when it is
 // visible and a session exists) and the editor (when the learner opens it). All state lives
 // in the LabController instance made for one <svclab-lab> element.
-import { createRunnerApi, RunnerApiError, type CheckResult, type Lab, type RunnerApi, type Session } from '../api/runner-api.ts';
+import { createRunnerApi, RunnerApiError, type CheckResult, type Lab, type LabStep, type RunnerApi, type Session } from '../api/runner-api.ts';
 import type { PanelStrings } from '../i18n/panel-strings.ts';
 import type { TerminalView } from '../terminal/terminal-view.ts';
 import type { YamlEditor } from '../editor/yaml-editor.ts';
@@ -23,7 +23,9 @@ export type LabDebug = {
 
 export function hydrateLab(host: LabHost): LabController {
   const strings = JSON.parse(host.dataset.strings ?? '{}') as PanelStrings;
-  const controller = new LabController(host, host.getAttribute('lab-id') ?? '', strings, createRunnerApi(), sessionStore(safeSessionStorage(), host.getAttribute('lab-id') ?? ''));
+  const labId = host.getAttribute('lab-id') ?? '';
+  const lang = host.dataset.lang === 'zh' ? 'zh' : 'en';
+  const controller = new LabController(host, labId, strings, createRunnerApi(lang), sessionStore(safeSessionStorage(), labId));
   (host as LabHost & { svclab?: LabDebug }).svclab = {
     controller,
     terminalText: () => controller.terminalText(),
@@ -245,19 +247,62 @@ export class LabController {
         const button = h('button', { type: 'button', class: 'svclab-btn', 'data-step': step.id }, this.s.check);
         button.setAttribute('aria-label', `${this.s.check}: ${step.title}`);
         button.addEventListener('click', () => void this.check(step.id, button, result));
+        const hints = h('div', { class: 'svclab-hints', 'aria-live': 'polite' });
+        const hintButton = step.hintCount ? this.#hintButton(step, hints) : null;
         return h(
           'li',
           { class: 'svclab-step', 'data-step': step.id },
-          h('div', { class: 'svclab-step__head' }, h('span', { class: 'svclab-step__title' }, step.title), button),
+          h('div', { class: 'svclab-step__head' }, h('span', { class: 'svclab-step__title' }, step.title), h('span', { class: 'svclab-step__buttons' }, hintButton, button)),
           step.checks.length ? h('ul', { class: 'svclab-step__checks' }, ...step.checks.map((c) => h('li', {}, c.description || c.kind))) : null,
+          hints,
           result,
         );
       }),
     );
     const select = this.#ref<HTMLSelectElement>('editor-step');
     const current = select.value;
-    select.replaceChildren(...lab.steps.map((step, i) => h('option', { value: step.id }, `${i + 1}. ${step.title}`)));
-    if (current && lab.steps.some((st) => st.id === current)) select.value = current;
+    select.replaceChildren(...this.#editorSteps().map((step) => h('option', { value: step.id }, step.label)));
+    if (current && [...select.options].some((o) => o.value === current)) select.value = current;
+  }
+
+  /** Steps that come with starting YAML; a scratch buffer when the lab has none. */
+  #editorSteps(): { id: string; startingYaml: string; label: string }[] {
+    const steps = this.lab?.steps ?? [];
+    const withEditor = steps
+      .map((st, i) => ({ st, i }))
+      .filter(({ st }) => st.startingYaml !== undefined)
+      .map(({ st, i }) => ({ id: st.id, startingYaml: st.startingYaml ?? '', label: `${i + 1}. ${st.title}${st.editorFile ? ` (${st.editorFile})` : ''}` }));
+    return withEditor.length ? withEditor : [{ id: 'scratch', startingYaml: '', label: this.s.scratch }];
+  }
+
+  #hintButton(step: LabStep, out: HTMLElement): HTMLButtonElement {
+    let next = 0;
+    const label = () => this.s.showHint.replace('{n}', String(next + 1)).replace('{total}', String(step.hintCount));
+    const button = h('button', { type: 'button', class: 'svclab-btn svclab-btn--quiet' }, label());
+    button.addEventListener('click', async () => {
+      if (!this.session) {
+        out.replaceChildren(h('p', { class: 'svclab-error' }, this.s.needSession));
+        return;
+      }
+      button.disabled = true;
+      try {
+        const hint = await this.api.hint(this.session.id, step.id, next);
+        if (next === 0) out.replaceChildren();
+        out.append(h('p', { class: 'svclab-hint' }, `${this.s.hint} ${next + 1}: ${hint}`));
+        next++;
+        if (next >= step.hintCount) {
+          button.hidden = true;
+          out.append(h('p', { class: 'svclab-keys' }, this.s.hintsDone));
+        } else button.textContent = label();
+      } catch (err) {
+        const e = asRunnerError(err);
+        if (isStale(e)) this.#handleSessionError(e);
+        out.replaceChildren(errorBlock(e));
+      } finally {
+        button.disabled = false;
+      }
+    });
+    return button;
   }
 
   async check(stepId: string, button: HTMLButtonElement, out: HTMLElement): Promise<void> {
@@ -312,9 +357,9 @@ export class LabController {
     this.#editorLoading ??= (async () => {
       const host = this.#ref('editor');
       try {
-        const steps = this.lab?.steps.length ? this.lab.steps : [{ id: 'scratch', startingYaml: '' }];
+        const steps = this.#editorSteps();
         const select = this.#ref<HTMLSelectElement>('editor-step');
-        if (!select.options.length) select.append(...steps.map((st) => h('option', { value: st.id }, st.id)));
+        if (!select.options.length) select.append(...steps.map((st) => h('option', { value: st.id }, st.label)));
         const { createYamlEditor } = await import('../editor/yaml-editor.ts');
         host.replaceChildren();
         this.editor = createYamlEditor({
@@ -323,7 +368,6 @@ export class LabController {
           steps,
           initialStep: select.value || steps[0]!.id,
           ariaLabel: this.s.editorLabel,
-          tabMessage: this.s.tabInIndent,
         });
       } catch (err) {
         this.#editorLoading = undefined;
