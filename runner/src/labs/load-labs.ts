@@ -139,9 +139,13 @@ function sortErrors(errors: LabError[]): LabError[] {
  * parses as YAML with apiVersion and kind, each check has a hint.
  */
 export async function lintLabs(root: string): Promise<LabError[]> {
+  return (await lintAll(root)).errors;
+}
+
+async function lintAll(root: string): Promise<{ labs: Lab[]; errors: LabError[] }> {
   const { labs, errors } = await loadLabs(root);
   for (const lab of labs) errors.push(...(await lintLoadedLab(root, lab)));
-  return errors;
+  return { labs, errors };
 }
 
 async function lintLoadedLab(root: string, lab: Lab): Promise<LabError[]> {
@@ -198,10 +202,13 @@ async function lintManifest(abs: string, file: string): Promise<LabError[]> {
   return errors;
 }
 
-/** For `svclab labs lint`: ok when there is nothing to report; `lines` are ready to print. */
-export async function runLabsLint(root: string): Promise<{ ok: boolean; errors: LabError[]; lines: string[] }> {
-  const errors = await lintLabs(root);
-  return { ok: errors.length === 0, errors, lines: errors.map(formatLabError) };
+/**
+ * For `svclab labs lint`: ok when there is nothing to report; `lines` are ready
+ * to print; `labs` are the ids of the labs that loaded (lint problems or not).
+ */
+export async function runLabsLint(root: string): Promise<{ ok: boolean; errors: LabError[]; lines: string[]; labs: string[] }> {
+  const { labs, errors } = await lintAll(root);
+  return { ok: errors.length === 0, errors, lines: errors.map(formatLabError), labs: labs.map((l) => l.id) };
 }
 
 /** A lab as listed by `GET /api/labs` and `svclab labs list`. */

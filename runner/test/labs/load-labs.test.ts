@@ -209,7 +209,7 @@ describe('lint', () => {
 
   it('runLabsLint sums up', async () => {
     await writeLab(VALID);
-    expect(await runLabsLint(root)).toEqual({ ok: true, errors: [], lines: [] });
+    expect(await runLabsLint(root)).toEqual({ ok: true, errors: [], lines: [], labs: [ID] });
   });
 });
 
