@@ -51,6 +51,7 @@ export class FakeClusterDriver implements ClusterDriver {
   async create(input: ClusterSpecInput, opts: CreateOptions = {}): Promise<CreateResult> {
     const spec = parseClusterSpec(input);
     let ports: PortMapping[] = [];
+    let made = false;
     const run = async (id: BringUpStepId): Promise<string | void> => {
       if (this.opts.failAtStep === id) throw new RunnerError('CLUSTER_FAILED', { message: `Fake failure at step ${id}.`, details: { step: id } });
       switch (id) {
@@ -78,6 +79,7 @@ export class FakeClusterDriver implements ClusterDriver {
           return;
         }
         case 'create-nodes': {
+          made = true;
           const subnet = this.nextSubnet++;
           this.clusters.set(spec.name, {
             spec: { ...spec, ports: ports.map((p) => ({ containerPort: p.containerPort, hostPort: p.hostPort })) },
@@ -99,7 +101,8 @@ export class FakeClusterDriver implements ClusterDriver {
       const outcome = await runSteps(BRING_UP_STEP_IDS.map((id) => ({ id, title: BRING_UP_STEP_TITLES[id], run: () => run(id) })), opts);
       return { ...this.info(spec.name), timings: { ...outcome, firstNodeReadyMs: outcome.totalMs } };
     } catch (e) {
-      this.clusters.delete(spec.name);
+      // Like KindDriver: remove only what this call made, never an existing cluster of that name.
+      if (made) this.clusters.delete(spec.name);
       throw e;
     }
   }
