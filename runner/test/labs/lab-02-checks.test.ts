@@ -100,9 +100,18 @@ describe.skipIf(missing.length > 0)('lab 02 check scripts', () => {
         const script = check.argv.at(-1)!;
         const used = new Set([...script.matchAll(/exit (\d+)/g)].map((m) => Number(m[1])));
         const mapped = new Set(check.failures.map((f) => f.exitCode));
-        for (const code of used) if (code !== 0) expect(mapped, `${step.id}: exit ${code}`).toContain(code);
+        // 0 passes; 124–127 are "could not run" and need no mapping.
+        for (const code of used) if (code !== 0 && code < 124) expect(mapped, `${step.id}: exit ${code}`).toContain(code);
       }
     }
+  });
+
+  it('a workstation without kubectl gives exit 127 (an error), not "API down"', async () => {
+    await state({});
+    const step = lab.steps.find((s) => s.id === 'observe')!;
+    const [, ...args] = step.checks[0]!.argv;
+    const r = await runner.run(['/bin/sh', ...args], { timeoutMs: 15_000, env: { PATH: '/nonexistent', HOME: home } });
+    expect(r.exitCode).toBe(127);
   });
 
   describe('step observe', () => {
