@@ -31,7 +31,7 @@ const manifestPath = labPath.refine((p) => /\.ya?ml$/.test(p), { message: 'a .ya
 
 // Fields every check kind shares. Issue 6's kinds (resource, selector, endpoints,
 // http, dns, tls, proxy-rules) extend this base and join `checkSchema` below.
-const checkBase = {
+export const checkBaseShape = {
   id: idSchema,
   description: localizedSchema,
   /** Kubernetes is eventually consistent: a check polls until this deadline. */
@@ -55,7 +55,7 @@ const failureSchema = strict({
 });
 
 export const commandCheckSchema = strict({
-  ...checkBase,
+  ...checkBaseShape,
   kind: z.literal('command'),
   /** Run in the workstation container; a fixed argv, never built from learner input. */
   argv: z.array(z.string()).min(1),
