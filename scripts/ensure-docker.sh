@@ -165,7 +165,7 @@ if (( verify )); then
   done
   printf 'FROM scratch\nCOPY rootfs/ /\nCMD ["/bin/true"]\n' >"$ctx/Dockerfile"
   t0=$SECONDS
-  if ! out="$(docker build -q -t svclab/probe:local --label svclab.image=probe "$ctx" 2>&1)"; then
+  if ! out="$(docker build -q -t svclab/probe:local --label svclab.probe=1 "$ctx" 2>&1)"; then
     say "docker build of the probe image failed: $out"
     exit 1
   fi
