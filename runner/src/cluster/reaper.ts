@@ -63,23 +63,28 @@ export async function reapOrphans(deps: ReaperDeps, opts: { liveSessions: Readon
  * and network. Sweeps again while a sweep still found something, because a kind
  * orphaned by kill -9 can create a node container just after a sweep listed them.
  */
-export async function downAll(deps: ReaperDeps, opts: { maxSweeps?: number; settleMs?: number } = {}): Promise<ReapReport> {
+export async function downAll(
+  deps: ReaperDeps,
+  opts: { maxSweeps?: number; settleMs?: number; /** Limit to these clusters (tests on a shared machine); default all. */ only?: (cluster: string) => boolean } = {},
+): Promise<ReapReport> {
+  const only = opts.only;
+  const mine = (cluster: string | undefined) => (only ? cluster !== undefined && only(cluster) : true);
   const docker = new DockerObjects(deps.runner, deps.dockerPath);
   const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   const report: ReapReport = { clusters: [], containers: [], networks: [] };
   const maxSweeps = opts.maxSweeps ?? 4;
   for (let sweep = 1; sweep <= maxSweeps; sweep++) {
     let found = 0;
-    for (const c of await deps.driver.list()) {
+    for (const c of (await deps.driver.list()).filter((c) => mine(c.name))) {
       await deleteQuietly(deps.driver, c.name);
       if (!report.clusters.includes(c.name)) report.clusters.push(c.name);
       deps.out?.(`removed cluster ${c.name}`);
       found++;
     }
     const containers = [
-      ...(await docker.containers([SESSION_LABEL])),
-      ...(await docker.containers([CLUSTER_LABEL])),
-      ...(await docker.containers([KIND_CLUSTER_LABEL])).filter((c) => c.labels[KIND_CLUSTER_LABEL]?.startsWith(CLUSTER_NAME_PREFIX)),
+      ...(await docker.containers([SESSION_LABEL])).filter((c) => mine(c.labels[CLUSTER_LABEL])),
+      ...(await docker.containers([CLUSTER_LABEL])).filter((c) => mine(c.labels[CLUSTER_LABEL])),
+      ...(await docker.containers([KIND_CLUSTER_LABEL])).filter((c) => c.labels[KIND_CLUSTER_LABEL]?.startsWith(CLUSTER_NAME_PREFIX) && mine(c.labels[KIND_CLUSTER_LABEL])),
     ];
     const byId = new Map(containers.map((c) => [c.id, c.name]));
     if (byId.size > 0) {
@@ -87,7 +92,7 @@ export async function downAll(deps: ReaperDeps, opts: { maxSweeps?: number; sett
       report.containers.push(...byId.values());
       found += byId.size;
     }
-    for (const n of await docker.networks([CLUSTER_LABEL])) {
+    for (const n of (await docker.networks([CLUSTER_LABEL])).filter((n) => mine(n.labels[CLUSTER_LABEL]))) {
       await docker.removeContainers(n.containers);
       await docker.removeNetwork(n.id);
       report.networks.push(n.name);

@@ -4,8 +4,13 @@
 // nodes Ready, CoreDNS at 10.96.0.10, a KUBE-SVC chain for 10.97.97.97,
 // pod-to-pod traffic across nodes, and nothing left after delete.
 
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { readdirSync, readFileSync } from 'node:fs';
 import { request } from 'node:https';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { DockerEngine } from '../../src/engine/docker-engine.ts';
@@ -18,6 +23,7 @@ import { kindBinary, nodeImageRef, nodeImageStatus } from '../../src/cluster/clu
 import { FakeClusterDriver } from '../../src/cluster/fake-cluster-driver.ts';
 import { KindDriver } from '../../src/cluster/kind-driver.ts';
 import { DockerObjects } from '../../src/cluster/docker-objects.ts';
+import { downAll } from '../../src/cluster/reaper.ts';
 
 interface Harness {
   driver: ClusterDriver;
@@ -172,6 +178,82 @@ describe.skipIf('skip' in real)('real cluster', () => {
   });
 });
 
+describe.skipIf('skip' in real)('real cluster: kill -9 during up, then down --all', () => {
+  const name = `svclab-ct-${run}-x`;
+  const stateDir = `${defaultCacheDir()}/clusters`;
+  const docker = new DockerObjects(runner);
+  const leftovers = async () => ({
+    containers: (await docker.containers([`io.x-k8s.kind.cluster=${name}`])).length + (await docker.containers([`svclab.cluster=${name}`])).length,
+    networks: (await docker.networks([`svclab.cluster=${name}`])).length,
+  });
+  // On a shared machine, only this test's cluster: other clusters are not ours to remove.
+  const driver = () => new KindDriver({ runner, engine, kindPath: 'skip' in real ? '' : real.kind, stateDir });
+  afterAll(async () => { await downAll({ runner, driver: driver(), sleep: async () => {} }, { only: (c) => c === name }); }, 5 * 60_000);
+
+  it('leaves zero labelled containers and networks, even with the orphaned kind still running', async () => {
+    if ('skip' in real) return;
+    const fixture = fileURLToPath(new URL('./fixtures/up-child.ts', import.meta.url));
+    const child = spawn(process.execPath, [fixture, real.kind, real.nodeImage, stateDir, name], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const lines = createInterface({ input: child.stdout! });
+    let creating = false;
+    lines.on('line', (l) => { if (l.includes('"id":"create-nodes","title"') && l.includes('"state":"running"')) creating = true; });
+    // Kill once kind has made at least one node container: the worst moment.
+    await until('kind to start a node', async () => (creating && (await docker.containers([`io.x-k8s.kind.cluster=${name}`])).length > 0 ? true : undefined), 180_000, 500);
+    child.kill('SIGKILL');
+    await once(child, 'exit');
+    expect((await driver().list()).find((c) => c.name === name)?.state).toBe('broken');
+
+    const report = await downAll({ runner, driver: driver() }, { only: (c) => c === name });
+    expect(report.clusters).toContain(name);
+    expect(await leftovers()).toEqual({ containers: 0, networks: 0 });
+    // The orphaned kind ends by itself (its next write hits a closed pipe, or its docker exec fails).
+    await until('the orphaned kind to exit', async () => (processesMentioning(name) === 0 ? true : undefined), 180_000, 2000);
+    expect(await leftovers()).toEqual({ containers: 0, networks: 0 });
+  }, 420_000);
+});
+
+describe.skipIf('skip' in real || process.env['SVCLAB_TEST_NFTABLES'] !== '1')('real cluster: nftables mode (SVCLAB_TEST_NFTABLES=1)', () => {
+  const name = `svclab-ct-${run}-n`;
+  const driver = () => new KindDriver({ runner, engine, kindPath: 'skip' in real ? '' : real.kind, stateDir: `${defaultCacheDir()}/clusters` });
+  afterAll(async () => { try { await driver().delete(name); } catch { /* gone */ } }, 5 * 60_000);
+
+  it('puts a Service at 10.97.97.97 with one endpoint into nft list ruleset', async () => {
+    if ('skip' in real) return;
+    const d = driver();
+    await d.create({ name, workers: 0, proxyMode: 'nftables', nodeImage: real.nodeImage, ports: [] });
+    const cp = `${name}-control-plane`;
+    const kubectl = (args: string[], input?: string) => d.execOnNode(name, cp, nodeKubectl(args), { timeoutMs: 120_000, ...(input !== undefined ? { input } : {}) });
+    const pause = await pauseImageOn(d, name, cp);
+    const applied = await kubectl(['apply', '-f', '-'], JSON.stringify({
+      apiVersion: 'v1', kind: 'List', items: [
+        { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'ct-nft', labels: { app: 'ct-nft' } }, spec: { terminationGracePeriodSeconds: 0, containers: [{ name: 'main', image: pause, imagePullPolicy: 'Never' }] } },
+        { apiVersion: 'v1', kind: 'Service', metadata: { name: 'ct-nft' }, spec: { clusterIP: '10.97.97.97', selector: { app: 'ct-nft' }, ports: [{ port: 80, targetPort: 8080 }] } },
+      ],
+    }));
+    expect(applied.exitCode, applied.stderr).toBe(0);
+    expect((await kubectl(['wait', '--for=condition=Ready', 'pod/ct-nft', '--timeout=120s'])).exitCode).toBe(0);
+    const rules = await until('nftables rules for 10.97.97.97', async () => {
+      const r = await d.execOnNode(name, cp, ['nft', 'list', 'ruleset'], { timeoutMs: 15_000 });
+      return /10\.97\.97\.97 \. tcp \. 80 : goto service-[A-Z0-9]+-default\/ct-nft\/tcp\//.test(r.stdout) ? r.stdout : undefined;
+    }, 90_000, 2000);
+    expect(rules).toContain('table ip kube-proxy');
+    expect(rules).toMatch(/chain endpoint-[A-Z0-9]+-default\/ct-nft\/tcp\/_\/10\.244\./);
+    expect((await d.execOnNode(name, cp, ['iptables-save', '-t', 'nat'], { timeoutMs: 15_000 })).stdout).not.toContain('10.97.97.97');
+    await d.delete(name);
+  }, 15 * 60_000);
+});
+
+/** How many processes have this text in their command line (the orphaned kind has the cluster name). */
+function processesMentioning(text: string): number {
+  let n = 0;
+  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+    try {
+      if (readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes(text)) n++;
+    } catch { /* gone */ }
+  }
+  return n;
+}
+
 // ---- the real-only checks ----
 
 const TIMEOUT = 30_000;
@@ -318,8 +400,12 @@ function realChecks(ctx: { driver: () => ClusterDriver; name: string; created: (
 }
 
 /** kubeadm's pause image, preloaded in every node (pods can't pull here). */
-async function pauseImage(driver: ClusterDriver, name: string): Promise<string> {
-  const r = await driver.execOnNode(name, `${name}-worker`, ['crictl', 'images', '-o', 'json'], { timeoutMs: 30_000 });
+function pauseImage(driver: ClusterDriver, name: string): Promise<string> {
+  return pauseImageOn(driver, name, `${name}-worker`);
+}
+
+async function pauseImageOn(driver: ClusterDriver, name: string, node: string): Promise<string> {
+  const r = await driver.execOnNode(name, node, ['crictl', 'images', '-o', 'json'], { timeoutMs: 30_000 });
   const tags = (JSON.parse(r.stdout) as { images: { repoTags: string[] }[] }).images.flatMap((i) => i.repoTags);
   const pause = tags.find((t) => /\/pause:/.test(t));
   if (!pause) throw new Error(`no pause image among ${tags.join(', ')}`);

@@ -73,4 +73,13 @@ describe('reaper', () => {
     expect(r).toEqual({ clusters: [], containers: [], networks: [] });
     expect(sweeps).toBe(0);
   });
+
+  it('down --all limited to some clusters leaves the others alone', async () => {
+    killedMidUp('svclab-mine');
+    killedMidUp('svclab-theirs');
+    world.addContainer({ name: 'ws-theirs', labels: { 'svclab.session': 's', 'svclab.cluster': 'svclab-theirs' } });
+    await downAll({ runner: world.runner, driver, sleep: async () => {} }, { only: (c) => c === 'svclab-mine' });
+    expect(world.containers.map((c) => c.name).sort()).toEqual(['svclab-theirs-control-plane', 'ws-theirs']);
+    expect(world.networks.map((n) => n.name)).toEqual(['svclab-theirs']);
+  });
 });
