@@ -15,6 +15,8 @@
 # there, dockerd is started with images/runtime/svclab-runc as its default
 # runtime, which removes the capabilities the host can't grant.
 set -euo pipefail
+# dockerd, runc and apt-get live in sbin, which a non-root PATH may lack.
+PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin:/usr/bin:/bin"
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$here/.." && pwd)"
@@ -49,7 +51,11 @@ lacks_sys_resource() {
   [[ -n "$bnd" ]] && (( (16#$bnd >> 24 & 1) == 0 ))
 }
 
-docker_answers() { timeout 15 docker info --format '{{.ServerVersion}}' >/dev/null 2>&1; }
+# docker 20.10's CLI exits 0 with an empty ServerVersion when the daemon is down.
+docker_answers() {
+  local v
+  v="$(timeout 15 docker info --format '{{.ServerVersion}}' 2>/dev/null)" && [[ -n "$v" ]]
+}
 
 # 1. The docker CLI (and, as root, the engine package with it).
 if ! command -v docker >/dev/null 2>&1; then
@@ -77,7 +83,8 @@ if lacks_sys_resource; then
       apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y jq
     fi
   fi
-  if is_root || [[ -w "$cache" || ! -e "$cache" ]]; then
+  # Only root can start dockerd, so only root installs what dockerd will run.
+  if is_root; then
     real_runc="$(PATH=/usr/sbin:/usr/bin:/sbin:/bin:/usr/local/sbin:/usr/local/bin command -v runc || true)"
     mkdir -p "$cache/runtime"
     tmp="$runtime_path.tmp.$$"
@@ -101,7 +108,7 @@ if docker_answers; then
     say "  privileged containers (kind nodes) will fail. Stop that dockerd, then run: $(is_root && echo "bash $repo/scripts/ensure-docker.sh" || as_root_cmd)"
   fi
 else
-  err="$(timeout 15 docker info 2>&1 >/dev/null || true)"
+  err="$(timeout 15 docker info 2>&1 || true)"
   if ! is_root; then
     if grep -qi 'permission denied' <<<"$err"; then
       say "the docker daemon runs but you may not use it. Run, then log in again:"
