@@ -1,11 +1,12 @@
 // The svclab command line. Each command is a small function; errors a user can
 // cause are RunnerErrors, printed as what happened + a hint, with exit code 1.
-import { homedir } from 'node:os';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Progress } from './cli/progress.ts';
 import { startRunner } from './cli/start.ts';
+import { realDeps, workstationImage } from './cli/wiring.ts';
+import { runDoctor } from './doctor/doctor.ts';
 import { RunnerError } from './errors.ts';
+import { defaultCacheDir, imagesBuild, imagesStatus } from './images/images.ts';
 import { formatLabError, loadLab, loadLabs, runLabsLint } from './labs/load-labs.ts';
 import { projectRoot, svclabVersion } from './version.ts';
 
@@ -21,9 +22,7 @@ const defaultIo: CliIo = {
   tty: Boolean(process.stdout.isTTY) && process.env.CI !== 'true',
 };
 
-export function cacheDir(): string {
-  return process.env.SVCLAB_CACHE ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'svclab');
-}
+export const cacheDir = (): string => defaultCacheDir();
 
 const HELP = `svclab — interactive labs for Kubernetes Service networking
 
@@ -55,7 +54,6 @@ const commands: Record<string, Command> = {
     const { values } = parseArgs({ args, options: { port: { type: 'string', default: '4173' }, host: { type: 'string', default: '127.0.0.1' }, 'allow-remote': { type: 'boolean', default: false } } });
     const port = Number(values.port);
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new RunnerError('INVALID_ARGUMENT', { message: `--port ${values.port} is not a port number.`, hint: 'Use a number from 1 to 65535 (0 picks a free one).' });
-    const { workstationImage } = await import('./cli/wiring.ts');
     const running = await startRunner({ host: values.host, port, allowRemote: values['allow-remote'], cacheDir: cacheDir(), out: io.out, workstationImage: workstationImage(cacheDir()) });
     await new Promise<void>((resolve) => {
       const stop = () => { io.out('stopping: removing workstation containers…'); resolve(); };
@@ -64,6 +62,45 @@ const commands: Record<string, Command> = {
     });
     await running.close();
     return 0;
+  },
+
+  async doctor(args, io) {
+    const { values } = parseArgs({ args, options: { fix: { type: 'boolean', default: false } } });
+    if (values.fix) {
+      const { execa } = await import('execa');
+      const r = await execa('bash', [`${projectRoot}/scripts/ensure-docker.sh`], { stdio: 'inherit', reject: false });
+      if (r.exitCode !== 0) io.err('doctor --fix: scripts/ensure-docker.sh could not finish (see above).');
+    }
+    const checks = await runDoctor({ runner: realDeps().runner, repoDir: projectRoot });
+    const width = Math.max(...checks.map((c) => c.name.length));
+    for (const c of checks) {
+      io.out(`${c.ok ? 'OK     ' : c.optional ? 'absent ' : 'MISSING'} ${c.name.padEnd(width)}  ${c.detail}`);
+      if (!c.ok && c.fix) io.out(`${' '.repeat(8 + width)}  fix: ${c.fix}`);
+    }
+    const missing = checks.filter((c) => !c.ok && !c.optional);
+    io.out(missing.length ? `${missing.length} prerequisite(s) missing.` : 'Everything svclab needs is here.');
+    return missing.length ? 1 : 0;
+  },
+
+  async images(args, io) {
+    const [sub, ...names] = args;
+    const { images } = realDeps();
+    if (sub === 'status') {
+      const list = await imagesStatus(images);
+      for (const s of list) io.out(`${s.state.padEnd(8)} ${s.kind.padEnd(8)} ${s.name.padEnd(16)} ${s.location}${s.older.length ? `  (older: ${s.older.join(', ')})` : ''}`);
+      return list.every((s) => s.state === 'current') ? 0 : 3;
+    }
+    if (sub === 'build') {
+      const progress = progressFor(io);
+      const r = await imagesBuild(images, {
+        only: names,
+        onStep: (e) => progress.event({ step: `${e.kind} ${e.name}`, state: e.status === 'start' ? 'start' : e.status === 'failed' ? 'fail' : e.status === 'up-to-date' ? 'skip' : 'done', detail: e.status === 'up-to-date' ? 'up to date' : e.logPath && e.status !== 'start' ? `log: ${e.logPath}` : undefined, elapsedMs: e.status === 'start' ? undefined : e.elapsedMs }),
+      }).finally(() => progress.end());
+      const built = r.steps.filter((s) => s.status === 'built').length;
+      io.out(`images build: ${built} built, ${r.steps.length - built} up to date (${(r.elapsedMs / 1000).toFixed(1)}s)`);
+      return 0;
+    }
+    throw new RunnerError('INVALID_ARGUMENT', { message: `Unknown: svclab images ${args.join(' ')}`, hint: 'Use svclab images status, or images build [NAME…].' });
   },
 
   async labs(args, io) {
@@ -90,8 +127,7 @@ const commands: Record<string, Command> = {
     if (sub === 'lint') {
       const r = await runLabsLint(projectRoot);
       for (const l of r.lines) io.err(l);
-      const { labs } = await loadLabs(projectRoot);
-      io.out(r.ok ? `labs lint: ${labs.length} lab(s) OK` : `labs lint: ${r.errors.length} problem(s)`);
+      io.out(r.ok ? `labs lint: ${r.labs.length} lab(s) OK` : `labs lint: ${r.errors.length} problem(s)`);
       return r.ok ? 0 : 1;
     }
     throw new RunnerError('INVALID_ARGUMENT', { message: `Unknown: svclab labs ${args.join(' ')}`, hint: 'Use svclab labs list, labs show ID, or labs lint.' });

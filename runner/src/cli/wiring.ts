@@ -1,8 +1,17 @@
-// Resolves what `start` needs from the image builder.
-import { RunnerError } from '../errors.ts';
+// The real objects behind the CLI, made in one place.
+import { DockerEngine } from '../engine/docker-engine.ts';
+import { ExecaRunner } from '../exec/execa-runner.ts';
+import { defaultCacheDir, defaultImagesDir, imageRef, type ImagesDeps } from '../images/images.ts';
 
-export function workstationImage(_cacheDir: string): () => Promise<string> {
-  return async () => {
-    throw new RunnerError('IMAGE_MISSING', { message: 'The workstation image is not built yet.' });
-  };
+export function realDeps(cacheDir = defaultCacheDir()) {
+  const runner = new ExecaRunner();
+  const engine = new DockerEngine({ runner });
+  const images: ImagesDeps = { runner, engine, imagesDir: defaultImagesDir(), cacheDir };
+  return { runner, engine, images, cacheDir };
+}
+
+/** The current workstation image; throws IMAGE_MISSING / IMAGE_STALE with the fix. */
+export function workstationImage(cacheDir = defaultCacheDir()): () => Promise<string> {
+  const { images } = realDeps(cacheDir);
+  return () => imageRef(images, 'workstation');
 }
