@@ -17,6 +17,16 @@ PACKAGES=(bash coreutils curl dnsutils openssl jq iproute2 iputils-ping less vim
   bash-completion ca-certificates procps netcat-openbsd tini)
 
 step() { echo "==> $*"; }
+
+# Remove a scratch dir, unmounting first whatever a killed debootstrap left mounted
+# in it (proc, sys), so rm never walks into a live /proc or /sys.
+scrub() {
+  local dir="$1" m
+  [[ -d "$dir" ]] || return 0
+  while read -r m; do umount -l "$m" 2>/dev/null || true; done \
+    < <(awk -v d="$dir/" 'index($2, d) == 1 { print $2 }' /proc/mounts | sort -r)
+  rm -rf --one-file-system "$dir"
+}
 [[ "$(id -u)" == 0 ]] || { echo "workstation: debootstrap needs root; run svclab images build as root" >&2; exit 1; }
 
 # --- step 1: the debootstrap rootfs, cached on its own ---
@@ -24,27 +34,33 @@ key=$(printf '%s\n' format-1 "$SUITE" minbase "${PACKAGES[@]}" | sha256sum | cut
 base_dir="$SVCLAB_CACHE/debootstrap"
 base="$base_dir/workstation-$SUITE-$key.tar"
 mkdir -p "$base_dir"
+# Scratch dirs of builds that were killed (their pid is gone).
+for d in "$base_dir"/.tmp-workstation-* "$SVCLAB_CACHE"/.tmp-workstation-*; do
+  [[ -d "$d" ]] || continue
+  pid="${d##*/.tmp-workstation-}"; pid="${pid%%-*}"
+  if [[ "$pid" =~ ^[0-9]+$ ]] && ! kill -0 "$pid" 2>/dev/null; then scrub "$d"; fi
+done
 if [[ -f "$base" ]]; then
   step "debootstrap rootfs cached: $base"
 else
   step "debootstrap --variant=minbase $SUITE (${PACKAGES[*]})"
   t0=$SECONDS
-  tmp=$(mktemp -d "$base_dir/.tmp-workstation-XXXXXX")
-  trap 'rm -rf "$tmp"' EXIT
+  tmp=$(mktemp -d "$base_dir/.tmp-workstation-$$-XXXXXX")
+  trap 'scrub "$tmp"' EXIT
   include=$(IFS=,; echo "${PACKAGES[*]}")
   debootstrap --variant=minbase --include="$include" "$SUITE" "$tmp/rootfs" "$MIRROR"
   # Nothing of apt's download cache or lists belongs in an image.
   rm -rf "$tmp/rootfs/var/cache/apt/archives/"*.deb "$tmp/rootfs/var/lib/apt/lists/"*
   tar -C "$tmp/rootfs" --numeric-owner --xattrs -cf "$tmp/rootfs.tar" .
   mv "$tmp/rootfs.tar" "$base"
-  rm -rf "$tmp"
+  scrub "$tmp"
   trap - EXIT
   step "debootstrap done in $((SECONDS - t0)) s"
 fi
 
 # --- step 2: the learner's setup on a copy of it ---
-work=$(mktemp -d "$SVCLAB_CACHE/.tmp-workstation-XXXXXX")
-trap 'rm -rf "$work"' EXIT
+work=$(mktemp -d "$SVCLAB_CACHE/.tmp-workstation-$$-XXXXXX")
+trap 'scrub "$work"' EXIT
 root="$work/rootfs"
 mkdir -p "$root"
 tar -C "$root" --numeric-owner --xattrs -xpf "$base"
