@@ -110,8 +110,12 @@ export class ImageBuilder {
   async status(): Promise<RecipeStatus[]> {
     const { set, hashes } = this.load();
     const images = await this.deps.engine.listImages(IMAGE_LABEL);
+    // In the upstream profile, artifacts only pulled images need are not listed.
+    const needed = new Set(this.plan(set, []).map(recipeKey));
     const out: RecipeStatus[] = [];
-    for (const r of [...set.artifacts.values()].sort(byName)) out.push(this.artifactStatus(r, hashes.get(recipeKey(r))!));
+    for (const r of [...set.artifacts.values()].sort(byName)) {
+      if (needed.has(recipeKey(r))) out.push(this.artifactStatus(r, hashes.get(recipeKey(r))!));
+    }
     for (const r of [...set.images.values()].sort(byName)) out.push(await this.imageStatus(r, hashes.get(recipeKey(r))!, images));
     return out;
   }

@@ -261,3 +261,24 @@ describe('image builder', () => {
     expect((e.details as { output: string }).output).toContain('still compiling');
   });
 });
+
+describe('upstream profile', () => {
+  it('pulls mapped images instead of building them, and skips the artifacts only they need', async () => {
+    t = tempRecipes();
+    const engine = new FakeContainerEngine();
+    const runner = new FakeCommandRunner()
+      .on(['docker', 'pull'], (argv) => { engine.addImage(argv[2]!); return { exitCode: 0 }; });
+    t.artifact('kubernetes', [], 'true\n');
+    t.image('node', ['kubernetes'], [], 'true\n');
+    t.image('workstation', [], [], 'true\n');
+    const deps: ImagesDeps = { runner, engine, imagesDir: t.imagesDir, cacheDir: t.cacheDir, profile: 'upstream' };
+    const st = await imagesStatus(deps);
+    expect(st.map((s) => `${s.kind}:${s.name}:${s.state}`)).toEqual(['image:node:missing', 'image:workstation:missing']);
+    expect(st[0]!.location).toBe('kindest/node:v1.34.0');
+
+    // nothing runs but the pull: no build.sh for node, none for its artifact
+    await imagesBuild(deps, { only: ['node'] });
+    expect(runner.calls.map((c) => c.argv.join(' '))).toEqual(['docker pull kindest/node:v1.34.0']);
+    expect(await imageRef(deps, 'node')).toBe('kindest/node:v1.34.0');
+  });
+});
