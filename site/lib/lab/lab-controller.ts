@@ -18,6 +18,7 @@ export type LabDebug = {
   controller: LabController;
   terminalText(): string;
   dropTerminal(): void;
+  tapTerminal(fn: (data: string) => void): () => void;
   markers(): Promise<{ owner: string; message: string; line: number }[]>;
 };
 
@@ -30,6 +31,7 @@ export function hydrateLab(host: LabHost): LabController {
     controller,
     terminalText: () => controller.terminalText(),
     dropTerminal: () => controller.terminalView?.connection.drop(),
+    tapTerminal: (fn) => controller.terminalView?.tap(fn) ?? (() => undefined),
     markers: async () => (await import('../editor/yaml-editor.ts')).currentMarkers(),
   };
   void controller.init();
@@ -149,7 +151,9 @@ export class LabController {
     }
     this.session = session;
     this.#setStatus(this.s.statusReady);
-    this.#ref('start').hidden = true;
+    const start = this.#ref('start');
+    start.hidden = true;
+    start.textContent = this.s.start;
     this.#ref('stop').hidden = false;
     this.#maybeMountTerminal();
   }

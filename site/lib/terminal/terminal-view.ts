@@ -16,7 +16,13 @@ export type TerminalViewOptions = {
   focusNext: () => void;
 };
 
-export type TerminalView = { terminal: Terminal; connection: TerminalConnection; dispose(): void };
+export type TerminalView = {
+  terminal: Terminal;
+  connection: TerminalConnection;
+  /** Observe every chunk handed to xterm (tests count lines with it). Returns an unsubscribe. */
+  tap(fn: (data: string) => void): () => void;
+  dispose(): void;
+};
 
 export function mountTerminal(opts: TerminalViewOptions): TerminalView {
   const terminal = new Terminal({
@@ -42,10 +48,14 @@ export function mountTerminal(opts: TerminalViewOptions): TerminalView {
   });
   safeFit(fit);
 
+  const taps = new Set<(data: string) => void>();
   const connection = new TerminalConnection({
     url: terminalUrl(location, opts.sessionId),
     sink: {
-      write: (data, rendered) => terminal.write(data, rendered),
+      write: (data, rendered) => {
+        for (const t of taps) t(data);
+        terminal.write(data, rendered);
+      },
       size: () => ({ cols: terminal.cols, rows: terminal.rows }),
     },
     onState: opts.onState,
@@ -70,6 +80,10 @@ export function mountTerminal(opts: TerminalViewOptions): TerminalView {
   return {
     terminal,
     connection,
+    tap(fn) {
+      taps.add(fn);
+      return () => taps.delete(fn);
+    },
     dispose() {
       observer.disconnect();
       connection.dispose();

@@ -1,0 +1,230 @@
+// The lesson page and its lab panel in Chromium, against the runner's real app with a
+// scripted terminal (site/test/support/fake-tier-stack.ts): runs wherever Chromium and dist/
+// exist, docker or not. The same terminal scenarios run against a real workstation in
+// workstation.browser.test.ts.
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import type { ChecksPort } from '../../runner/src/http/app.ts';
+import { startFakeTierStack, type FakeTierStack } from './support/fake-tier-stack.ts';
+import {
+  LESSON,
+  LESSON_ZH,
+  browserUnavailable,
+  editorValue,
+  launchChromium,
+  markers,
+  newContext,
+  openEditor,
+  pasteIntoEditor,
+  snap,
+  startLab,
+  until,
+  watchErrors,
+} from './support/browser.ts';
+import { cutMidOutput, echoHello } from './support/terminal-scenarios.ts';
+
+const unavailable = browserUnavailable();
+if (unavailable) console.log(`SKIP lab panel browser tests: ${unavailable}`);
+
+/** A check that fails the way lab 02's step 2 does before the pods are labelled. */
+const checks: ChecksPort = {
+  run: async (_session, stepId, _signal, lang) => ({
+    passed: false,
+    results: [
+      {
+        checkId: 'three-ready-endpoints',
+        kind: 'command',
+        status: 'fail',
+        message: lang === 'zh' ? 'app=nginx 的 Pod 还都没有 role=logstor 这个 label。' : `None of the app=nginx pods has the label role=logstor yet (${stepId}).`,
+        hint: 'Add `role: logstor` under spec.template.metadata.labels and press Apply.',
+        details: { expected: 'app=nginx,role=logstor', observed: 'app=nginx' },
+      },
+    ],
+  }),
+};
+
+const BAD_YAML = ['apiVersion: v1', 'kind: Service', 'metadata:', '  name: web', '  name: web2', 'spec:', '\tselector:', '    app: web', ''].join('\n');
+
+describe.skipIf(unavailable)('lesson page and lab panel (scripted terminal)', () => {
+  let stack: FakeTierStack;
+  let browser: Browser;
+  const lesson = (path = LESSON) => `${stack.origin}${path}?token=${stack.token}`;
+
+  beforeAll(async () => {
+    stack = await startFakeTierStack(checks);
+    browser = await launchChromium();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await stack?.close();
+  });
+
+  async function page(viewport?: { width: number; height: number }): Promise<Page> {
+    return (await newContext(browser, viewport)).newPage();
+  }
+
+  it('types echo hello in the terminal and reads hello back from the screen', async () => {
+    const p = await page();
+    const errors = watchErrors(p);
+    await echoHello(p, stack.url, 'fake-terminal');
+    expect(errors).toEqual([]);
+    await p.context().close();
+  });
+
+  it('cuts the WebSocket mid-output; after the reconnect every line appears exactly once', async () => {
+    const p = await page();
+    await cutMidOutput(p, stack.url, 'fake-reconnect');
+    await p.context().close();
+  });
+
+  it('shows inline markers for a tab indent and a duplicate key on the right lines, and keeps the text over a reload', async () => {
+    const p = await page();
+    await p.goto(lesson());
+    await openEditor(p);
+    await pasteIntoEditor(p, BAD_YAML);
+    const found = await until(() => markers(p), (m) => m.some((x) => /unique/i.test(x.message)) && m.some((x) => /tab/i.test(x.message)), 30_000, 'YAML markers');
+    expect(found.find((m) => /unique/i.test(m.message))?.line).toBe(5);
+    expect(found.find((m) => /tab/i.test(m.message))?.line).toBe(7);
+    await expect.poll(() => p.locator('.monaco-editor .squiggly-error').count()).toBeGreaterThan(0);
+    await p.locator('.svclab-editor').scrollIntoViewIfNeeded();
+    await snap(p, 'editor-1-markers');
+
+    await p.reload();
+    await openEditor(p);
+    expect(await editorValue(p)).toBe(BAD_YAML);
+    await snap(p, 'editor-2-after-reload');
+
+    // A schema error: a field Service has no such thing as.
+    await pasteIntoEditor(p, 'apiVersion: v1\nkind: Service\nmetadata:\n  name: web\nspec:\n  selecter:\n    app: web\n');
+    const schema = await until(() => markers(p), (m) => m.some((x) => /selecter/.test(x.message)), 30_000, 'a schema marker');
+    expect(schema.find((m) => /selecter/.test(m.message))?.line).toBe(6);
+    await p.context().close();
+  });
+
+  it('Apply without a cluster shows the runner error and leaves the text alone; Reset brings back the step text', async () => {
+    const p = await page();
+    await p.goto(lesson());
+    await startLab(p);
+    await openEditor(p);
+    const starting = await editorValue(p);
+    expect(starting).toContain('kind: Deployment');
+    const mine = starting.replace('        app: nginx\n', '        app: nginx\n        role: logstor\n');
+    await pasteIntoEditor(p, mine);
+    await p.getByRole('button', { name: 'Apply' }).click();
+    const result = p.locator('[data-ref="apply-result"]');
+    await expect.poll(() => result.innerText()).toMatch(/NO_CLUSTER/);
+    expect(await result.innerText()).toMatch(/\S+\s*\n?.*\S/); // message and hint
+    expect(await editorValue(p)).toBe(mine);
+    await result.scrollIntoViewIfNeeded();
+    await snap(p, 'apply-1-no-cluster');
+    await p.getByRole('button', { name: 'Reset to step text' }).click();
+    expect(await editorValue(p)).toBe(starting);
+    await p.context().close();
+  });
+
+  it('Check shows the message, hint and expected vs observed', async () => {
+    const p = await page();
+    await p.goto(lesson());
+    await startLab(p);
+    await p.getByRole('button', { name: /^Check: Label the pods/ }).click();
+    const step = p.locator('li.svclab-step[data-step="label-the-pods"]');
+    await expect.poll(() => step.innerText()).toMatch(/None of the app=nginx pods/);
+    const text = await step.innerText();
+    expect(text).toMatch(/role: logstor/);
+    expect(text).toMatch(/Expected\s+app=nginx,role=logstor/);
+    expect(text).toMatch(/Observed\s+app=nginx/);
+    await step.scrollIntoViewIfNeeded();
+    await snap(p, 'check-1-fail-details');
+    await p.context().close();
+  });
+
+  it('a stale session id offers Start lab again', async () => {
+    const p = await page();
+    await p.goto(lesson());
+    await p.evaluate(() => sessionStorage.setItem('svclab:session:02-selectors-and-endpoints', 'gone0000'));
+    await p.reload();
+    await p.getByRole('button', { name: 'Start lab again' }).waitFor({ timeout: 10_000 }).catch(async (e: unknown) => {
+      await snap(p, 'stale-session-FAILED');
+      throw new Error(`${String(e)}
+panel: ${await p.locator('.svclab-lab__head').innerText()}`);
+    });
+    expect(await p.locator('[data-ref="status-text"]').innerText()).toMatch(/ended/);
+    await snap(p, 'stale-session');
+    await startLab(p);
+    await p.context().close();
+  });
+
+  it('renders the Chinese lesson, and the language switch goes to the same lesson', async () => {
+    const p = await page();
+    await p.goto(lesson());
+    await p.locator('starlight-lang-select select').first().selectOption({ label: '简体中文' });
+    await p.waitForURL(`**${LESSON_ZH}`);
+    expect(await p.locator('h1').innerText()).toContain('实验 02');
+    expect(await p.getByRole('button', { name: '开始实验' }).count()).toBe(1);
+    expect(await p.locator('html').getAttribute('lang')).toBe('zh-CN');
+    await snap(p, 'zh-1-lesson');
+    await p.locator('starlight-lang-select select').first().selectOption({ label: 'English' });
+    await p.waitForURL(`**${LESSON}`);
+    await p.context().close();
+  });
+
+  it('stacks the panel below the prose on a 390 px phone, without sideways scrolling', async () => {
+    const p = await page({ width: 390, height: 844 });
+    await p.goto(lesson());
+    const prose = await p.locator('.svclab-lesson__prose').boundingBox();
+    const panel = await p.locator('.svclab-lesson__lab').boundingBox();
+    expect(panel!.y).toBeGreaterThanOrEqual(prose!.y + prose!.height - 1);
+    expect(panel!.width).toBeLessThanOrEqual(390);
+    expect(await p.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    await snap(p, 'phone-1-top');
+    await p.locator('.svclab-lesson__lab').scrollIntoViewIfNeeded();
+    await snap(p, 'phone-2-panel');
+    await p.context().close();
+  });
+
+  it('reaches every panel control by keyboard, each with a name, and has no serious axe violations', async () => {
+    const p = await page();
+    await p.goto(lesson());
+    await p.locator('[data-ref="steps"] button').first().waitFor();
+    const reached: string[] = [];
+    for (let i = 0; i < 60; i++) {
+      await p.keyboard.press('Tab');
+      const info = await p.evaluate(() => {
+        const el = document.activeElement as HTMLElement | null;
+        if (!el || !el.closest('svclab-lab')) return null;
+        const name = el.getAttribute('aria-label') || (el.labels?.[0]?.textContent ?? '') || el.textContent || '';
+        return `${el.tagName.toLowerCase()}:${name.trim().replace(/\s+/g, ' ')}`;
+      });
+      if (info && !reached.includes(info)) reached.push(info);
+    }
+    expect(reached.some((r) => r.startsWith('button:Start lab'))).toBe(true);
+    expect(reached.some((r) => r.startsWith('summary:YAML editor'))).toBe(true);
+    expect(reached.filter((r) => r.startsWith('button:Check:')).length).toBe(3);
+    for (const r of reached) expect(r.split(':').slice(1).join(':').length, r).toBeGreaterThan(0);
+
+    const axePath = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
+    await p.addScriptTag({ content: readFileSync(axePath, 'utf8') });
+    const violations = await p.evaluate(async () => {
+      const axe = (window as unknown as { axe: { run(ctx: unknown): Promise<{ violations: { id: string; impact: string; nodes: { target: string[] }[] }[] }> } }).axe;
+      // Starlight's header search button: its visible text adds the shortcut (Ctrl K) to its
+      // accessible name "Search" (label-content-name-mismatch). Not svclab markup.
+      const res = await axe.run({ exclude: [['button[data-open-modal]']] });
+      return res.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+    });
+    expect(violations).toEqual([]);
+    await p.context().close();
+  });
+
+  it('finds lessons with the offline search (Pagefind)', async () => {
+    const p = await page();
+    await p.goto(lesson('/'));
+    await p.getByRole('button', { name: /Search/ }).first().click();
+    await p.locator('dialog[open] input').fill('EndpointSlice');
+    await p.locator('dialog[open] .pagefind-ui__result-link').first().waitFor({ timeout: 15_000 });
+    expect(await p.locator('dialog[open] .pagefind-ui__result-link').first().innerText()).toMatch(/Lab 02/);
+    await snap(p, 'search-1-endpointslice');
+    await p.context().close();
+  });
+});

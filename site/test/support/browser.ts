@@ -1,0 +1,92 @@
+// Chromium for the browser tests: Debian's /usr/bin/chromium through playwright-core (never a
+// downloaded browser), screenshots under test-results/screenshots/, and the lab panel's
+// debugging handle (<svclab-lab>.svclab) reached from page code.
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+
+export const root = join(import.meta.dirname, '../../..');
+export const CHROMIUM = process.env.SVCLAB_CHROMIUM ?? '/usr/bin/chromium';
+const shotsDir = join(root, 'test-results/screenshots');
+
+/** Why browser tests cannot run here, or undefined when they can. */
+export function browserUnavailable(): string | undefined {
+  if (!existsSync(CHROMIUM)) return `no Chromium at ${CHROMIUM} (apt-get install chromium)`;
+  if (!existsSync(join(root, 'dist/index.html'))) return 'the site is not built (run `astro build`)';
+  return undefined;
+}
+
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
+  });
+}
+
+export async function newContext(browser: Browser, viewport = { width: 1280, height: 720 }): Promise<BrowserContext> {
+  return browser.newContext({ viewport, permissions: ['clipboard-read', 'clipboard-write'], locale: 'en-US' });
+}
+
+export async function snap(page: Page, name: string): Promise<string> {
+  mkdirSync(shotsDir, { recursive: true });
+  const path = join(shotsDir, `${name}.png`);
+  await page.screenshot({ path });
+  return path;
+}
+
+export const LESSON = '/labs/02-selectors-and-endpoints/';
+export const LESSON_ZH = '/zh-cn/labs/02-selectors-and-endpoints/';
+
+/** Collects page errors so a test can assert the page stayed healthy. */
+export function watchErrors(page: Page): string[] {
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  return errors;
+}
+
+export async function startLab(page: Page): Promise<void> {
+  await page.getByRole('button', { name: /^(Start lab|Start lab again|开始实验|重新开始实验)$/ }).click();
+  await page.locator('[data-ref="term-state"][data-state="open"]').waitFor({ timeout: 90_000 });
+}
+
+export async function terminalText(page: Page): Promise<string> {
+  return page.evaluate(() => (document.querySelector('svclab-lab') as unknown as { svclab: { terminalText(): string } }).svclab.terminalText());
+}
+
+export async function typeInTerminal(page: Page, text: string): Promise<void> {
+  await page.locator('.xterm').click();
+  await page.keyboard.type(text);
+}
+
+export async function editorValue(page: Page): Promise<string> {
+  return page.evaluate(() => (document.querySelector('svclab-lab') as unknown as { svclab: { controller: { editor?: { value(): string } } } }).svclab.controller.editor?.value() ?? '');
+}
+
+export async function markers(page: Page): Promise<{ owner: string; message: string; line: number }[]> {
+  return page.evaluate(() => (document.querySelector('svclab-lab') as unknown as { svclab: { markers(): Promise<{ owner: string; message: string; line: number }[]> } }).svclab.markers());
+}
+
+export async function openEditor(page: Page, summary = /YAML editor|YAML 编辑器/): Promise<void> {
+  await page.locator('summary', { hasText: summary }).click();
+  await page.locator('.monaco-editor .view-lines').waitFor({ timeout: 60_000 });
+}
+
+/** Replace the editor's text the way a learner pasting would (typing would auto-indent). */
+export async function pasteIntoEditor(page: Page, text: string): Promise<void> {
+  await page.locator('.monaco-editor .view-lines').click();
+  await page.keyboard.press('ControlOrMeta+A');
+  await page.keyboard.press('Delete');
+  await page.evaluate((t) => navigator.clipboard.writeText(t), text);
+  await page.keyboard.press('ControlOrMeta+V');
+}
+
+export async function until<T>(fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 20_000, what = 'condition'): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  let last: T = await fn();
+  while (!ok(last)) {
+    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last value: ${String(last).slice(-500)}`);
+    await new Promise((r) => setTimeout(r, 100));
+    last = await fn();
+  }
+  return last;
+}
