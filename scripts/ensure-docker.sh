@@ -99,7 +99,13 @@ if lacks_sys_resource; then
   fi
 fi
 
-# 3. The daemon.
+# 3. The daemon. As root, one ensure-docker at a time (npm start and CI may race),
+# so only one of them starts dockerd.
+if is_root; then
+  mkdir -p "$cache"
+  exec 9>"$cache/ensure-docker.lock"
+  flock -w 120 9 || say "another ensure-docker holds $cache/ensure-docker.lock; going on"
+fi
 if docker_answers; then
   server="$(docker info --format '{{.ServerVersion}} runtime={{.DefaultRuntime}}' 2>/dev/null)"
   say "docker daemon answers (server $server)"
