@@ -142,7 +142,8 @@ else
     mkdir -p "$cache"
     echo "=== $(date -u +%FT%TZ) $dockerd_bin ${args[*]}" >>"$log"
     # setsid + nohup: the daemon outlives the shell (and npm) that started it.
-    setsid nohup "$dockerd_bin" "${args[@]}" >>"$log" 2>&1 </dev/null &
+    # 9>&-: the daemon must not inherit (and hold forever) our lock.
+    setsid nohup "$dockerd_bin" "${args[@]}" >>"$log" 2>&1 </dev/null 9>&- &
     pid=$!
     if (( need_wrapper )); then
       say "started $dockerd_bin (pid $pid) with default runtime $runtime_name (host lacks CAP_SYS_RESOURCE); log: $log"
