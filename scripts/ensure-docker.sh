@@ -129,7 +129,7 @@ else
     say "dockerd is missing (only a docker CLI is installed): apt-get install -y docker.io"
     apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y docker.io
   fi
-  dockerd_bin="$(PATH=/usr/sbin:/usr/bin:/sbin:/bin:$PATH command -v dockerd)"
+  dockerd_bin="$(command -v dockerd)"
   pid=""
   if [[ -f /var/run/docker.pid ]]; then pid="$(cat /var/run/docker.pid 2>/dev/null || true)"; fi
   if [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null; then
