@@ -23,7 +23,7 @@ import {
   until,
   watchErrors,
 } from './support/browser.ts';
-import { cutMidOutput, echoHello } from './support/terminal-scenarios.ts';
+import { cutMidOutput, echoHello, reloadKeepsOutput } from './support/terminal-scenarios.ts';
 
 const unavailable = browserUnavailable();
 if (unavailable) console.log(`SKIP lab panel browser tests: ${unavailable}`);
@@ -76,6 +76,12 @@ describe.skipIf(unavailable)('lesson page and lab panel (scripted terminal)', ()
   it('cuts the WebSocket mid-output; after the reconnect every line appears exactly once', async () => {
     const p = await page();
     await cutMidOutput(p, stack.url, 'fake-reconnect');
+    await p.context().close();
+  });
+
+  it('keeps the terminal output over a reload, shown once', async () => {
+    const p = await page();
+    await reloadKeepsOutput(p, stack.url, 'fake-reload');
     await p.context().close();
   });
 
@@ -194,7 +200,8 @@ panel: ${await p.locator('.svclab-lab__head').innerText()}`);
       const info = await p.evaluate(() => {
         const el = document.activeElement as HTMLElement | null;
         if (!el || !el.closest('svclab-lab')) return null;
-        const name = el.getAttribute('aria-label') || (el.labels?.[0]?.textContent ?? '') || el.textContent || '';
+        const labels = (el as HTMLInputElement).labels;
+        const name = el.getAttribute('aria-label') || (labels?.[0]?.textContent ?? '') || el.textContent || '';
         return `${el.tagName.toLowerCase()}:${name.trim().replace(/\s+/g, ' ')}`;
       });
       if (info && !reached.includes(info)) reached.push(info);

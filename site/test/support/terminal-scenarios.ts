@@ -22,12 +22,23 @@ export async function echoHello(page: Page, url: string, shot: string): Promise<
  * reached xterm exactly once and in order.
  */
 export async function cutMidOutput(page: Page, url: string, shot: string): Promise<{ connections: number }> {
-  const live: { close(): Promise<void> }[] = [];
   let connections = 0;
+  let cut = false;
+  // The cut happens in the proxy the moment the first frame carrying line 1xxx passes, so it
+  // lands mid-output even when a real shell prints all 20000 lines in a blink; the frames
+  // after it are dropped on the floor, as on a real network failure.
   await page.routeWebSocket(/\/api\/sessions\/[^/]+\/terminal/, (ws) => {
     connections++;
     const server = ws.connectToServer();
-    live.push({ close: async () => void (await Promise.all([ws.close({ code: 4000, reason: 'test cut' }), server.close({ code: 4000, reason: 'test cut' })])) });
+    server.onMessage((message) => {
+      if (cut && connections === 1) return;
+      ws.send(message);
+      if (!cut && typeof message === 'string' && /"type":"data"/.test(message) && /\\n1\d{3}\\r/.test(message)) {
+        cut = true;
+        void ws.close({ code: 4000, reason: 'test cut' }).catch(() => undefined);
+        void server.close({ code: 4000, reason: 'test cut' }).catch(() => undefined);
+      }
+    });
   });
   await page.goto(new URL(LESSON + new URL(url).search, url).toString());
   await startLab(page);
@@ -38,11 +49,9 @@ export async function cutMidOutput(page: Page, url: string, shot: string): Promi
   });
   const out = () => page.evaluate(() => (window as unknown as { __out: string }).__out);
   await typeInTerminal(page, 'seq 1 20000\n');
-  await until(out, (o) => /\r?\n2\d{3}\r?\n/.test(o), 30_000, 'the first couple of thousand lines');
-  const before = await out();
-  expect(before).not.toMatch(/\r?\n20000\r?\n/); // still mid-output
-  await live.at(-1)!.close();
+  await until(async () => cut, (c) => c, 30_000, 'the cut');
   await page.locator('[data-ref="term-state"][data-state="reconnecting"]').waitFor({ timeout: 5_000 });
+  expect(await out()).not.toMatch(/\r?\n20000\r?\n/); // the cut really was mid-output
   await snap(page, `${shot}-1-reconnecting`);
   await until(out, (o) => /\r?\n20000\r?\n/.test(o), 60_000, 'line 20000 after the reconnect');
   await page.locator('[data-ref="term-state"][data-state="open"]').waitFor({ timeout: 10_000 });
@@ -59,4 +68,20 @@ export async function cutMidOutput(page: Page, url: string, shot: string): Promi
   await snap(page, `${shot}-2-after-reconnect`);
   expect(connections).toBeGreaterThanOrEqual(2);
   return { connections };
+}
+
+/** A reload mid-lab finds the same shell, its earlier output replayed once, and can type on. */
+export async function reloadKeepsOutput(page: Page, url: string, shot: string): Promise<void> {
+  await page.goto(new URL(LESSON + new URL(url).search, url).toString());
+  await startLab(page);
+  const marker = `mark-${Date.now().toString(36)}`;
+  await typeInTerminal(page, `echo ${marker}\n`);
+  await until(() => terminalText(page), (t) => t.split('\n').some((l) => l.trim() === marker), 20_000, 'the marker before reload');
+  await page.reload();
+  await page.locator('[data-ref="term-state"][data-state="open"]').waitFor({ timeout: 30_000 });
+  const text = await until(() => terminalText(page), (t) => t.split('\n').some((l) => l.trim() === marker), 20_000, 'the marker replayed after reload');
+  expect(text.split('\n').filter((l) => l.trim() === marker)).toHaveLength(1);
+  await typeInTerminal(page, 'echo after-reload\n');
+  await until(() => terminalText(page), (t) => t.split('\n').some((l) => l.trim() === 'after-reload'), 20_000, 'output after reload');
+  await snap(page, `${shot}-after-reload`);
 }
