@@ -1,8 +1,8 @@
 // What the doctor reads from the machine besides commands: files under /proc and
 // /sys, free disk, the user. An interface so tests describe a host instead of needing one.
 
-import { existsSync, readFileSync, statfsSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { accessSync, constants, existsSync, readFileSync, statfsSync } from 'node:fs';
+import { delimiter, dirname, join } from 'node:path';
 
 export interface DoctorHost {
   nodeVersion: string;
@@ -12,6 +12,8 @@ export interface DoctorHost {
   exists(path: string): boolean;
   /** Bytes available to this user on the filesystem holding path (or its nearest existing parent). */
   freeBytes(path: string): number | undefined;
+  /** The executable `name` resolves to on PATH, like `command -v`. */
+  which(name: string): string | undefined;
 }
 
 export function nodeDoctorHost(): DoctorHost {
@@ -36,6 +38,15 @@ export function nodeDoctorHost(): DoctorHost {
         return undefined;
       }
     },
+    which(name) {
+      for (const dir of (process.env['PATH'] ?? '').split(delimiter).filter(Boolean)) {
+        try {
+          accessSync(join(dir, name), constants.X_OK);
+          return join(dir, name);
+        } catch { /* next */ }
+      }
+      return undefined;
+    },
   };
 }
 
@@ -46,6 +57,8 @@ export class FakeDoctorHost implements DoctorHost {
   files = new Map<string, string>();
   paths = new Set<string>();
   free: number | undefined = 100 * 2 ** 30;
+  /** name → path for which(). */
+  executables = new Map<string, string>();
 
   readFile(path: string): string | undefined {
     return this.files.get(path);
@@ -55,5 +68,8 @@ export class FakeDoctorHost implements DoctorHost {
   }
   freeBytes(_path: string): number | undefined {
     return this.free;
+  }
+  which(name: string): string | undefined {
+    return this.executables.get(name);
   }
 }

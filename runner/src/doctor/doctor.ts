@@ -54,7 +54,7 @@ export async function runDoctor(deps: DoctorDeps): Promise<DoctorCheck[]> {
   checks.push({
     name: 'docker CLI',
     ok: cliOk,
-    detail: cliOk ? version.stdout.trim() : 'docker is not installed (or not on PATH).',
+    detail: cliOk ? `${version.stdout.trim()}${host.which('docker') ? ` (${host.which('docker')})` : ''}` : 'docker is not installed (or not on PATH).',
     fix: cliOk ? '' : asRoot('apt-get update && apt-get install -y docker.io'),
   });
 
@@ -89,8 +89,41 @@ export async function runDoctor(deps: DoctorDeps): Promise<DoctorCheck[]> {
     fix: host.exists('/usr/bin/chromium') ? '' : asRoot('apt-get install -y chromium'),
     optional: true,
   });
-  checks.push(...(await imageChecks({ runner: deps.runner, engine, cacheDir, imagesDir }, info !== undefined)));
+  const images = await imageChecks({ runner: deps.runner, engine, cacheDir, imagesDir }, info !== undefined);
+  // Building images needs debootstrap (as root) and Go; once every image is current, neither is.
+  const needBuild = images.some((c) => !c.ok);
+  checks.push(debootstrapCheck(host, needBuild));
+  checks.push(await goCheck(deps.runner, needBuild));
+  checks.push(...images);
   return checks;
+}
+
+function debootstrapCheck(host: DoctorHost, needed: boolean): DoctorCheck {
+  const name = 'debootstrap, as root (image builds)';
+  const path = host.which('debootstrap') ?? (host.exists('/usr/sbin/debootstrap') ? '/usr/sbin/debootstrap' : undefined);
+  const optional = needed ? {} : { optional: true as const };
+  if (!path) {
+    return { name, ok: false, detail: 'debootstrap is not installed: the workstation and node images are Debian root filesystems made with it.', fix: host.isRoot ? 'apt-get install -y debootstrap' : 'sudo apt-get install -y debootstrap', ...optional };
+  }
+  if (!host.isRoot) {
+    return { name, ok: false, detail: `${path} is installed, but debootstrap needs root and svclab runs as a normal user.`, fix: 'Run `sudo npx svclab images build` once; later runs find the images built.', ...optional };
+  }
+  return { name, ok: true, detail: `${path}, running as root.`, fix: '', ...optional };
+}
+
+async function goCheck(runner: CommandRunner, needed: boolean): Promise<DoctorCheck> {
+  const r = await runner.run(['go', 'version'], { timeoutMs: 10_000 });
+  const m = /go(\d+)\.(\d+)/.exec(r.stdout);
+  const ok = r.exitCode === 0 && m !== null && (Number(m[1]) > 1 || Number(m[2]) >= 24);
+  return {
+    name: 'Go ≥ 1.24 (image builds)',
+    ok,
+    detail: r.exitCode !== 0
+      ? 'No go on PATH: Kubernetes, etcd, CoreDNS and kind are compiled from their Go modules.'
+      : ok ? `${r.stdout.trim()}.` : `${r.stdout.trim()}: Kubernetes v1.34 needs Go 1.24 or newer.`,
+    fix: ok ? '' : 'Install Go 1.24 or newer (the go.dev/dl tarball unpacked to /usr/local/go) and put /usr/local/go/bin on PATH.',
+    ...(needed ? {} : { optional: true as const }),
+  };
 }
 
 function nodeCheck(host: DoctorHost): DoctorCheck {

@@ -24,8 +24,11 @@ function healthy(): { runner: FakeCommandRunner; host: FakeDoctorHost } {
   const runner = new FakeCommandRunner()
     .on(['docker', '--version'], { stdout: 'Docker version 28.2.2, build e6534b4\n' })
     .on(['docker', 'info'], { stdout: info() })
-    .on(['docker', 'image', 'ls'], { stdout: '' });
+    .on(['docker', 'image', 'ls'], { stdout: '' })
+    .on(['go', 'version'], { stdout: 'go version go1.26.8 linux/amd64\n' });
   const host = new FakeDoctorHost();
+  host.executables.set('docker', '/usr/local/bin/docker');
+  host.executables.set('debootstrap', '/usr/sbin/debootstrap');
   host.files.set('/proc/self/status', `Name:\tnode\n${FULL_CAPS}`);
   host.paths.add('/usr/bin/chromium');
   host.paths.add('/sys/fs/cgroup/cgroup.controllers');
@@ -47,8 +50,9 @@ describe('svclab doctor', () => {
     expect(Object.values(checks).filter((c) => !c.ok)).toEqual([]);
     expect(Object.keys(checks)).toEqual([
       'Node.js ≥ 24', 'docker CLI', 'docker daemon', 'privileged containers (CAP_SYS_RESOURCE)', 'cgroup version',
-      'ip_vs kernel module', 'free disk ≥ 10 GiB', 'chromium (tests)',
+      'ip_vs kernel module', 'free disk ≥ 10 GiB', 'chromium (tests)', 'debootstrap, as root (image builds)', 'Go ≥ 1.24 (image builds)',
     ]);
+    expect(checks['docker CLI']!.detail).toBe('Docker version 28.2.2, build e6534b4 (/usr/local/bin/docker)');
     expect(checks['cgroup version']!.detail).toMatch(/^cgroup v1: fine/); // docker's answer wins over the host's files
     for (const c of Object.values(checks)) expect(c.fix).toBe('');
     // every command had a timeout
@@ -151,5 +155,36 @@ describe('svclab doctor', () => {
     expect(checks['image node']!.ok).toBe(false);
     expect(checks['image node']!.detail).toBe(`stale: the recipe changed since svclab/node:0000000000000000 was built; it needs svclab/node:${h16('node')}.`);
     expect(checks['image web']).toMatchObject({ ok: false, detail: `missing: svclab/web:${h16('web')} has not been built.`, fix: 'svclab images build' });
+  });
+
+  it('image builds need debootstrap as root and Go ≥ 1.24 — required while an image is not current', async () => {
+    t = tempRecipes();
+    t.image('workstation', [], [], 'true\n');
+    const { runner, host } = healthy();
+    host.isRoot = false;
+    host.executables.delete('debootstrap');
+    runner.on(['go', 'version'], { stdout: 'go version go1.22.2 linux/amd64\n' });
+    const checks = await doctor(runner, host);
+    expect(checks['image workstation']!.ok).toBe(false);
+    expect(checks['debootstrap, as root (image builds)']).toMatchObject({ ok: false, fix: 'sudo apt-get install -y debootstrap' });
+    expect(checks['debootstrap, as root (image builds)']!.optional).toBeUndefined();
+    expect(checks['Go ≥ 1.24 (image builds)']).toMatchObject({ ok: false, detail: 'go version go1.22.2 linux/amd64: Kubernetes v1.34 needs Go 1.24 or newer.' });
+
+    host.executables.set('debootstrap', '/usr/sbin/debootstrap');
+    expect((await doctor(runner, host))['debootstrap, as root (image builds)']!.detail).toContain('needs root');
+  });
+
+  it('with every image current, missing build tools are only optional', async () => {
+    t = tempRecipes();
+    const { host } = healthy();
+    const runner = new FakeCommandRunner()
+      .on(['docker', '--version'], { stdout: 'Docker version 28.2.2\n' })
+      .on(['docker', 'info'], { stdout: info() })
+      .on(['docker', 'image', 'ls'], { stdout: '' });
+    host.executables.delete('debootstrap');
+    const checks = await doctor(runner, host);
+    expect(checks['Go ≥ 1.24 (image builds)']).toMatchObject({ ok: false, optional: true });
+    expect(checks['debootstrap, as root (image builds)']).toMatchObject({ ok: false, optional: true });
+    expect(checks['Go ≥ 1.24 (image builds)']!.detail).toContain('No go on PATH');
   });
 });
