@@ -2,7 +2,7 @@
 // is current. Artifacts land in $SVCLAB_CACHE/artifacts/<name>-<hash16>/ (renamed
 // there atomically on success); images are tagged svclab/<name>:<hash16>.
 
-import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, type WriteStream } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
 import type { ContainerEngine } from '../engine/container-engine.ts';
 import { RunnerError, isRunnerError } from '../errors.ts';
@@ -139,7 +139,20 @@ export class ImageBuilder {
       const t0 = performance.now();
       const logPath = join(this.logsDir, `${r.kind}-${r.name}-${hash16(hash)}.log`);
       opts.onStep?.({ ...base, status: 'start', elapsedMs: 0, logPath, line: progressLine(r, 'building…', `log: ${logPath}`) });
+      let release: (() => void) | undefined;
       try {
+        // One build of a recipe at a time on this machine (npm start, CI and a
+        // developer may all run `images build`): wait for the other, then look again.
+        release = await this.lock(r, hash, opts, (pid) => {
+          opts.onStep?.({ ...base, status: 'start', elapsedMs: performance.now() - t0, logPath, line: progressLine(r, 'waiting…', `another build of it is running (pid ${pid})`) });
+        });
+        const again = r.kind === 'artifact' ? this.artifactStatus(r, hash) : await this.imageStatus(r, hash, await this.deps.engine.listImages(IMAGE_LABEL));
+        if (again.state === 'current') {
+          const elapsedMs = performance.now() - t0;
+          opts.onStep?.({ ...base, status: 'up-to-date', elapsedMs, line: progressLine(r, 'up to date', `${st.location} (built by another run)`) });
+          steps.push({ ...base, status: 'up-to-date', elapsedMs, location: st.location });
+          continue;
+        }
         if (r.kind === 'artifact') await this.buildArtifact(set, hashes, r, hash, logPath, opts);
         else if (st.upstreamRef) await this.pullUpstream(r, st.upstreamRef, logPath, opts);
         else await this.buildImage(set, hashes, r, hash, logPath, opts);
@@ -147,6 +160,8 @@ export class ImageBuilder {
         const elapsedMs = performance.now() - t0;
         opts.onStep?.({ ...base, status: 'failed', elapsedMs, logPath, line: progressLine(r, `FAILED after ${seconds(elapsedMs)}`, `log: ${logPath}`) });
         throw e;
+      } finally {
+        release?.();
       }
       const elapsedMs = performance.now() - t0;
       opts.onStep?.({ ...base, status: 'built', elapsedMs, logPath, line: progressLine(r, `built in ${seconds(elapsedMs)}`, st.location) });
@@ -353,6 +368,44 @@ export class ImageBuilder {
       }
     }
   }
+
+  /**
+   * A lock directory per recipe build ($SVCLAB_CACHE/locks/<kind>-<name>-<hash16>),
+   * holding the owner's pid; a lock whose owner is gone is taken over.
+   */
+  private async lock(r: Recipe, hash: string, opts: BuildOptions, onWait: (pid: number) => void): Promise<() => void> {
+    const locks = join(this.deps.cacheDir, 'locks');
+    mkdirSync(locks, { recursive: true });
+    const dir = join(locks, `${r.kind}-${r.name}-${hash16(hash)}`);
+    const pidFile = join(dir, 'pid');
+    let told = false;
+    for (;;) {
+      try {
+        mkdirSync(dir);
+        writeFileSync(pidFile, String(process.pid));
+        return () => rmSync(dir, { recursive: true, force: true });
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      }
+      let pid = NaN;
+      try { pid = Number(readFileSync(pidFile, 'utf8')); } catch { /* being written, or gone */ }
+      let ageMs = 0;
+      try { ageMs = Date.now() - statSync(dir).mtimeMs; } catch { continue; }
+      if ((Number.isInteger(pid) && pid > 0 && !pidAlive(pid)) || (!Number.isInteger(pid) && ageMs > 10_000)) {
+        rmSync(dir, { recursive: true, force: true });
+        continue;
+      }
+      if (!told && Number.isInteger(pid)) {
+        onWait(pid);
+        told = true;
+      }
+      if (opts.signal?.aborted) throw new RunnerError('IMAGE_BUILD_FAILED', { message: `Building ${r.kind} ${r.name} was aborted while waiting for another build of it.` });
+      await new Promise((res) => setTimeout(res, this.lockPollMs));
+    }
+  }
+
+  /** How often a waiting build looks at another build's lock. */
+  lockPollMs = 1000;
 
   /** Removes temporary build folders left by builds whose process is gone (killed mid-build). */
   private reapTemporaries(): void {

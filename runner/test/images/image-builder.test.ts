@@ -1,14 +1,15 @@
 // The builder against real (tiny) build.sh fixtures run by ExecaRunner, and
 // FakeContainerEngine in place of docker.
 
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FakeContainerEngine } from '../../src/engine/fake-container-engine.ts';
 import { RunnerError } from '../../src/errors.ts';
 import { ExecaRunner } from '../../src/exec/execa-runner.ts';
 import { FakeCommandRunner } from '../../src/exec/fake-command-runner.ts';
-import { imageRef, imagesBuild, imagesStatus, type BuildStepEvent, type ImagesDeps } from '../../src/images/images.ts';
+import { ImageBuilder, imageRef, imagesBuild, imagesStatus, type BuildStepEvent, type ImagesDeps } from '../../src/images/images.ts';
 import { countingArtifactSh, countingImageSh, tempRecipes, type TempRecipes } from './fixtures.ts';
 
 let t: TempRecipes;
@@ -280,5 +281,49 @@ describe('upstream profile', () => {
     await imagesBuild(deps, { only: ['node'] });
     expect(runner.calls.map((c) => c.argv.join(' '))).toEqual(['docker pull kindest/node:v1.34.0']);
     expect(await imageRef(deps, 'node')).toBe('kindest/node:v1.34.0');
+  });
+});
+
+describe('one build of a recipe at a time', () => {
+  it('waits for another live build of the same recipe, then uses its result', async () => {
+    const { deps } = setup();
+    t.artifact('slow', [], countingArtifactSh('slow'));
+    const builder = new ImageBuilder(deps);
+    builder.lockPollMs = 50;
+    const [st] = await builder.status();
+    const other = spawn('sleep', ['30']);
+    try {
+      const lockDir = join(t.cacheDir, 'locks', `artifact-slow-${st!.hash16}`);
+      mkdirSync(lockDir, { recursive: true });
+      writeFileSync(join(lockDir, 'pid'), String(other.pid));
+      setTimeout(() => {
+        // the other build finishes: its result appears, then its lock goes
+        mkdirSync(st!.location, { recursive: true });
+        rmSync(lockDir, { recursive: true });
+      }, 300);
+      const events: BuildStepEvent[] = [];
+      await builder.build({ onStep: (e) => events.push(e) });
+      expect(events.map((e) => e.line)).toContainEqual(expect.stringContaining(`another build of it is running (pid ${other.pid})`));
+      expect(events.at(-1)).toMatchObject({ status: 'up-to-date' });
+      expect(events.at(-1)!.line).toContain('built by another run');
+      expect(runs('slow')).toBe(0);
+    } finally {
+      other.kill();
+    }
+  });
+
+  it('takes over the lock of a build whose process is gone', async () => {
+    const { deps } = setup();
+    t.artifact('a', [], countingArtifactSh('a'));
+    const builder = new ImageBuilder(deps);
+    const [st] = await builder.status();
+    const dead = spawn('true');
+    await new Promise((r) => dead.on('exit', r));
+    const lockDir = join(t.cacheDir, 'locks', `artifact-a-${st!.hash16}`);
+    mkdirSync(lockDir, { recursive: true });
+    writeFileSync(join(lockDir, 'pid'), String(dead.pid));
+    await builder.build();
+    expect(runs('a')).toBe(1);
+    expect(existsSync(lockDir)).toBe(false);
   });
 });
