@@ -25,6 +25,7 @@ describe('recipe hashing', () => {
     const h2 = hashRecipe(dir, {});
     expect(h2).not.toBe(h1);
     // same contents under another name is another recipe
+    t.cleanup();
     t = tempRecipes();
     const other = t.artifact('a', [], 'echo a\n', { 'src/main2.go': 'package main\n' });
     expect(hashRecipe(other, {})).not.toBe(h0);
