@@ -211,6 +211,12 @@ panel: ${await p.locator('.svclab-lab__head').innerText()}`);
     expect(reached.filter((r) => r.startsWith('button:Check:')).length).toBe(3);
     for (const r of reached) expect(r.split(':').slice(1).join(':').length, r).toBeGreaterThan(0);
 
+    // Tab belongs to the shell inside the terminal; F6 leaves it.
+    await startLab(p);
+    await p.locator('.xterm').click();
+    await p.keyboard.press('F6');
+    expect(await p.evaluate(() => document.activeElement?.tagName.toLowerCase())).toBe('summary');
+
     const axePath = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
     await p.addScriptTag({ content: readFileSync(axePath, 'utf8') });
     const violations = await p.evaluate(async () => {
@@ -232,6 +238,12 @@ panel: ${await p.locator('.svclab-lab__head').innerText()}`);
     await p.locator('dialog[open] .pagefind-ui__result-link').first().waitFor({ timeout: 15_000 });
     expect(await p.locator('dialog[open] .pagefind-ui__result-link').first().innerText()).toMatch(/Lab 02/);
     await snap(p, 'search-1-endpointslice');
+    await p.goto(lesson('/zh-cn/'));
+    await p.getByRole('button', { name: /搜索/ }).first().click();
+    await p.locator('dialog[open] input').fill('标签');
+    await p.locator('dialog[open] .pagefind-ui__result-link').first().waitFor({ timeout: 15_000 });
+    expect(await p.locator('dialog[open] .pagefind-ui__result-link').first().innerText()).toMatch(/实验 02/);
+    await snap(p, 'search-2-zh');
     await p.context().close();
   });
 });
