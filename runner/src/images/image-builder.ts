@@ -125,7 +125,8 @@ export class ImageBuilder {
     const { set, hashes } = this.load();
     const plan = this.plan(set, opts.only ?? []);
     this.reapTemporaries();
-    let images = await this.deps.engine.listImages(IMAGE_LABEL);
+    // Artifacts alone need no docker.
+    let images = plan.some((r) => r.kind === 'image') ? await this.deps.engine.listImages(IMAGE_LABEL) : [];
     const steps: BuildResult['steps'] = [];
     for (const r of plan) {
       const hash = hashes.get(recipeKey(r))!;

@@ -231,6 +231,15 @@ describe('image builder', () => {
     expect((await caught(imagesBuild(deps))).code).toBe('DOCKER_DOWN');
   });
 
+  it('building only artifacts needs no docker', async () => {
+    const { deps, engine } = setup();
+    t.artifact('a', [], countingArtifactSh('a'));
+    t.image('img', ['a'], [], countingImageSh('img'));
+    engine.unavailable = 'DOCKER_DOWN';
+    await imagesBuild(deps, { only: ['a'] });
+    expect(runs('a')).toBe(1);
+  });
+
   it('imageRef refuses a missing image', async () => {
     const { deps } = setup();
     t.image('img', [], [], countingImageSh('img'));
