@@ -38,6 +38,7 @@ export type PanelStrings = {
   checking: string;
   passed: string;
   notYet: string;
+  couldNotRun: string;
   statusPass: string;
   statusFail: string;
   statusError: string;
@@ -89,6 +90,7 @@ export const panelStrings: Record<'en' | 'zh-CN', PanelStrings> = {
     checking: 'Checking…',
     passed: 'Step passed.',
     notYet: 'Not there yet.',
+    couldNotRun: 'The check could not look at your cluster this time.',
     statusPass: 'pass',
     statusFail: 'fail',
     statusError: 'error',
@@ -138,6 +140,7 @@ export const panelStrings: Record<'en' | 'zh-CN', PanelStrings> = {
     checking: '正在检查……',
     passed: '本步骤已通过。',
     notYet: '还没完成。',
+    couldNotRun: '这次检查没能查看你的集群。',
     statusPass: '通过',
     statusFail: '未通过',
     statusError: '出错',

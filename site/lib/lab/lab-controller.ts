@@ -320,7 +320,11 @@ export class LabController {
     try {
       const res = await this.api.check(this.session.id, stepId);
       out.replaceChildren(
-        h('p', { class: res.passed ? 'svclab-ok' : 'svclab-error' }, res.passed ? this.s.passed : this.s.notYet),
+        h(
+          'p',
+          { class: res.passed ? 'svclab-ok' : 'svclab-error' },
+          res.passed ? this.s.passed : res.results.some((r) => r.status === 'error') ? this.s.couldNotRun : this.s.notYet,
+        ),
         h('ul', { class: 'svclab-checks' }, ...res.results.map((r) => this.#resultItem(r))),
       );
       this.host.querySelector(`li.svclab-step[data-step="${CSS.escape(stepId)}"]`)?.classList.toggle('svclab-step--passed', res.passed);
