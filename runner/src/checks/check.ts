@@ -2,6 +2,8 @@
 // `fail` means the learner's cluster isn't right yet, `error` that the check couldn't run.
 import type { ContainerEngine } from '../engine/container-engine.ts';
 import type { Check, Lang } from '../labs/lab-schema.ts';
+import type { KubeApi } from './kube-api.ts';
+import type { VantageExec } from './vantage.ts';
 
 export type CheckStatus = 'pass' | 'fail' | 'error';
 
@@ -27,7 +29,16 @@ export interface CheckContext {
   /** Milliseconds; injectable so tests need not wait. */
   now: () => number;
   sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
-  // Issue 6 adds what the API-reading kinds need (a Kubernetes client, the cluster driver).
+  /**
+   * The session cluster's API (ClientNodeKubeApi from the driver's host kubeconfig).
+   * Absent when there is no cluster: API checks then report `error`, never a verdict.
+   */
+  kube?: KubeApi;
+  /**
+   * Where network checks run (workstation, node:NAME, pod:NS/NAME, host). Absent:
+   * only the workstation, through `engine`.
+   */
+  vantage?: VantageExec;
 }
 
 /** Real time, for production. */

@@ -2,10 +2,24 @@
 import type { Check, CheckKind } from '../labs/lab-schema.ts';
 import type { CheckContext, CheckResult, CheckRunner } from './check.ts';
 import { runCommandCheck } from './command-check.ts';
+import { runDnsCheck } from './dns-check.ts';
+import { runEndpointsCheck } from './endpoints-check.ts';
+import { runHttpCheck } from './http-check.ts';
+import { runProxyRulesCheck } from './proxy-rules-check.ts';
+import { runResourceCheck } from './resource-check.ts';
+import { runSelectorCheck } from './selector-check.ts';
+import { runTlsCheck } from './tls-check.ts';
 
 /** One runner per kind; the type makes a new kind in lab-schema.ts fail to compile until it has one. */
 export const checkRunners: { [K in CheckKind]: CheckRunner<Extract<Check, { kind: K }>> } = {
   command: runCommandCheck,
+  resource: runResourceCheck,
+  selector: runSelectorCheck,
+  endpoints: runEndpointsCheck,
+  http: runHttpCheck,
+  dns: runDnsCheck,
+  tls: runTlsCheck,
+  'proxy-rules': runProxyRulesCheck,
 };
 
 export function runCheck(check: Check, ctx: CheckContext): Promise<CheckResult> {

@@ -9,6 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { ExecaRunner } from '../../src/exec/execa-runner.ts';
+import type { CommandCheck } from '../../src/labs/lab-schema.ts';
 import { loadLab, type Lab } from '../../src/labs/load-labs.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -71,7 +72,7 @@ async function run(argv: readonly string[], env: Record<string, string> = {}) {
 
 async function checkExit(stepId: string, env: Record<string, string> = {}): Promise<{ exitCode: number; out: string }> {
   const step = lab.steps.find((s) => s.id === stepId)!;
-  const r = await run(step.checks[0]!.argv, env);
+  const r = await run((step.checks[0] as CommandCheck).argv, env);
   return { exitCode: r.exitCode, out: `${r.stdout}${r.stderr}`.trim() };
 }
 
@@ -109,7 +110,7 @@ describe.skipIf(missing.length > 0)('lab 02 check scripts', () => {
   it('a workstation without kubectl gives exit 127 (an error), not "API down"', async () => {
     await state({});
     const step = lab.steps.find((s) => s.id === 'observe')!;
-    const [, ...args] = step.checks[0]!.argv;
+    const [, ...args] = (step.checks[0] as CommandCheck).argv;
     const r = await runner.run(['/bin/sh', ...args], { timeoutMs: 15_000, env: { PATH: '/nonexistent', HOME: home } });
     expect(r.exitCode).toBe(127);
   });

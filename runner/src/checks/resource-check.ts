@@ -1,0 +1,105 @@
+// The `resource` check: an object exists (or is gone) and its fields match, each
+// by equals / exists / matches / oneOf on a path like spec.ports[name=http].nodePort.
+import { parseFieldPath, type FieldExpectation, type PathSegment, type ResourceCheck } from '../labs/lab-schema.ts';
+import type { CheckContext, CheckResult } from './check.ts';
+import type { KubeObject } from './kube-api.ts';
+import { kubeOf, langOf, pollCheck, say, type Observation } from './poll-check.ts';
+
+const texts = {
+  en: {
+    missing: (what: string, where: string) => `There is no ${what}${where}.`,
+    missingHint: (kind: string, ns: string | undefined) => `\`kubectl get ${kind.toLowerCase()}${ns ? ` -n ${ns}` : ''}\` lists what exists; apply the manifest that creates it.`,
+    present: (what: string, where: string) => `${what}${where} still exists.`,
+    gone: (what: string, where: string) => `${what}${where} is gone, as it should be.`,
+    ok: (what: string, n: number) => (n === 0 ? `${what} exists.` : `${what} exists and its ${n === 1 ? 'field matches' : `${n} fields match`}.`),
+    field: (what: string, path: string, got: string, want: string) => `${what}: ${path} is ${got}; expected ${want}.`,
+    nothing: 'not set',
+    equals: (v: string) => v,
+    exists: (yes: boolean): string => (yes ? 'to be set' : 'to be unset'),
+    matches: (r: string) => `to match /${r}/`,
+    oneOf: (vs: string) => `one of ${vs}`,
+    where: (ns: string) => ` in namespace ${ns}`,
+  },
+  zh: {
+    missing: (what: string, where: string) => `${where}没有 ${what}。`,
+    missingHint: (kind: string, ns: string | undefined) => `用 \`kubectl get ${kind.toLowerCase()}${ns ? ` -n ${ns}` : ''}\` 看看有哪些对象；应用创建它的 manifest。`,
+    present: (what: string, where: string) => `${where}的 ${what} 仍然存在。`,
+    gone: (what: string, where: string) => `${where}的 ${what} 已经不在了，符合预期。`,
+    ok: (what: string, n: number) => (n === 0 ? `${what} 已存在。` : `${what} 已存在，${n} 个字段都符合要求。`),
+    field: (what: string, path: string, got: string, want: string) => `${what}：${path} 的值是 ${got}，期望 ${want}。`,
+    nothing: '未设置',
+    equals: (v: string) => v,
+    exists: (yes: boolean) => (yes ? '已设置' : '未设置'),
+    matches: (r: string) => `匹配 /${r}/`,
+    oneOf: (vs: string) => `${vs} 之一`,
+    where: (ns: string) => `${ns} 命名空间`,
+  },
+};
+
+export async function runResourceCheck(check: ResourceCheck, ctx: CheckContext): Promise<CheckResult> {
+  const t = say(ctx, texts);
+  const ref = check.resource;
+  const what = `${ref.kind} ${ref.name}`;
+  const where = ref.namespace ? t.where(ref.namespace) : '';
+  const expected = check.absent
+    ? `no ${what}${ref.namespace ? ` in namespace ${ref.namespace}` : ''}`
+    : [`${what} exists`, ...check.fields.map((f) => `${f.path} ${describeExpectation(f, texts.en)}`)].join('; ');
+
+  return pollCheck(check, ctx, async (): Promise<Observation> => {
+    const obj = await kubeOf(ctx).getObject(ref);
+    if (check.absent) {
+      return obj
+        ? { status: 'fail', message: t.present(what, where), expected, observed: `${what} exists` }
+        : { status: 'pass', message: t.gone(what, where), expected, observed: `no ${what}` };
+    }
+    if (!obj) return { status: 'fail', message: t.missing(what, where), hint: t.missingHint(ref.kind, ref.namespace), expected, observed: `no ${what}` };
+    const observed: string[] = [];
+    for (const f of check.fields) {
+      const value = valueAtPath(obj, parseFieldPath(f.path)!);
+      observed.push(`${f.path}=${show(value, texts.en.nothing)}`);
+      if (!satisfies(value, f)) {
+        const message = f.message?.[langOf(ctx)] ?? t.field(what, f.path, show(value, t.nothing), describeExpectation(f, t));
+        return { status: 'fail', message, expected, observed: observed.join('; ') };
+      }
+    }
+    return { status: 'pass', message: t.ok(what, check.fields.length), expected, observed: observed.join('; ') || `${what} exists` };
+  });
+}
+
+/** The value at a parsed path; undefined when any step is missing. */
+export function valueAtPath(obj: unknown, path: readonly PathSegment[]): unknown {
+  let v: unknown = obj;
+  for (const seg of path) {
+    if (v === null || v === undefined) return undefined;
+    if ('index' in seg) v = Array.isArray(v) ? v[seg.index] : undefined;
+    else if ('where' in seg) {
+      const [k, want] = seg.where;
+      v = Array.isArray(v) ? v.find((item) => item !== null && typeof item === 'object' && String((item as Record<string, unknown>)[k]) === want) : undefined;
+    } else v = typeof v === 'object' ? (v as Record<string, unknown>)[seg.key] : undefined;
+  }
+  return v;
+}
+
+function satisfies(value: unknown, f: FieldExpectation): boolean {
+  const present = value !== undefined && value !== null;
+  if (f.exists !== undefined) return present === f.exists;
+  if (!present || typeof value === 'object') return false;
+  const s = String(value);
+  if (f.equals !== undefined) return s === String(f.equals);
+  if (f.matches !== undefined) return new RegExp(f.matches).test(s);
+  if (f.oneOf !== undefined) return f.oneOf.some((o) => String(o) === s);
+  return false;
+}
+
+function describeExpectation(f: FieldExpectation, t: (typeof texts)['en']): string {
+  if (f.exists !== undefined) return t.exists(f.exists);
+  if (f.equals !== undefined) return t.equals(JSON.stringify(f.equals));
+  if (f.matches !== undefined) return t.matches(f.matches);
+  return t.oneOf((f.oneOf ?? []).map((o) => JSON.stringify(o)).join(', '));
+}
+
+function show(value: unknown, nothing: string): string {
+  if (value === undefined || value === null) return nothing;
+  const s = JSON.stringify(value as KubeObject);
+  return s.length > 120 ? `${s.slice(0, 120)}…` : s;
+}
