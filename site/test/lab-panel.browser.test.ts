@@ -65,6 +65,23 @@ describe.skipIf(unavailable)('lesson page and lab panel (scripted terminal)', ()
     return (await newContext(browser, viewport)).newPage();
   }
 
+  it('loads neither xterm nor Monaco until their panel is visible with a session / opened', async () => {
+    const p = await page();
+    await p.goto(lesson());
+    await p.locator('[data-ref="steps"] button').first().waitFor(); // controller hydrated
+    await p.waitForTimeout(500);
+    const scripts = () => p.evaluate(() => performance.getEntriesByType('resource').map((e) => e.name).filter((n) => n.endsWith('.js')));
+    const first = await scripts();
+    expect(first.some((n) => /lab-controller/.test(n))).toBe(true);
+    expect(first.filter((n) => /terminal-view|yaml-editor|worker/.test(n))).toEqual([]);
+    await openEditor(p);
+    expect((await scripts()).some((n) => /yaml-editor/.test(n))).toBe(true);
+    expect((await scripts()).some((n) => /terminal-view/.test(n))).toBe(false);
+    await startLab(p);
+    expect((await scripts()).some((n) => /terminal-view/.test(n))).toBe(true);
+    await p.context().close();
+  });
+
   it('types echo hello in the terminal and reads hello back from the screen', async () => {
     const p = await page();
     const errors = watchErrors(p);
