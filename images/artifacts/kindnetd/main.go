@@ -90,10 +90,15 @@ type syncer struct {
 }
 
 func newSyncer() (*syncer, error) {
-	host, port := os.Getenv("KUBERNETES_SERVICE_HOST"), os.Getenv("KUBERNETES_SERVICE_PORT")
+	// kind adds CONTROL_PLANE_ENDPOINT (host:port) to the DaemonSet, so the node
+	// network comes up without waiting for kube-proxy to program the Service IP.
+	endpoint := os.Getenv("CONTROL_PLANE_ENDPOINT")
+	if endpoint == "" && os.Getenv("KUBERNETES_SERVICE_HOST") != "" {
+		endpoint = net.JoinHostPort(os.Getenv("KUBERNETES_SERVICE_HOST"), os.Getenv("KUBERNETES_SERVICE_PORT"))
+	}
 	nodeName, podSubnet := os.Getenv("NODE_NAME"), os.Getenv("POD_SUBNET")
-	if host == "" || port == "" || nodeName == "" || podSubnet == "" {
-		return nil, fmt.Errorf("need KUBERNETES_SERVICE_HOST, KUBERNETES_SERVICE_PORT, NODE_NAME and POD_SUBNET in the environment")
+	if endpoint == "" || nodeName == "" || podSubnet == "" {
+		return nil, fmt.Errorf("need CONTROL_PLANE_ENDPOINT (or KUBERNETES_SERVICE_HOST/PORT), NODE_NAME and POD_SUBNET in the environment")
 	}
 	if _, _, err := net.ParseCIDR(podSubnet); err != nil {
 		return nil, fmt.Errorf("POD_SUBNET %q: %w", podSubnet, err)
@@ -109,7 +114,7 @@ func newSyncer() (*syncer, error) {
 			Timeout:   10 * time.Second,
 			Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}},
 		},
-		apiURL:    "https://" + net.JoinHostPort(host, port),
+		apiURL:    "https://" + endpoint,
 		nodeName:  nodeName,
 		podSubnet: podSubnet,
 		routes:    map[string]string{},
