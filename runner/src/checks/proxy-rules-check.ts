@@ -40,7 +40,8 @@ export function parseIptablesNat(text: string, clusterIP: string, port: number, 
 /** `nft list table ip kube-proxy` → the Service's chain and the endpoint chains it picks from. */
 export function parseNftKubeProxy(text: string, clusterIP: string, port: number, protocol: string): ServiceRules {
   const proto = protocol.toLowerCase();
-  const key = `${ESC(clusterIP)} \\. ${proto} \\. ${port} : goto`;
+  // Elements carry the Service port's name as a comment: `10.97.97.97 . tcp . 80 comment "default/nginx:http" : goto …`.
+  const key = `${ESC(clusterIP)} \\. ${proto} \\. ${port}(?: comment "[^"]*")? : goto`;
   const chain = new RegExp(`${key} (service-[^\\s,}]+)`).exec(text)?.[1];
   const noEndpoints = new RegExp(`${key} reject-chain`).test(text) || new RegExp(`${key} (?!service-)`).test(noEndpointMap(text));
   if (!chain) return { mode: 'nftables', endpoints: [], noEndpoints };
