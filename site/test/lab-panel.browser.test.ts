@@ -20,6 +20,7 @@ import {
   pasteIntoEditor,
   snap,
   startLab,
+  terminalText,
   until,
   watchErrors,
 } from './support/browser.ts';
@@ -99,6 +100,21 @@ describe.skipIf(unavailable)('lesson page and lab panel (scripted terminal)', ()
   it('keeps the terminal output over a reload, shown once', async () => {
     const p = await page();
     await reloadKeepsOutput(p, stack.url, 'fake-reload');
+    await p.context().close();
+  });
+
+  it('a Run in terminal button types the command at the prompt without running it', async () => {
+    const p = await page();
+    await p.goto(lesson());
+    await startLab(p);
+    const run = p.getByRole('button', { name: 'Run in terminal: curl -sS http://10.97.97.97/' });
+    await run.scrollIntoViewIfNeeded();
+    await run.click();
+    await until(() => terminalText(p), (t) => t.includes('curl -sS http://10.97.97.97/'), 10_000, 'the command at the prompt');
+    expect(await terminalText(p)).not.toMatch(/command not found/);
+    await snap(p, 'run-button-1-typed');
+    await p.keyboard.press('Enter'); // the terminal has focus
+    await until(() => terminalText(p), (t) => /curl: command not found/.test(t), 10_000, 'the command run after Enter');
     await p.context().close();
   });
 

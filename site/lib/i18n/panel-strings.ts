@@ -50,6 +50,7 @@ export type PanelStrings = {
   showHint: string;
   hintsDone: string;
   scratch: string;
+  runInTerminal: string;
 };
 
 export const panelStrings: Record<'en' | 'zh-CN', PanelStrings> = {
@@ -102,6 +103,7 @@ export const panelStrings: Record<'en' | 'zh-CN', PanelStrings> = {
     showHint: 'Show hint {n} of {total}',
     hintsDone: 'No more hints for this step.',
     scratch: 'Scratch YAML',
+    runInTerminal: 'Run in terminal',
   },
   'zh-CN': {
     panelLabel: '实验面板',
@@ -152,6 +154,7 @@ export const panelStrings: Record<'en' | 'zh-CN', PanelStrings> = {
     showHint: '查看提示（{n}/{total}）',
     hintsDone: '这一步没有更多提示了。',
     scratch: '草稿 YAML',
+    runInTerminal: '在终端中运行',
   },
 };
 

@@ -26,6 +26,10 @@ class SvclabLab extends HTMLElement {
     this.addEventListener('focusin', hydrate, { once: true });
     this.#observer = new IntersectionObserver((entries) => entries.some((e) => e.isIntersecting) && hydrate(), { rootMargin: '200px' });
     this.#observer.observe(this);
+    // Also once the page is idle: the controller is small, and it adds the prose's
+    // "Run in terminal" buttons, which a phone reader meets before the panel.
+    if ('requestIdleCallback' in window) requestIdleCallback(hydrate, { timeout: 3000 });
+    else setTimeout(hydrate, 1500);
   }
 
   disconnectedCallback(): void {

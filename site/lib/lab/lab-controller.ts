@@ -83,6 +83,7 @@ export class LabController {
       this.#maybeMountTerminal();
     }).observe(this.#ref('terminal'));
 
+    this.#decorateCodeBlocks();
     const pendingStart = this.host.pendingStart;
     const labLoad = this.#loadLab();
     const stored = this.store.get();
@@ -230,6 +231,42 @@ export class LabController {
     const pill = this.#ref('term-state');
     pill.textContent = text;
     pill.dataset.state = state;
+  }
+
+  /** A "Run in terminal" button under each shell block of the lesson text. */
+  #decorateCodeBlocks(): void {
+    const prose = this.host.closest('.svclab-lesson')?.querySelector('.svclab-lesson__prose');
+    if (!prose) return;
+    for (const pre of prose.querySelectorAll<HTMLPreElement>('pre[data-language="sh"], pre[data-language="bash"], pre[data-language="shell"]')) {
+      const block = pre.closest('.expressive-code') ?? pre;
+      if (block.nextElementSibling?.classList.contains('svclab-run')) continue;
+      const lines = [...pre.querySelectorAll('.ec-line')].map((l) => l.textContent ?? '');
+      const command = (lines.length ? lines.join('\n') : (pre.textContent ?? '')).trim();
+      if (!command) continue;
+      const out = h('span', { class: 'svclab-run__note', role: 'status' });
+      const button = h('button', { type: 'button', class: 'svclab-btn svclab-btn--quiet svclab-run__button', 'aria-label': `${this.s.runInTerminal}: ${command.split('\n')[0]}` }, `▶ ${this.s.runInTerminal}`);
+      button.addEventListener('click', () => void this.runInTerminal(command, out));
+      block.after(h('div', { class: 'svclab-run' }, button, out));
+    }
+  }
+
+  /** Types the command at the prompt (as a paste, so nothing runs before the learner presses Enter). */
+  async runInTerminal(command: string, note?: HTMLElement): Promise<void> {
+    note?.replaceChildren();
+    if (!this.session) {
+      note?.replaceChildren(this.s.needSession);
+      this.#ref('start').scrollIntoView({ block: 'center', behavior: 'smooth' });
+      return;
+    }
+    if (!this.terminalView) {
+      this.#ref('terminal').scrollIntoView({ block: 'center' });
+      const end = Date.now() + 15_000;
+      while (!this.terminalView && Date.now() < end) await new Promise((r) => setTimeout(r, 100));
+    }
+    const view = this.terminalView;
+    if (!view) return;
+    view.terminal.paste(command);
+    view.terminal.focus();
   }
 
   terminalText(): string {
