@@ -5,5 +5,5 @@ set -euo pipefail
 : "${OUT:?}"
 mkdir -p "$OUT/bin"
 GOBIN="$OUT/bin" CGO_ENABLED=0 go install -trimpath -ldflags "-s -w" github.com/coredns/coredns@v1.12.1
-"$OUT/bin/coredns" -version | grep -q 'CoreDNS-1.12.1'
+[[ $("$OUT/bin/coredns" -version) == *CoreDNS-1.12.1* ]]
 echo v1.12.1 > "$OUT/VERSION"

@@ -9,5 +9,5 @@ set -euo pipefail
 : "${OUT:?}"
 mkdir -p "$OUT/bin"
 GOBIN="$OUT/bin" CGO_ENABLED=0 go install -trimpath -ldflags "-s -w" sigs.k8s.io/kind@v0.33.0
-"$OUT/bin/kind" version | grep -q 'kind v0.33.0'
+[[ $("$OUT/bin/kind" version) == "kind v0.33.0 "* ]]
 echo v0.33.0 > "$OUT/VERSION"

@@ -32,5 +32,5 @@ mkdir -p "$OUT/bin"
 # Static binaries, as upstream ships them (KUBE_STATIC_LIBRARIES covers all of these).
 CGO_ENABLED=0 go build -trimpath -ldflags "$ldflags" -o "$OUT/bin/" "${pkgs[@]}"
 
-"$OUT/bin/kubeadm" version -o short | grep -qx "$KUBE_VERSION"
+[[ $("$OUT/bin/kubeadm" version -o short) == "$KUBE_VERSION" ]]
 printf '%s\n' "$KUBE_VERSION" > "$OUT/VERSION"

@@ -7,5 +7,5 @@ src=$(cd "$(mktemp -d)" && go mod download -json k8s.io/kubernetes@v1.34.4 | jq 
 mkdir -p "$OUT/bin"
 gcc -Os -Wall -Werror -static -DVERSION=v3.10.1-svclab -o "$OUT/bin/pause" "$src/pause.c"
 strip "$OUT/bin/pause"
-"$OUT/bin/pause" -v | grep -q 'v3.10.1'
+[[ $("$OUT/bin/pause" -v 2>&1) == *v3.10.1* ]]
 echo 3.10.1 > "$OUT/VERSION"
