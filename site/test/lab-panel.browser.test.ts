@@ -218,8 +218,11 @@ panel: ${await p.locator('.svclab-lab__head').innerText()}`);
     expect(panel!.width).toBeLessThanOrEqual(390);
     expect(await p.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
     await snap(p, 'phone-1-top');
-    await p.locator('.svclab-lesson__lab').scrollIntoViewIfNeeded();
+    await p.getByRole('link', { name: 'Lab panel ↓' }).click();
+    await expect.poll(async () => (await p.locator('.svclab-lesson__lab').boundingBox())!.y).toBeLessThan(844 / 2);
     await snap(p, 'phone-2-panel');
+    await startLab(p);
+    await snap(p, 'phone-3-started');
     await p.context().close();
   });
 

@@ -51,6 +51,7 @@ export type PanelStrings = {
   hintsDone: string;
   scratch: string;
   runInTerminal: string;
+  jumpToLab: string;
 };
 
 export const panelStrings: Record<'en' | 'zh-CN', PanelStrings> = {
@@ -104,6 +105,7 @@ export const panelStrings: Record<'en' | 'zh-CN', PanelStrings> = {
     hintsDone: 'No more hints for this step.',
     scratch: 'Scratch YAML',
     runInTerminal: 'Run in terminal',
+    jumpToLab: 'Lab panel',
   },
   'zh-CN': {
     panelLabel: '实验面板',
@@ -155,6 +157,7 @@ export const panelStrings: Record<'en' | 'zh-CN', PanelStrings> = {
     hintsDone: '这一步没有更多提示了。',
     scratch: '草稿 YAML',
     runInTerminal: '在终端中运行',
+    jumpToLab: '实验面板',
   },
 };
 

@@ -84,6 +84,10 @@ export class LabController {
     }).observe(this.#ref('terminal'));
 
     this.#decorateCodeBlocks();
+    // The phone-only "Lab panel ↓" link is in the way once the panel itself is on screen.
+    const jump = this.host.closest('.svclab-lesson')?.querySelector<HTMLElement>('.svclab-jump');
+    const aside = this.host.closest('aside');
+    if (jump && aside) new IntersectionObserver((entries) => (jump.hidden = entries.some((e) => e.isIntersecting))).observe(aside);
     const pendingStart = this.host.pendingStart;
     const labLoad = this.#loadLab();
     const stored = this.store.get();
