@@ -113,7 +113,8 @@ export function parseFieldPath(path: string): PathSegment[] | undefined {
   while (at < path.length) {
     re.lastIndex = at;
     const m = re.exec(path);
-    if (!m || (m[1] !== undefined && at > 0 && path[at] !== '.')) return undefined;
+    // A key needs a dot before it, except the first, which must not have one.
+    if (!m || (m[1] !== undefined && (at > 0) !== (path[at] === '.'))) return undefined;
     if (m[1] !== undefined) out.push({ key: m[1] });
     else if (m[2] !== undefined) out.push({ index: Number(m[2]) });
     else if (m[3] !== undefined) out.push({ key: m[3] });
