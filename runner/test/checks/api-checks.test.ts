@@ -96,7 +96,7 @@ describe('selector check', () => {
     expect(missing.message).toBe('Service nginx selects app=nginx,role=logstor; pods nginx-6c9f8d7b5-* have no role label.');
     const typo = await runSelectorCheck(check(), context(relabelled(() => ({ app: 'nginx', rol: 'logstor' }))));
     expect(typo.message).toBe('Service nginx selects app=nginx,role=logstor; pods nginx-6c9f8d7b5-* have rol=logstor: the key is rol, not role.');
-    const one = await runSelectorCheck(check(), context(relabelled((i) => (i === 0 ? { app: 'nginx', role: 'logstor' } : { app: 'nginx' }))));
+    const one = await runSelectorCheck(check(), context(relabelled((i): Record<string, string> => (i === 0 ? { app: 'nginx', role: 'logstor' } : { app: 'nginx' }))));
     expect(one.message).toBe(
       'Service nginx selects app=nginx,role=logstor; pods nginx-6c9f8d7b5-* have no role label; only 1 pod (nginx-6c9f8d7b5-x7k2p) carries all of them, 3 needed.',
     );
