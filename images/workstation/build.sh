@@ -75,7 +75,9 @@ install -m 0644 "$RECIPE_DIR/files/motd" "$root/etc/motd"
 # The user's own .bashrc only sources the system one, so the prompt is ours.
 printf '%s\n' '# svclab: the prompt and completion live in /etc/bash.bashrc' '[ -f /etc/bash.bashrc ] && . /etc/bash.bashrc' \
   >"$root/home/learner/.bashrc"
-chroot "$root" /bin/chown learner:learner /home/learner/.bashrc
+# ~/.kube exists so the runner can drop a kubeconfig in (or mount one over it).
+install -d -m 0700 "$root/home/learner/.kube"
+chroot "$root" /bin/chown learner:learner /home/learner/.bashrc /home/learner/.kube
 echo svclab >"$root/etc/hostname"
 
 # kubectl, once the image recipe lists the kubernetes artifact.
