@@ -311,11 +311,13 @@ export class KindDriver implements ClusterDriver {
       else ports.push({ containerPort, hostPort: b.hostPort, listenAddress: '127.0.0.1' });
     }
     if (ports.length === 0 && spec) for (const p of spec.ports) if (p.hostPort) ports.push({ containerPort: p.containerPort, hostPort: p.hostPort, listenAddress: '127.0.0.1' });
-    const creating = await this.creatingPid(name);
-    const complete = spec !== undefined && network !== undefined && nodes.length === spec.workers + 1 && nodes.every((n) => n.running);
+    // The marker stays until the last step, so a marker whose `up` died means a half-made cluster,
+    // however complete its containers look.
+    const marker = await this.creatingMarker(name);
+    const complete = marker === undefined && spec !== undefined && network !== undefined && nodes.length === spec.workers + 1 && nodes.every((n) => n.running);
     return {
       name,
-      state: creating !== undefined ? 'creating' : complete ? 'running' : 'broken',
+      state: marker?.alive ? 'creating' : complete ? 'running' : 'broken',
       ...(spec ? { spec } : {}),
       ports: ports.sort((a, b) => a.containerPort - b.containerPort),
       ...(apiServer ? { apiServer } : {}),
@@ -352,15 +354,15 @@ export class KindDriver implements ClusterDriver {
     await rm(join(this.o.stateDir, name, 'creating'), { force: true });
   }
 
-  /** The pid of a live `up` making this cluster, if any. A marker whose pid is dead is a leftover of kill -9. */
-  private async creatingPid(name: string): Promise<number | undefined> {
+  /** The "creating" marker of an `up` in progress; alive tells whether that `up` still runs (a dead one was killed). */
+  private async creatingMarker(name: string): Promise<{ alive: boolean } | undefined> {
     const text = await readFile(join(this.o.stateDir, name, 'creating'), 'utf8').catch(() => undefined);
-    if (!text) return undefined;
+    if (text === undefined) return undefined;
     try {
       const pid = (JSON.parse(text) as { pid?: unknown }).pid;
-      return typeof pid === 'number' && this.o.pidAlive(pid) ? pid : undefined;
+      return { alive: typeof pid === 'number' && this.o.pidAlive(pid) };
     } catch {
-      return undefined;
+      return { alive: false };
     }
   }
 }

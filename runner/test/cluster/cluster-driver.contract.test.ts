@@ -152,8 +152,12 @@ const real = await (async (): Promise<{ skip: string } | { kind: string; nodeIma
   } catch (e) {
     return { skip: isRunnerError(e) ? `${e.code}: ${e.message}` : String(e) };
   }
+  // SVCLAB_TEST_KIND / SVCLAB_TEST_NODE_IMAGE pin a kind binary and node image (e.g. while recipes change under a build).
+  const pinnedKind = process.env['SVCLAB_TEST_KIND'];
+  const pinnedImage = process.env['SVCLAB_TEST_NODE_IMAGE'];
+  if (pinnedImage && !(await engine.imageExists(pinnedImage))) return { skip: `SVCLAB_TEST_NODE_IMAGE ${pinnedImage} is not in docker` };
   try {
-    return { kind: await kindBinary(imagesDeps), nodeImage: await nodeImageRef(imagesDeps) };
+    return { kind: pinnedKind ?? await kindBinary(imagesDeps), nodeImage: pinnedImage ?? await nodeImageRef(imagesDeps) };
   } catch (e) {
     return { skip: isRunnerError(e) ? `${e.code}: ${e.message} (run \`svclab images build\`)` : String(e) };
   }
@@ -164,7 +168,8 @@ describe.skipIf('skip' in real)('real cluster', () => {
   contract('KindDriver', async () => {
     if ('skip' in real) throw new Error('unreachable');
     const driver = new KindDriver({
-      runner, engine, kindPath: real.kind, stateDir: `${defaultCacheDir()}/clusters`, imageStatus: nodeImageStatus(imagesDeps),
+      runner, engine, kindPath: real.kind, stateDir: `${defaultCacheDir()}/clusters`,
+      ...(process.env['SVCLAB_TEST_NODE_IMAGE'] ? {} : { imageStatus: nodeImageStatus(imagesDeps) }),
     });
     const docker = new DockerObjects(runner);
     return {

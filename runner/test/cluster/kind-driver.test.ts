@@ -223,6 +223,14 @@ describe('KindDriver (fake docker and kind)', () => {
     expect(world.log.filter((l) => l.startsWith('docker rm')).every((l) => l.startsWith('docker rm -f -v'))).toBe(true);
   });
 
+  it('lists a cluster whose up died after kind made every node as broken, not running', async () => {
+    const d = driver({ pidAlive: () => false });
+    await d.create({ name: 'svclab-k9', nodeImage: IMAGE });
+    mkdirSync(join(dir, 'state', 'svclab-k9'), { recursive: true });
+    writeFileSync(join(dir, 'state', 'svclab-k9', 'creating'), JSON.stringify({ pid: 999999 }));
+    expect((await d.list()).map((c) => [c.name, c.state])).toEqual([['svclab-k9', 'broken']]);
+  });
+
   it('lists a cluster a live up is making as creating, and one whose up died as broken', async () => {
     world.addNetwork('svclab-mk', { 'svclab.cluster': 'svclab-mk' });
     mkdirSync(join(dir, 'state', 'svclab-mk'), { recursive: true });
