@@ -66,6 +66,30 @@ export function kubeProxyConntrackPatch(): KubeProxyConfigurationPatch {
   };
 }
 
+/** How long kubeadm waits for the control plane: its 4 min default is too short on a busy 2-core machine. */
+export const CONTROL_PLANE_WAIT = '10m0s';
+
+/** kind renders kubeadm v1beta3 for Kubernetes < 1.36: the wait is apiServer.timeoutForControlPlane there. */
+export interface KubeadmClusterConfigurationV1Beta3Patch {
+  apiVersion: 'kubeadm.k8s.io/v1beta3';
+  kind: 'ClusterConfiguration';
+  apiServer: { timeoutForControlPlane: string };
+}
+
+/** …and in v1beta4 (newer kind or Kubernetes) it moved to InitConfiguration.timeouts. A patch whose apiVersion matches no document is not applied. */
+export interface KubeadmInitConfigurationV1Beta4Patch {
+  apiVersion: 'kubeadm.k8s.io/v1beta4';
+  kind: 'InitConfiguration';
+  timeouts: { controlPlaneComponentHealthCheck: string };
+}
+
+export function controlPlaneWaitPatches(wait = CONTROL_PLANE_WAIT): [KubeadmClusterConfigurationV1Beta3Patch, KubeadmInitConfigurationV1Beta4Patch] {
+  return [
+    { apiVersion: 'kubeadm.k8s.io/v1beta3', kind: 'ClusterConfiguration', apiServer: { timeoutForControlPlane: wait } },
+    { apiVersion: 'kubeadm.k8s.io/v1beta4', kind: 'InitConfiguration', timeouts: { controlPlaneComponentHealthCheck: wait } },
+  ];
+}
+
 export function kindClusterConfig(spec: ClusterSpec, ports: readonly PortMapping[]): KindCluster {
   const controlPlane: KindNode = {
     role: 'control-plane',
@@ -91,7 +115,7 @@ export function kindClusterConfig(spec: ClusterSpec, ports: readonly PortMapping
       serviceSubnet: spec.serviceSubnet,
       kubeProxyMode: spec.proxyMode,
     },
-    kubeadmConfigPatches: [stringify(kubeProxyConntrackPatch())],
+    kubeadmConfigPatches: [kubeProxyConntrackPatch(), ...controlPlaneWaitPatches()].map((p) => stringify(p)),
   };
 }
 

@@ -51,14 +51,19 @@ describe('kind config', () => {
     const cfg = kindClusterConfig(spec, ports);
     const text = renderKindConfig(cfg);
     expect(parse(text)).toEqual(cfg);
-    expect(cfg.kubeadmConfigPatches).toHaveLength(1);
-    const docs = parseAllDocuments(cfg.kubeadmConfigPatches![0]!);
-    expect(docs).toHaveLength(1);
-    expect(docs[0]!.toJS()).toEqual({
-      apiVersion: 'kubeproxy.config.k8s.io/v1alpha1',
-      kind: 'KubeProxyConfiguration',
-      conntrack: { maxPerCore: 0, min: 0, tcpEstablishedTimeout: '0s', tcpCloseWaitTimeout: '0s' },
+    const patches = cfg.kubeadmConfigPatches!.map((p) => {
+      const docs = parseAllDocuments(p);
+      expect(docs).toHaveLength(1);
+      return docs[0]!.toJS() as { apiVersion: string; kind: string };
     });
+    expect(patches.map((p) => `${p.apiVersion} ${p.kind}`)).toEqual([
+      'kubeproxy.config.k8s.io/v1alpha1 KubeProxyConfiguration',
+      'kubeadm.k8s.io/v1beta3 ClusterConfiguration',
+      'kubeadm.k8s.io/v1beta4 InitConfiguration',
+    ]);
+    expect(patches[0]).toMatchObject({ conntrack: { maxPerCore: 0, min: 0, tcpEstablishedTimeout: '0s', tcpCloseWaitTimeout: '0s' } });
+    expect(patches[1]).toMatchObject({ apiServer: { timeoutForControlPlane: '10m0s' } });
+    expect(patches[2]).toMatchObject({ timeouts: { controlPlaneComponentHealthCheck: '10m0s' } });
   });
 
   it('keeps hostile-looking values as data, not YAML structure', () => {
