@@ -181,9 +181,9 @@ describe.skipIf(unavailable)('lesson page and lab panel (scripted terminal)', ()
 
   it('a stale session id offers Start lab again', async () => {
     const p = await page();
+    // As if this tab had a session before the runner restarted.
+    await p.addInitScript(() => sessionStorage.setItem('svclab:session:02-selectors-and-endpoints', 'gone0000'));
     await p.goto(lesson());
-    await p.evaluate(() => sessionStorage.setItem('svclab:session:02-selectors-and-endpoints', 'gone0000'));
-    await p.reload();
     await p.getByRole('button', { name: 'Start lab again' }).waitFor({ timeout: 10_000 }).catch(async (e: unknown) => {
       await snap(p, 'stale-session-FAILED');
       throw new Error(`${String(e)}
