@@ -32,7 +32,8 @@ export default defineConfig({
         {
           label: 'Labs',
           translations: { 'zh-CN': '实验' },
-          items: [{ slug: 'labs/02-selectors-and-endpoints' }],
+          // One lesson per lab, ordered by their NN- prefix.
+          items: [{ autogenerate: { directory: 'labs' } }],
         },
       ],
       components: {
