@@ -29,21 +29,26 @@ import { cutMidOutput, echoHello, reloadKeepsOutput } from './support/terminal-s
 const unavailable = browserUnavailable();
 if (unavailable) console.log(`SKIP lab panel browser tests: ${unavailable}`);
 
-/** A check that fails the way lab 02's step 2 does before the pods are labelled. */
+/** Step 1 passes; the others fail the way lab 02's step 2 does before the pods are labelled. */
 const checks: ChecksPort = {
-  run: async (_session, stepId, _signal, lang) => ({
-    passed: false,
-    results: [
-      {
-        checkId: 'three-ready-endpoints',
-        kind: 'command',
-        status: 'fail',
-        message: lang === 'zh' ? 'app=nginx 的 Pod 还都没有 role=logstor 这个 label。' : `None of the app=nginx pods has the label role=logstor yet (${stepId}).`,
-        hint: 'Add `role: logstor` under spec.template.metadata.labels and press Apply.',
-        details: { expected: 'app=nginx,role=logstor', observed: 'app=nginx' },
-      },
-    ],
-  }),
+  run: async (_session, stepId, _signal, lang) => {
+    if (stepId === 'observe') {
+      return { passed: true, results: [{ checkId: 'no-endpoints-noted', kind: 'command', status: 'pass', message: 'Service nginx has 0 ready endpoints, and you noted 0' }] };
+    }
+    return {
+      passed: false,
+      results: [
+        {
+          checkId: 'three-ready-endpoints',
+          kind: 'command',
+          status: 'fail',
+          message: lang === 'zh' ? 'app=nginx 的 Pod 还都没有 role=logstor 这个 label。' : `None of the app=nginx pods has the label role=logstor yet (${stepId}).`,
+          hint: 'Add `role: logstor` under spec.template.metadata.labels and press Apply.',
+          details: { expected: 'app=nginx,role=logstor', observed: 'app=nginx' },
+        },
+      ],
+    };
+  },
 };
 
 const BAD_YAML = ['apiVersion: v1', 'kind: Service', 'metadata:', '  name: web', '  name: web2', 'spec:', '\tselector:', '    app: web', ''].join('\n');
@@ -176,6 +181,14 @@ describe.skipIf(unavailable)('lesson page and lab panel (scripted terminal)', ()
     expect(text).toMatch(/Observed\s+app=nginx/);
     await step.scrollIntoViewIfNeeded();
     await snap(p, 'check-1-fail-details');
+
+    // A passing step gets its tick, and keeps it over a reload.
+    await p.getByRole('button', { name: /^Check: Observe/ }).click();
+    const observe = p.locator('li.svclab-step[data-step="observe"]');
+    await expect.poll(() => observe.getAttribute('class')).toMatch(/svclab-step--passed/);
+    expect(await observe.innerText()).toMatch(/Step passed/);
+    await p.reload();
+    await expect.poll(() => p.locator('li.svclab-step[data-step="observe"]').getAttribute('class')).toMatch(/svclab-step--passed/);
     await p.context().close();
   });
 

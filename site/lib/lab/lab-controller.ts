@@ -286,6 +286,7 @@ export class LabController {
     const lab = this.lab;
     if (!lab) return;
     const list = this.#ref('steps');
+    const passed = new Set(this.#passedSteps());
     list.replaceChildren(
       ...lab.steps.map((step) => {
         const result = h('div', { class: 'svclab-result', role: 'status', 'aria-live': 'polite' });
@@ -296,7 +297,7 @@ export class LabController {
         const hintButton = step.hintCount ? this.#hintButton(step, hints) : null;
         return h(
           'li',
-          { class: 'svclab-step', 'data-step': step.id },
+          { class: passed.has(step.id) ? 'svclab-step svclab-step--passed' : 'svclab-step', 'data-step': step.id },
           h('div', { class: 'svclab-step__head' }, h('span', { class: 'svclab-step__title' }, step.title), h('span', { class: 'svclab-step__buttons' }, hintButton, button)),
           step.checks.length ? h('ul', { class: 'svclab-step__checks' }, ...step.checks.map((c) => h('li', {}, c.description || c.kind))) : null,
           hints,
@@ -308,6 +309,29 @@ export class LabController {
     const current = select.value;
     select.replaceChildren(...this.#editorSteps().map((step) => h('option', { value: step.id }, step.label)));
     if (current && [...select.options].some((o) => o.value === current)) select.value = current;
+  }
+
+  /** Passed steps, mirrored in localStorage so the ticks survive reloads and new sessions. */
+  #progressKey(): string {
+    return `svclab:progress:${this.labId}`;
+  }
+
+  #passedSteps(): string[] {
+    try {
+      const v = JSON.parse(localStorage.getItem(this.#progressKey()) ?? '[]') as unknown;
+      return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
+    } catch {
+      return [];
+    }
+  }
+
+  #markPassed(stepId: string): void {
+    const passed = new Set(this.#passedSteps()).add(stepId);
+    try {
+      localStorage.setItem(this.#progressKey(), JSON.stringify([...passed]));
+    } catch {
+      /* storage unavailable: the tick still shows until reload */
+    }
   }
 
   /** Steps that come with starting YAML; a scratch buffer when the lab has none. */
@@ -369,6 +393,7 @@ export class LabController {
         h('ul', { class: 'svclab-checks' }, ...res.results.map((r) => this.#resultItem(r))),
       );
       this.host.querySelector(`li.svclab-step[data-step="${CSS.escape(stepId)}"]`)?.classList.toggle('svclab-step--passed', res.passed);
+      if (res.passed) this.#markPassed(stepId);
     } catch (err) {
       const e = asRunnerError(err);
       if (isStale(e)) this.#handleSessionError(e);
