@@ -3,7 +3,8 @@
 import { parseArgs } from 'node:util';
 import { Progress } from './cli/progress.ts';
 import { startRunner } from './cli/start.ts';
-import { realDeps, workstationImage } from './cli/wiring.ts';
+import { clusterCommandDeps, DEFAULT_CLUSTER_NAME, loadLabImages, realDeps, workstationImage } from './cli/wiring.ts';
+import * as clusterCommands from './cluster/cluster-commands.ts';
 import { runDoctor } from './doctor/doctor.ts';
 import { RunnerError } from './errors.ts';
 import { defaultCacheDir, imagesBuild, imagesStatus } from './images/images.ts';
@@ -51,10 +52,22 @@ const commands: Record<string, Command> = {
   async version(_args, io) { io.out(svclabVersion()); return 0; },
 
   async start(args, io) {
-    const { values } = parseArgs({ args, options: { port: { type: 'string', default: '4173' }, host: { type: 'string', default: '127.0.0.1' }, 'allow-remote': { type: 'boolean', default: false } } });
+    const { values } = parseArgs({ args, options: { port: { type: 'string', default: '4173' }, host: { type: 'string', default: '127.0.0.1' }, 'allow-remote': { type: 'boolean', default: false }, cluster: { type: 'string' } } });
     const port = Number(values.port);
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new RunnerError('INVALID_ARGUMENT', { message: `--port ${values.port} is not a port number.`, hint: 'Use a number from 1 to 65535 (0 picks a free one).' });
-    const running = await startRunner({ host: values.host, port, allowRemote: values['allow-remote'], cacheDir: cacheDir(), out: io.out, workstationImage: workstationImage(cacheDir()) });
+    const d = realDeps();
+    const clusterName = values.cluster ?? DEFAULT_CLUSTER_NAME;
+    const running = await startRunner({
+      host: values.host, port, allowRemote: values['allow-remote'], cacheDir: cacheDir(), out: io.out, workstationImage: workstationImage(cacheDir()),
+      cluster: {
+        engine: d.engine, driver: d.driver,
+        clusterFor: async () => ((await d.driver.list()).some((c) => c.name === clusterName && c.state === 'running') ? clusterName : undefined),
+      },
+    });
+    const clusters = await d.driver.list().catch(() => []);
+    io.out(clusters.some((c) => c.name === clusterName && c.state === 'running')
+      ? `  cluster: ${clusterName} (sessions get a workstation inside it)`
+      : `  cluster: none running named ${clusterName}; the terminal works, Apply and cluster checks wait for \`svclab up\``);
     await new Promise<void>((resolve) => {
       const stop = () => { io.out('stopping: removing workstation containers…'); resolve(); };
       process.once('SIGINT', stop);
@@ -102,6 +115,15 @@ const commands: Record<string, Command> = {
     }
     throw new RunnerError('INVALID_ARGUMENT', { message: `Unknown: svclab images ${args.join(' ')}`, hint: 'Use svclab images status, or images build [NAME…].' });
   },
+
+  async up(args, io) {
+    const result = await clusterCommands.up(args, clusterCommandDeps(io.out));
+    await loadLabImages(result.name, cacheDir(), io.out);
+    return 0;
+  },
+  async down(args, io) { await clusterCommands.down(args, clusterCommandDeps(io.out)); return 0; },
+  async status(_args, io) { await clusterCommands.status(clusterCommandDeps(io.out)); return 0; },
+  async kubectl(args, io) { return clusterCommands.kubectl(args, clusterCommandDeps(io.out)); },
 
   async labs(args, io) {
     const [sub, id] = args;

@@ -11,6 +11,7 @@ import { checksPort, labsPort } from '../http/lab-ports.ts';
 import { formatLabError, loadLabs } from '../labs/load-labs.ts';
 import { makeLogger } from '../logger.ts';
 import { NodePtyFactory } from '../pty/node-pty-factory.ts';
+import { prepareSessionCluster, workstationApply, workstationNetwork, type LabClusterDeps } from '../sessions/lab-cluster.ts';
 import { SessionManager } from '../sessions/session-manager.ts';
 import { projectRoot, svclabVersion } from '../version.ts';
 
@@ -24,6 +25,8 @@ export interface StartOptions {
   workstationImage: () => Promise<string>;
   apply?: ApplyPort;
   maxSessions?: number;
+  /** Give sessions the running svclab cluster of this name (the learner's cluster). */
+  cluster?: LabClusterDeps;
 }
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
@@ -45,7 +48,14 @@ export async function startRunner(opts: StartOptions): Promise<{ url: string; cl
   const { labs, errors } = await loadLabs(projectRoot);
   for (const e of errors) opts.out(`! lab skipped: ${formatLabError(e)}`);
   const labPorts = labsPort(labs);
-  const sessions = new SessionManager({ engine, ptys: new NodePtyFactory(), logger, workstationImage: opts.workstationImage, maxSessions: opts.maxSessions });
+  const cluster = opts.cluster;
+  const sessions = new SessionManager({
+    engine, ptys: new NodePtyFactory(), logger, workstationImage: opts.workstationImage, maxSessions: opts.maxSessions,
+    ...(cluster ? {
+      workstationNetwork: workstationNetwork(cluster),
+      prepare: (s) => prepareSessionCluster(cluster, s, labPorts.lab(s.labId)),
+    } : {}),
+  });
   const reaped = await sessions.reapOrphans().catch(() => []);
   if (reaped.length) opts.out(`• removed ${reaped.length} workstation container(s) left by an earlier runner`);
   const token = randomBytes(24).toString('base64url');
@@ -53,7 +63,7 @@ export async function startRunner(opts: StartOptions): Promise<{ url: string; cl
   let origins: string[] = [];
   const app = await buildApp({
     logger, token, allowedOrigins: () => origins, sessions,
-    labs: labPorts, checks: checksPort(labPorts, engine), apply: opts.apply ?? noClusterApply,
+    labs: labPorts, checks: checksPort(labPorts, engine), apply: opts.apply ?? (cluster ? workstationApply(engine) : noClusterApply),
     siteDir: existsSync(join(siteDir, 'index.html')) ? siteDir : undefined,
     version: svclabVersion(),
   });

@@ -1,4 +1,9 @@
-// The real objects behind the CLI, made in one place.
+// The real objects behind the CLI and the runner, made in one place.
+import { join } from 'node:path';
+import type { ClusterCommandDeps } from '../cluster/cluster-commands.ts';
+import { DEFAULT_CLUSTER_NAME } from '../cluster/cluster-driver.ts';
+import { kindBinary, nodeImageRef, nodeImageStatus } from '../cluster/cluster-tools.ts';
+import { KindDriver } from '../cluster/kind-driver.ts';
 import { DockerEngine } from '../engine/docker-engine.ts';
 import { ExecaRunner } from '../exec/execa-runner.ts';
 import { defaultCacheDir, defaultImagesDir, imageRef, type ImagesDeps } from '../images/images.ts';
@@ -7,7 +12,14 @@ export function realDeps(cacheDir = defaultCacheDir()) {
   const runner = new ExecaRunner();
   const engine = new DockerEngine({ runner });
   const images: ImagesDeps = { runner, engine, imagesDir: defaultImagesDir(), cacheDir };
-  return { runner, engine, images, cacheDir };
+  const stateDir = join(cacheDir, 'clusters');
+  const driver = new KindDriver({ runner, engine, kindPath: () => kindBinary(images), stateDir, imageStatus: nodeImageStatus(images) });
+  return { runner, engine, images, cacheDir, driver, stateDir };
+}
+
+export function clusterCommandDeps(out: (line: string) => void, cacheDir = defaultCacheDir()): ClusterCommandDeps {
+  const d = realDeps(cacheDir);
+  return { runner: d.runner, engine: d.engine, driver: d.driver, out, nodeImage: () => nodeImageRef(d.images), stateDir: d.stateDir };
 }
 
 /** The current workstation image; throws IMAGE_MISSING / IMAGE_STALE with the fix. */
@@ -15,3 +27,16 @@ export function workstationImage(cacheDir = defaultCacheDir()): () => Promise<st
   const { images } = realDeps(cacheDir);
   return () => imageRef(images, 'workstation');
 }
+
+/** The lab pods' image under the name lab manifests use, loaded into a cluster's nodes. */
+export async function loadLabImages(cluster: string, cacheDir = defaultCacheDir(), out: (l: string) => void = () => undefined): Promise<void> {
+  const d = realDeps(cacheDir);
+  const web = await imageRef(d.images, 'web');
+  const tag = await d.runner.run(['docker', 'tag', web, 'svclab/web:latest'], { timeoutMs: 30_000 });
+  if (tag.exitCode !== 0) throw new Error(`docker tag ${web} svclab/web:latest failed: ${tag.stderr}`);
+  const started = performance.now();
+  await d.driver.loadImage(cluster, 'svclab/web:latest');
+  out(`✓ loaded svclab/web:latest (${web}) into ${cluster} (${((performance.now() - started) / 1000).toFixed(1)}s)`);
+}
+
+export { DEFAULT_CLUSTER_NAME };

@@ -40,6 +40,8 @@ export interface SessionManagerDeps {
   workstationImage: () => Promise<string>;
   /** Where the workstation joins the network: a network name or "container:<node>". */
   workstationNetwork?: (session: Session) => Promise<string | undefined>;
+  /** Runs once the workstation is up (kubeconfig, the lab's starting objects). */
+  prepare?: (session: Session) => Promise<void>;
   maxSessions?: number;
   newId?: () => string;
 }
@@ -80,6 +82,7 @@ export class SessionManager {
         network,
         env: { TERM: 'xterm-256color', LANG: 'C.UTF-8' },
       });
+      await this.deps.prepare?.(session);
       session.state = 'ready';
       this.deps.logger.info({ session: id, labId, image }, 'session ready');
     } catch (e) {

@@ -1,0 +1,104 @@
+// What ties a session to its Kubernetes cluster: the workstation joins the
+// control-plane node's network namespace (so ClusterIPs, pod IPs and NodePorts
+// behave as on a node), gets a kubeconfig, and manifests are applied with the
+// workstation's kubectl — the learner's own identity and tools, nothing on the host.
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { ClusterDriver } from '../cluster/cluster-driver.ts';
+import type { ContainerEngine } from '../engine/container-engine.ts';
+import { RunnerError } from '../errors.ts';
+import type { ApplyPort } from '../http/app.ts';
+import type { ParsedManifest } from '../http/yaml-input.ts';
+import type { Lab } from '../labs/load-labs.ts';
+import type { Session } from './session-manager.ts';
+
+const KUBECTL_TIMEOUT_MS = 60_000;
+
+/** The API server as seen from inside the control-plane node's network namespace. */
+export function workstationKubeconfig(hostKubeconfig: string): string {
+  return hostKubeconfig.replace(/^(\s*server:\s*)https:\/\/[^\s]+$/m, '$1https://127.0.0.1:6443');
+}
+
+export async function kubectlIn(engine: ContainerEngine, session: Session, args: readonly string[], input?: string, timeoutMs = KUBECTL_TIMEOUT_MS) {
+  return engine.exec(session.workstation, ['kubectl', '--request-timeout=30s', ...args], { timeoutMs, user: 'learner', ...(input === undefined ? {} : { input }) });
+}
+
+export interface LabClusterDeps {
+  engine: ContainerEngine;
+  driver: ClusterDriver;
+  /** The cluster a new session uses, or undefined when none is running. */
+  clusterFor: (labId: string) => Promise<string | undefined>;
+}
+
+/** Where a new session's workstation joins the network: the control-plane node's namespace. */
+export function workstationNetwork(deps: LabClusterDeps) {
+  return async (session: Session): Promise<string | undefined> => {
+    const cluster = await deps.clusterFor(session.labId);
+    if (!cluster) return undefined;
+    const nodes = await deps.driver.nodes(cluster);
+    const cp = nodes.find((n) => n.role === 'control-plane');
+    if (!cp) return undefined;
+    session.cluster = { name: cluster, kubeconfigPath: '' };
+    return `container:${cp.container}`;
+  };
+}
+
+/** After the workstation runs: its kubeconfig, then the lab's starting state. */
+export async function prepareSessionCluster(deps: LabClusterDeps, session: Session, lab: Lab): Promise<void> {
+  if (!session.cluster) return;
+  const kubeconfig = workstationKubeconfig(await deps.driver.kubeconfig(session.cluster.name, 'host'));
+  const w = await deps.engine.exec(session.workstation, ['sh', '-c', 'mkdir -p "$HOME/.kube" && umask 077 && cat > "$HOME/.kube/config"'], { timeoutMs: 15_000, user: 'learner', input: kubeconfig });
+  if (w.exitCode !== 0) throw new RunnerError('WORKSTATION_FAILED', { message: 'The kubeconfig could not be written in the workstation.', details: { stderr: w.stderr } });
+  await resetLab(deps.engine, session, lab);
+}
+
+async function manifestText(lab: Lab, paths: readonly string[]): Promise<string> {
+  const texts = await Promise.all(paths.map((p) => readFile(join(lab.dir, p), 'utf8')));
+  return texts.map((t) => t.replace(/\n*$/, '\n')).join('---\n');
+}
+
+/**
+ * Put the lab's objects back to its starting state: delete what its setup and
+ * solutions create, then apply the setup. Another lab's objects are left alone.
+ */
+export async function resetLab(engine: ContainerEngine, session: Session, lab: Lab): Promise<void> {
+  const all = [...lab.setup.manifests, ...lab.steps.flatMap((s) => s.solution.manifests ?? [])];
+  if (all.length) {
+    const text = await manifestText(lab, [...new Set(all)]);
+    await kubectlIn(engine, session, ['delete', '--ignore-not-found', '--wait=true', '-f', '-'], text, 120_000);
+  }
+  if (!lab.setup.manifests.length) return;
+  const r = await kubectlIn(engine, session, ['apply', '--server-side', '--force-conflicts', '-f', '-'], await manifestText(lab, lab.setup.manifests), 120_000);
+  if (r.exitCode !== 0) {
+    throw new RunnerError('CLUSTER_FAILED', { message: `The lab's starting objects could not be applied: ${r.stderr.trim().split('\n').at(-1) ?? ''}`, hint: 'Press Start lab again; if it repeats, run `svclab status`.', details: { stderr: r.stderr } });
+  }
+}
+
+/** Find the document a server message talks about, to mark its line in the editor. */
+export function lineForServerError(message: string, manifests: readonly ParsedManifest[]): number | undefined {
+  const byName = manifests.filter((m) => message.includes(`"${m.name}"`) || message.includes(`/${m.name}`) || message.includes(` ${m.name} `));
+  const exact = byName.find((m) => message.toLowerCase().includes(m.kind.toLowerCase()));
+  return (exact ?? byName[0] ?? (manifests.length === 1 ? manifests[0] : undefined))?.line;
+}
+
+/** Apply from the editor: a server-side dry run first, then the real apply. */
+export function workstationApply(engine: ContainerEngine): ApplyPort {
+  return {
+    async apply(session, yaml, manifests) {
+      if (!session.cluster) throw new RunnerError('NO_CLUSTER');
+      const dry = await kubectlIn(engine, session, ['apply', '--server-side', '--dry-run=server', '-f', '-'], yaml);
+      if (dry.exitCode !== 0) {
+        const msg = dry.stderr.trim() || dry.stdout.trim();
+        const line = lineForServerError(msg, manifests);
+        throw new RunnerError('APPLY_REJECTED', { message: `The cluster rejected the manifest: ${msg.split('\n')[0]}`, details: { server: msg, ...(line ? { line, column: 1 } : {}) } });
+      }
+      const real = await kubectlIn(engine, session, ['apply', '--server-side', '-f', '-'], yaml);
+      if (real.exitCode !== 0) {
+        const msg = real.stderr.trim() || real.stdout.trim();
+        const line = lineForServerError(msg, manifests);
+        throw new RunnerError('APPLY_REJECTED', { message: `The cluster rejected the manifest: ${msg.split('\n')[0]}`, details: { server: msg, ...(line ? { line, column: 1 } : {}) } });
+      }
+      return { dryRun: dry.stdout.trim(), applied: real.stdout.trim() };
+    },
+  };
+}
