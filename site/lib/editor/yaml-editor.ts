@@ -33,15 +33,20 @@ export type YamlEditor = {
 
 const SCHEMA_URI = 'svclab://schemas/kubernetes-1.34.json';
 
-let configured = false;
+/**
+ * Monaco's worker hook and monaco-yaml's configuration are global to the page by design
+ * (monaco-yaml allows one configured instance), so the "done" mark lives on that global hook
+ * rather than in a module variable.
+ */
 function configureOnce(): void {
-  if (configured) return;
-  configured = true;
-  (globalThis as { MonacoEnvironment?: unknown }).MonacoEnvironment = {
+  const g = globalThis as { MonacoEnvironment?: { svclab?: true } };
+  if (g.MonacoEnvironment?.svclab) return;
+  g.MonacoEnvironment = {
+    svclab: true,
     getWorker(_moduleId: string, label: string) {
       return label === 'yaml' ? new YamlWorker() : new EditorWorker();
     },
-  };
+  } as { svclab: true };
   configureMonacoYaml(monacoForYaml(), {
     enableSchemaRequest: false,
     isKubernetes: true,
