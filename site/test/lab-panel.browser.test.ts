@@ -205,6 +205,11 @@ panel: ${await p.locator('.svclab-lab__head').innerText()}`);
     expect(await p.locator('[data-ref="status-text"]').innerText()).toMatch(/ended/);
     await snap(p, 'stale-session');
     await startLab(p);
+    // End lab removes the session and puts the panel back to its first state.
+    await p.getByRole('button', { name: 'End lab' }).click();
+    await p.getByRole('button', { name: 'Start lab' }).waitFor();
+    expect(await p.evaluate(() => sessionStorage.getItem('svclab:session:02-selectors-and-endpoints'))).toBeNull();
+    expect(await p.locator('[data-ref="terminal"]').innerText()).toMatch(/opens here once the lab is running/);
     await p.context().close();
   });
 
