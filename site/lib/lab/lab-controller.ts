@@ -52,6 +52,7 @@ export class LabController {
   #terminalLoading = false;
   #editorLoading: Promise<void> | undefined;
   #busy = false;
+  #labLoad: Promise<void> = Promise.resolve();
 
   constructor(host: LabHost, labId: string, strings: PanelStrings, api: RunnerApi, store: SessionStore) {
     this.host = host;
@@ -67,6 +68,7 @@ export class LabController {
 
   async init(): Promise<void> {
     stripTokenFromUrl();
+    this.#labLoad = this.#loadLab();
     this.#ref('start').addEventListener('click', () => void this.start());
     this.#ref('stop').addEventListener('click', () => void this.stop());
     this.#ref('apply').addEventListener('click', () => void this.apply());
@@ -89,11 +91,10 @@ export class LabController {
     const aside = this.host.closest('aside');
     if (jump && aside) new IntersectionObserver((entries) => (jump.hidden = entries.some((e) => e.isIntersecting))).observe(aside);
     const pendingStart = this.host.pendingStart;
-    const labLoad = this.#loadLab();
     const stored = this.store.get();
     if (stored) await this.#resume(stored);
     else if (pendingStart) await this.start();
-    await labLoad;
+    await this.#labLoad;
   }
 
   async #loadLab(): Promise<void> {
@@ -431,6 +432,7 @@ export class LabController {
     this.#editorLoading ??= (async () => {
       const host = this.#ref('editor');
       try {
+        await this.#labLoad; // the steps' starting YAML comes with the lab
         const steps = this.#editorSteps();
         const select = this.#ref<HTMLSelectElement>('editor-step');
         if (!select.options.length) select.append(...steps.map((st) => h('option', { value: st.id }, st.label)));
