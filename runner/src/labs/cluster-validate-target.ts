@@ -14,7 +14,7 @@ import type { ValidateTarget } from './validate.ts';
 
 /** Namespaces a reset leaves alone: the cluster's own and its add-ons'. */
 const KEEP_NAMESPACES = /^(default|kube-system|kube-public|kube-node-lease|local-path-storage|metallb-system|ingress-nginx)$/;
-/** What a lab may leave in `default`; the kubernetes Service and its slice are kept. */
+/** What a lab may leave in `default` (kube-root-ca.crt comes back by itself); the kubernetes Service and its slice are kept. */
 const DEFAULT_KINDS = 'deployments,statefulsets,daemonsets,replicasets,pods,jobs,ingresses,networkpolicies,secrets,configmaps';
 
 export interface ClusterValidateTargetOptions {
@@ -46,9 +46,8 @@ export class ClusterValidateTarget implements ValidateTarget {
     const ns = await this.kubectl(['get', 'namespaces', '-o', 'jsonpath={.items[*].metadata.name}']);
     const extra = ns.stdout.split(/\s+/).filter((n) => n && !KEEP_NAMESPACES.test(n));
     if (extra.length) await this.kubectl(['delete', 'namespace', '--wait=true', '--timeout=120s', ...extra], 150_000);
-    await this.kubectl(['delete', DEFAULT_KINDS, '-n', 'default', '--all', '--wait=true', '--timeout=120s', '--field-selector', 'metadata.name!=kube-root-ca.crt'], 150_000);
+    await this.kubectl(['delete', DEFAULT_KINDS, '-n', 'default', '--all', '--wait=true', '--timeout=120s'], 150_000);
     await this.kubectl(['delete', 'services,endpoints,endpointslices', '-n', 'default', '--field-selector', 'metadata.name!=kubernetes', '--wait=true', '--timeout=60s'], 90_000);
-    // Hand-made EndpointSlices of kubernetes' name don't exist; controller-made ones go with their Service.
     const r = await this.opts.engine.exec(this.opts.workstation, ['sh', '-c', 'rm -rf "$HOME/answers"'], { timeoutMs: 10_000, ...(this.opts.user ? { user: this.opts.user } : {}) });
     if (r.exitCode !== 0) throw new Error(`could not clear ~/answers in ${this.opts.workstation}: ${r.stderr.trim()}`);
   }
