@@ -3,7 +3,7 @@
 // container ports, like the EndpointSlice controller does.
 import type { EndpointsCheck } from '../labs/lab-schema.ts';
 import type { CheckContext, CheckResult } from './check.ts';
-import { matchesSelector, selectorString, type Pod, type Service, type ServicePort } from './kube-api.ts';
+import { matchesSelector, selectorString, type EndpointSlice, type Pod, type Service, type ServicePort } from './kube-api.ts';
 import { kubeOf, listNames, podGroup, pollCheck, say, type Observation } from './poll-check.ts';
 import { livePods, nearMisses } from './selector-check.ts';
 import { describePort, endpointAddresses, findServicePort, noServiceHint, noServiceText } from './service-facts.ts';
@@ -17,6 +17,8 @@ const texts = {
     count: (svc: string, n: number, want: string) => `Service ${svc} has ${n} ready endpoint${n === 1 ? '' : 's'}; expected ${want}.`,
     notReady: (pods: string[]) => ` Not ready yet: ${listNames(pods)} (a readiness probe failing, or still starting).`,
     noSelector: ' It has no selector, and no EndpointSlice was written for it by hand.',
+    portName: (slices: string, got: string, want: string) =>
+      ` EndpointSlice ${slices} lists port ${got}, but the Service port is ${want}: ports are matched by name, so its addresses don't count.`,
     matchesNone: (sel: string) => ` Its selector ${sel} matches no pod`,
     near: (pods: string[], key: string, have: string | undefined) => `: pods ${podGroup(pods)} have ${have === undefined ? `no ${key} label` : `${key}=${have}`}`,
     podsNotReady: (n: number, sel: string) => ` ${n} pod${n === 1 ? ' matches' : 's match'} ${sel}, but ${n === 1 ? 'it is' : 'they are'} not ready.`,
@@ -36,6 +38,7 @@ const texts = {
     count: (svc: string, n: number, want: string) => `Service ${svc} 有 ${n} 个 ready 的 endpoint，期望 ${want} 个。`,
     notReady: (pods: string[]) => `还没 ready 的：${listNames(pods)}（readiness probe 失败，或仍在启动）。`,
     noSelector: '它没有 selector，也没有手工创建的 EndpointSlice。',
+    portName: (slices: string, got: string, want: string) => `EndpointSlice ${slices} 里的端口是 ${got}，而 Service 的端口是 ${want}：两者按名字对应，所以这些地址不算数。`,
     matchesNone: (sel: string) => `它的 selector ${sel} 没有匹配到任何 Pod`,
     near: (pods: string[], key: string, have: string | undefined) => `：Pod ${podGroup(pods)} ${have === undefined ? `没有 ${key} 这个 label` : `带的是 ${key}=${have}`}`,
     podsNotReady: (n: number, sel: string) => `有 ${n} 个 Pod 匹配 ${sel}，但还没有 ready。`,
@@ -48,6 +51,13 @@ const texts = {
     noPods: '没有 Pod',
   },
 };
+
+/** Slices with addresses whose ports don't carry the Service port's name (hand-written ones, usually). */
+function misnamed(slices: readonly EndpointSlice[], portName: string): { slice: string; name: string | undefined }[] {
+  return slices
+    .filter((s) => (s.endpoints ?? []).length > 0 && (s.ports ?? []).length > 0 && !(s.ports ?? []).some((p) => (p.name ?? '') === portName))
+    .flatMap((s) => (s.ports ?? []).map((p) => ({ slice: s.metadata?.name ?? '?', name: p.name || undefined })));
+}
 
 /** The container port a Service port sends to, with named targetPorts looked up in the pods. */
 export function resolveTargetPort(port: ServicePort, pods: readonly Pod[]): { ports: number[]; name?: string } {
@@ -121,7 +131,11 @@ export async function runEndpointsCheck(check: EndpointsCheck, ctx: CheckContext
 
     let message = t.count(name, ready.length, ctx.lang === 'zh' ? texts.zh.want(check) : want);
     if (notReady.length > 0) message += t.notReady(notReady.map((a) => a.pod ?? a.ip));
-    else if (ready.length === 0 && (!selector || Object.keys(selector).length === 0)) message += t.noSelector;
+    else if (ready.length === 0 && port && misnamed(slices, port.name ?? '').length > 0) {
+      const bad = misnamed(slices, port.name ?? '');
+      const names = (n: string | undefined) => (n ? `named "${n}"` : 'without a name');
+      message += t.portName(bad.map((b) => b.slice).join(', '), [...new Set(bad.map((b) => names(b.name)))].join(', '), names(port.name));
+    } else if (ready.length === 0 && (!selector || Object.keys(selector).length === 0)) message += t.noSelector;
     else if (selector && selected.length === 0) {
       const sel = selectorString(selector);
       const miss = nearMisses(selector, pods)[0];

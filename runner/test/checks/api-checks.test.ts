@@ -186,6 +186,16 @@ describe('endpoints check', () => {
     expect(r.status).toBe('pass');
   });
 
+  it('a hand-written slice whose port name differs from the Service port: says names must match', async () => {
+    const objs = lab02Fixed();
+    service(objs).spec!.selector = undefined;
+    slice(objs).ports = [{ name: 'web', port: 8080, protocol: 'TCP' }];
+    const r = await runEndpointsCheck(check(), context(objs));
+    expect(r.message).toBe(
+      'Service nginx has 0 ready endpoints; expected 3. EndpointSlice nginx-8vq5w lists port named "web", but the Service port is named "http": ports are matched by name, so its addresses don\'t count.',
+    );
+  });
+
   it('missing Service: fail; API down: error', async () => {
     expect((await runEndpointsCheck(check(), context([]))).message).toBe('There is no Service nginx in namespace default.');
     const ctx = context();

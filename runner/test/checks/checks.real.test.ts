@@ -109,6 +109,24 @@ describe.skipIf('skip' in real)('check kinds on a live cluster', () => {
       ],
     },
   });
+  // A client pod for the pod vantage point: the node's dig through hostPath, the cluster's resolv.conf.
+  const clientPod = (pause: string) => ({
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: 'client', namespace: ns },
+    spec: {
+      terminationGracePeriodSeconds: 0,
+      containers: [{
+        name: 'client', image: pause, imagePullPolicy: 'Never', command: ['/usr/bin/sleep', 'infinity'],
+        volumeMounts: [{ name: 'usr', mountPath: '/usr', readOnly: true }, { name: 'lib', mountPath: '/lib', readOnly: true }, { name: 'lib64', mountPath: '/lib64', readOnly: true }],
+      }],
+      volumes: [
+        { name: 'usr', hostPath: { path: '/usr', type: 'Directory' } },
+        { name: 'lib', hostPath: { path: '/usr/lib', type: 'Directory' } },
+        { name: 'lib64', hostPath: { path: '/usr/lib64', type: 'Directory' } },
+      ],
+    },
+  });
   const tlsService = { apiVersion: 'v1', kind: 'Service', metadata: { name: 'tls', namespace: ns }, spec: { selector: { app: 'tls' }, ports: [{ port: 443, targetPort: 8443 }] } };
   const tlsSecret = (cn: string) =>
     driver.execOnNode(cluster, cp, ['sh', '-c', [
@@ -128,6 +146,7 @@ describe.skipIf('skip' in real)('check kinds on a live cluster', () => {
     'http-spread': { kind: 'http', from: 'node:worker', target: { service: 'web', namespace: ns }, distinctBackends: { requests: 12, min: 2 } },
     'http-nodeport': { kind: 'http', from: 'host', target: { service: 'web', namespace: ns, via: 'nodePort' } },
     dns: { kind: 'dns', from: 'node:control-plane', server: '10.96.0.10', name: `web-hl.${ns}.svc.cluster.local`, expect: { podIPs: { service: 'web-hl', namespace: ns } } },
+    'dns-search': { kind: 'dns', from: `pod:${ns}/client`, name: 'web-hl', search: true, expect: { podIPs: { service: 'web-hl', namespace: ns } } },
     tls: { kind: 'tls', from: 'node:control-plane', target: { service: 'tls', namespace: ns }, servername: 'shop.example.com', expect: { san: ['shop.example.com'], selfSigned: true } },
     'proxy-rules': { kind: 'proxy-rules', node: 'node:control-plane', service: 'web', namespace: ns, endpoints: 2 },
     command: { kind: 'command', argv: ['sh', '-c', `test "$(kubectl --kubeconfig=/etc/kubernetes/admin.conf -n ${ns} get service web -o jsonpath={.spec.type})" = NodePort`] },
@@ -152,9 +171,9 @@ describe.skipIf('skip' in real)('check kinds on a live cluster', () => {
     // Broken: the pods carry role=logstore, the Service selects role=logstor and is a ClusterIP; the TLS cert is for another name.
     await apply([web('logstore'), service('ClusterIP'), headless, tlsService]);
     await tlsSecret('wrong.example.com');
-    await apply([tlsPod(pause)]);
+    await apply([tlsPod(pause), clientPod(pause)]);
     await kubectl(['-n', ns, 'rollout', 'status', 'deployment/web', '--timeout=150s']);
-    await kubectl(['-n', ns, 'wait', '--for=condition=Ready', 'pod/tls', '--timeout=60s']);
+    await kubectl(['-n', ns, 'wait', '--for=condition=Ready', 'pod/tls', 'pod/client', '--timeout=60s']);
   }, TIMEOUT);
 
   afterAll(async () => {
@@ -184,6 +203,7 @@ describe.skipIf('skip' in real)('check kinds on a live cluster', () => {
     }, TIMEOUT);
     it('dns: no ready pods behind the headless Service', async () => {
       expect(await run('dns', 4)).toMatchObject({ status: 'fail', message: 'No ready pod matches Service web-hl, so there are no pod IPs to compare with.' });
+      expect((await run('dns-search', 4)).status).toBe('fail');
     }, TIMEOUT);
     it('tls: the certificate is for another name', async () => {
       expect(await run('tls', 4)).toMatchObject({ status: 'fail', message: 'The certificate served for shop.example.com does not cover shop.example.com (its DNS names: wrong.example.com).' });
