@@ -233,3 +233,17 @@ export function toJUnit(labs: readonly LabValidation[], durationMs: number): str
   lines.push('</testsuites>', '');
   return lines.join('\n');
 }
+
+/** The labs `svclab validate LAB…` names, in catalogue order; all of them when none is named. */
+export function pickLabs(all: readonly Lab[], ids: readonly string[]): { labs: Lab[]; unknown: string[] } {
+  const known = new Set(all.map((l) => l.id));
+  return { labs: ids.length === 0 ? [...all] : all.filter((l) => ids.includes(l.id)), unknown: ids.filter((id) => !known.has(id)) };
+}
+
+/** One progress line: `✓ 02-selectors-and-endpoints/observe (7 s)`, `✗ …: why`, `  · info`. */
+export function formatValidateEvent(e: ValidateEvent): string {
+  const mark = { start: '▶', done: '✓', fail: '✗', skip: '-', info: ' ·' }[e.state];
+  const indent = e.step.includes('/') ? '  ' : '';
+  if (e.state === 'done' || e.state === 'start') return `${indent}${mark} ${e.step}${e.detail ? ` (${e.detail})` : ''}`;
+  return `${indent}${mark} ${e.step}${e.detail ? `: ${e.detail}` : ''}`;
+}

@@ -157,3 +157,15 @@ describe('validateLabs', () => {
     expect(r.junit).not.toMatch(/<failure[^>]*message="[^"]*<[^"]*"/); // "<" is escaped inside attributes
   });
 });
+
+describe('validate CLI helpers', () => {
+  it('picks labs by id and names the unknown ones; formats progress lines', async () => {
+    const { pickLabs, formatValidateEvent } = await import('../../src/labs/validate.ts');
+    const a = lab([step('s', [sel('x')])]);
+    const b = lab([step('s', [sel('x')])], '03-endpoints-without-selector');
+    expect(pickLabs([a, b], [])).toEqual({ labs: [a, b], unknown: [] });
+    expect(pickLabs([a, b], ['03-endpoints-without-selector', '99-nope'])).toEqual({ labs: [b], unknown: ['99-nope'] });
+    expect(formatValidateEvent({ step: '02-x/observe', state: 'done', detail: '7 s' })).toBe('  ✓ 02-x/observe (7 s)');
+    expect(formatValidateEvent({ step: '02-x', state: 'fail', detail: 'setup failed: boom' })).toBe('✗ 02-x: setup failed: boom');
+  });
+});
