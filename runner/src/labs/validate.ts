@@ -186,13 +186,27 @@ async function applySolution(lab: Lab, step: LabStep, target: ValidateTarget, cl
     for (const argv of step.solution.commands ?? []) {
       const r = await target.runCommand(lab, argv);
       if (r.exitCode !== 0) {
-        return { name, classname, status: 'error', durationMs: now() - t, message: `solution command \`${argv.join(' ')}\` exited ${r.exitCode}`, detail: `${r.stdout}\n${r.stderr}`.trim().slice(-2000) };
+        const said = `${r.stderr}\n${r.stdout}`.split('\n').map((l) => l.trim()).filter(Boolean)[0] ?? '';
+        return {
+          name,
+          classname,
+          status: 'error',
+          durationMs: now() - t,
+          message: `solution command \`${shortArgv(argv)}\` exited ${r.exitCode}${said ? `: ${said.slice(0, 200)}` : ''}`,
+          detail: `${argv.join(' ')}\n---\n${`${r.stdout}\n${r.stderr}`.trim().slice(-2000)}`,
+        };
       }
     }
     return { name, classname, status: 'passed', durationMs: now() - t };
   } catch (e) {
     return { name, classname, status: 'error', durationMs: now() - t, message: `the solution could not be applied: ${errorText(e)}` };
   }
+}
+
+/** A solution command on one line: scripts are long and span lines. */
+function shortArgv(argv: readonly string[]): string {
+  const one = argv.join(' ').replace(/\s+/g, ' ').trim();
+  return one.length > 80 ? `${one.slice(0, 79)}…` : one;
 }
 
 function describe(r: CheckResult): string {

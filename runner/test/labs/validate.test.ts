@@ -126,7 +126,10 @@ describe('validateLabs', () => {
   it('a failing solution command is an error with its output; a failing setup skips the lab', async () => {
     const { target, ctx } = fakeTarget({ commandExit: 1 });
     const r = await validateLabs({ labs: [lab([step('s', [sel('selects')], { commands: [['kubectl', 'rollout', 'status', 'deployment/nginx']] })])], target, now: ctx.now });
-    expect(r.labs[0]!.cases.find((c) => c.status === 'error')).toMatchObject({ message: 'solution command `kubectl rollout status deployment/nginx` exited 1', detail: expect.stringContaining('exceeded its progress deadline') });
+    expect(r.labs[0]!.cases.find((c) => c.status === 'error')).toMatchObject({
+      message: 'solution command `kubectl rollout status deployment/nginx` exited 1: error: deployment "nginx" exceeded its progress deadline',
+      detail: expect.stringContaining('exceeded its progress deadline'),
+    });
 
     const broken = fakeTarget();
     broken.target.applyManifests = async () => {
