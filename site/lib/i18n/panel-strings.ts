@@ -52,6 +52,8 @@ export type PanelStrings = {
   scratch: string;
   runInTerminal: string;
   jumpToLab: string;
+  reconnectNow: string;
+  elapsed: string;
 };
 
 export const panelStrings: Record<'en' | 'zh-CN', PanelStrings> = {
@@ -106,6 +108,8 @@ export const panelStrings: Record<'en' | 'zh-CN', PanelStrings> = {
     scratch: 'Scratch YAML',
     runInTerminal: 'Run in terminal',
     jumpToLab: 'Lab panel',
+    reconnectNow: 'Reconnect now',
+    elapsed: '{s} s',
   },
   'zh-CN': {
     panelLabel: '实验面板',
@@ -158,6 +162,8 @@ export const panelStrings: Record<'en' | 'zh-CN', PanelStrings> = {
     scratch: '草稿 YAML',
     runInTerminal: '在终端中运行',
     jumpToLab: '实验面板',
+    reconnectNow: '立即重连',
+    elapsed: '{s} 秒',
   },
 };
 

@@ -73,6 +73,7 @@ export class LabController {
     this.#ref('stop').addEventListener('click', () => void this.stop());
     this.#ref('apply').addEventListener('click', () => void this.apply());
     this.#ref('reset').addEventListener('click', () => this.reset());
+    this.#ref('reconnect').addEventListener('click', () => this.terminalView?.connection.reconnectNow());
     const details = this.#ref<HTMLDetailsElement>('editor-details');
     details.addEventListener('toggle', () => details.open && void this.openEditor());
     if (details.open) void this.openEditor();
@@ -144,9 +145,11 @@ export class LabController {
   /** Wait (bounded) for a new session to leave its pending state, then show it. */
   async #settle(initial: Session): Promise<void> {
     let session = initial;
-    const deadline = Date.now() + 180_000;
+    const began = Date.now();
+    const deadline = began + 180_000;
     while (PENDING_STATES.has(session.state) && Date.now() < deadline) {
-      this.#setStatus(`${this.s.statusStarting} (${session.state})`);
+      const secs = String(Math.round((Date.now() - began) / 1000));
+      this.#setStatus(`${this.s.statusStarting} (${session.state}, ${this.s.elapsed.replace('{s}', secs)})`);
       await new Promise((r) => setTimeout(r, 1000));
       session = await this.api.session(session.id);
     }
@@ -236,6 +239,7 @@ export class LabController {
     const pill = this.#ref('term-state');
     pill.textContent = text;
     pill.dataset.state = state;
+    this.#ref('reconnect').hidden = state !== 'reconnecting';
   }
 
   /** A "Run in terminal" button under each shell block of the lesson text. */

@@ -93,6 +93,14 @@ export class TerminalConnection {
     if (this.#socket?.readyState === OPEN && this.#greeted) this.#sendFrame({ type: 'resize', cols, rows });
   }
 
+  /** Skip the rest of the back-off wait (the learner pressed "Reconnect now"). */
+  reconnectNow(): void {
+    if (this.#state !== 'reconnecting' || this.#socket) return;
+    if (this.#reconnectTimer) clearTimeout(this.#reconnectTimer);
+    this.#reconnectTimer = undefined;
+    this.#connect('reconnecting');
+  }
+
   /** Close the socket as if the network dropped it (used by tests and the "reconnect" path). */
   drop(): void {
     this.#socket?.close();
@@ -141,10 +149,10 @@ export class TerminalConnection {
         return;
       }
     }
-    if (this.#state !== 'reconnecting') return;
+    if (this.#state !== 'reconnecting' || this.#socket) return; // stopped, or "Reconnect now" won the race
     const delay = (this.#opts.backoff ?? defaultBackoff)(Math.min(attempt, 10));
     this.#reconnectTimer = setTimeout(() => {
-      if (this.#state === 'reconnecting') this.#connect('reconnecting');
+      if (this.#state === 'reconnecting' && !this.#socket) this.#connect('reconnecting');
     }, delay);
   }
 

@@ -49,7 +49,7 @@ export async function cutMidOutput(page: Page, url: string, shot: string): Promi
   });
   const out = () => page.evaluate(() => (window as unknown as { __out: string }).__out);
   await typeInTerminal(page, 'seq 1 20000\n');
-  await until(async () => cut, (c) => c, 30_000, 'the cut');
+  await until(async () => cut, (c) => c, 60_000, 'the cut');
   await page.locator('[data-ref="term-state"][data-state="reconnecting"]').waitFor({ timeout: 5_000 });
   expect(await out()).not.toMatch(/\r?\n20000\r?\n/); // the cut really was mid-output
   await snap(page, `${shot}-1-reconnecting`);

@@ -149,6 +149,19 @@ describe('TerminalConnection', () => {
     expect(t.sockets).toHaveLength(count);
   });
 
+  it('reconnects at once when asked, without waiting out the back-off', async () => {
+    const t = setup();
+    t.conn.start();
+    t.last().open();
+    t.last().receive(hello(1));
+    t.last().close();
+    expect(t.sockets).toHaveLength(1);
+    t.conn.reconnectNow();
+    expect(t.sockets).toHaveLength(2);
+    await vi.advanceTimersByTimeAsync(1000); // the cancelled timer must not open a third
+    expect(t.sockets).toHaveLength(2);
+  });
+
   it('builds the WebSocket URL from the page location', () => {
     expect(terminalUrl({ protocol: 'http:', host: '127.0.0.1:4173' }, 'abc')).toBe('ws://127.0.0.1:4173/api/sessions/abc/terminal?name=workstation');
     expect(terminalUrl({ protocol: 'https:', host: 'lab.example' }, 'abc')).toBe('wss://lab.example/api/sessions/abc/terminal?name=workstation');
