@@ -17,6 +17,7 @@ export const BRING_UP_STEP_IDS = [
   'preflight-proxy-mode',
   'preflight-docker',
   'preflight-disk',
+  'preflight-inotify',
   'preflight-image',
   'preflight-name',
   'create-nodes',
@@ -30,6 +31,7 @@ export const BRING_UP_STEP_TITLES: Record<BringUpStepId, string> = {
   'preflight-proxy-mode': 'Preflight: kube-proxy mode is supported',
   'preflight-docker': 'Preflight: docker is up',
   'preflight-disk': 'Preflight: at least 10 GiB free disk',
+  'preflight-inotify': 'Preflight: enough inotify instances for the nodes',
   'preflight-image': 'Preflight: node image and kind are built and current',
   'preflight-name': 'Preflight: cluster name is free',
   'create-nodes': 'Create node containers (kind)',
@@ -82,7 +84,7 @@ export async function runSteps(
   return { totalMs: now() - started, steps: done };
 }
 
-/** One progress line: "[3/9] Preflight: at least 10 GiB free disk … ok (0.1 s) 61 GiB free". */
+/** One progress line: "[3/10] Preflight: at least 10 GiB free disk … ok (0.1 s) 61 GiB free". */
 export function formatStepEvent(e: StepEvent): string {
   const pos = `[${e.index}/${e.total}]`;
   const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;

@@ -63,6 +63,8 @@ export class FakeClusterDriver implements ClusterDriver {
         case 'preflight-disk':
           if ((this.opts.freeDiskBytes ?? Infinity) < 10 * 1024 ** 3) throw new RunnerError('DISK_LOW');
           return;
+        case 'preflight-inotify':
+          return;
         case 'preflight-image':
           if (!(this.opts.imageExists?.(spec.nodeImage) ?? true)) throw new RunnerError('IMAGE_MISSING', { message: `The node image ${spec.nodeImage} has not been built.` });
           return spec.nodeImage;

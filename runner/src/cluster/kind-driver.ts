@@ -6,10 +6,11 @@
 // an existing container and kind can't be told to add ours, so for node
 // containers kind's label (always with an svclab- name) is the svclab label.
 
+import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm, statfs, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { RunnerError, isRunnerError } from '../errors.ts';
-import { outputTail, type CommandRunner } from '../exec/command-runner.ts';
+import { outputTail, type CommandResult, type CommandRunner } from '../exec/command-runner.ts';
 import type { ContainerEngine } from '../engine/container-engine.ts';
 import {
   CLUSTER_LABEL, CLUSTER_NAME_PREFIX, EDGE_NODE_LABEL, KIND_CLUSTER_LABEL, KIND_ROLE_LABEL, SESSION_LABEL,
@@ -22,6 +23,7 @@ import { DockerObjects, dockerError, type DockerContainer, type DockerNetwork } 
 import { choosePorts, NetPortProbe, type PortProbe } from './host-ports.ts';
 import { kindClusterConfig, renderKindConfig } from './kind-config.ts';
 import { HostKernelModuleProbe, assertProxyModeSupported, type KernelModuleProbe } from './proxy-mode-support.ts';
+import { assertInotifyRoom, hostInotifyUsage, type InotifyUsage } from './inotify-limits.ts';
 
 /** Network label holding the JSON spec (with the chosen host ports) the cluster was made from. */
 export const SPEC_LABEL = 'svclab.spec';
@@ -45,6 +47,8 @@ export interface KindDriverOptions {
   /** Free bytes where docker keeps images and containers. */
   freeDiskBytes?: () => Promise<number>;
   minFreeDiskBytes?: number;
+  /** The host's inotify instance limit and use (shared by every node of every cluster). */
+  inotifyUsage?: () => Promise<InotifyUsage>;
   /** Node image status from the image builder; default: present means current. */
   imageStatus?: (ref: string) => Promise<ImageStatus>;
   createTimeoutMs?: number;
@@ -66,6 +70,7 @@ export class KindDriver implements ClusterDriver {
       kernelModules: new HostKernelModuleProbe(),
       portProbe: new NetPortProbe(),
       freeDiskBytes: defaultFreeDiskBytes,
+      inotifyUsage: () => hostInotifyUsage(),
       minFreeDiskBytes: 10 * GIB,
       createTimeoutMs: 15 * 60_000,
       readyTimeoutMs: 5 * 60_000,
@@ -101,6 +106,7 @@ export class KindDriver implements ClusterDriver {
         }
         return `${gib(free)} free`;
       }),
+      step('preflight-inotify', async () => assertInotifyRoom(await this.o.inotifyUsage(), spec.workers + 1)),
       step('preflight-image', async () => {
         const status = this.o.imageStatus ? await this.o.imageStatus(spec.nodeImage) : { state: (await this.o.engine.imageExists(spec.nodeImage)) ? 'current' as const : 'missing' as const };
         if (status.state === 'missing') throw new RunnerError('IMAGE_MISSING', { message: `The node image ${spec.nodeImage} has not been built.`, details: { image: spec.nodeImage, detail: status.detail } });
@@ -134,6 +140,7 @@ export class KindDriver implements ClusterDriver {
           env: { KIND_EXPERIMENTAL_DOCKER_NETWORK: spec.name, KIND_EXPERIMENTAL_PROVIDER: 'docker' },
           ...(signal ? { signal } : {}),
         });
+        if (r.exitCode < 0 && /ENOENT/.test(r.stderr)) throw this.kindError(r, 'kind create');
         if (r.exitCode !== 0) {
           throw new RunnerError(r.timedOut ? 'COMMAND_TIMEOUT' : 'CLUSTER_FAILED', {
             message: r.aborted ? 'Cluster creation was cancelled.' : `kind could not create the cluster ${spec.name}: ${lastMeaningfulLine(r.stderr || r.stdout)}`,
@@ -213,7 +220,7 @@ export class KindDriver implements ClusterDriver {
     const r = await this.o.runner.run(argv, { timeoutMs: 60_000, env: { KIND_EXPERIMENTAL_PROVIDER: 'docker' } });
     if (r.exitCode === 0) return r.stdout;
     if (/could not locate any control plane nodes|no nodes found/i.test(r.stderr)) throw new RunnerError('CLUSTER_UNKNOWN', { message: `There is no cluster named ${name}.`, details: { name } });
-    throw dockerError(r);
+    throw this.kindError(r, `Reading the kubeconfig of ${name}`);
   }
 
   async nodes(name: string): Promise<NodeInfo[]> {
@@ -241,7 +248,7 @@ export class KindDriver implements ClusterDriver {
     if (r.exitCode === 0) return;
     if (/no nodes found for cluster/i.test(r.stderr)) throw new RunnerError('CLUSTER_UNKNOWN', { message: `There is no cluster named ${cluster}.`, details: { cluster } });
     if (/not present locally|No such image/i.test(r.stderr)) throw new RunnerError('IMAGE_MISSING', { message: `The image ${imageRef} is not in docker, so it can't be loaded into ${cluster}.`, details: { image: imageRef } });
-    throw new RunnerError('COMMAND_FAILED', { message: `Loading ${imageRef} into ${cluster} failed: ${lastMeaningfulLine(r.stderr)}`, details: { argv: r.argv, output: outputTail(r) } });
+    throw this.kindError(r, `Loading ${imageRef} into ${cluster}`);
   }
 
   /** The kubeconfig file kind keeps for this cluster (kind writes it; svclab never touches ~/.kube/config). */
@@ -251,9 +258,20 @@ export class KindDriver implements ClusterDriver {
 
   // ---- internals ----
 
+  /** The kind binary; a resolved path is looked up again when it vanished (the image builder replaced the artifact). */
   private async kind(): Promise<string> {
-    if (this.kindBinary === undefined) this.kindBinary = typeof this.o.kindPath === 'string' ? this.o.kindPath : await this.o.kindPath();
+    if (typeof this.o.kindPath === 'string') return this.o.kindPath;
+    if (this.kindBinary === undefined || !existsSync(this.kindBinary)) this.kindBinary = await this.o.kindPath();
     return this.kindBinary;
+  }
+
+  /** A kind command that failed: a kind binary that could not start is IMAGE_MISSING, docker's own failures keep their codes. */
+  private kindError(r: CommandResult, what: string): RunnerError {
+    if (r.exitCode < 0 && /ENOENT/.test(r.stderr)) {
+      return new RunnerError('IMAGE_MISSING', { message: `The kind binary ${r.argv[0]} is missing.`, hint: 'Run `svclab images build`.', details: { argv: r.argv } });
+    }
+    if (/Cannot connect to the Docker daemon/i.test(r.stderr)) return dockerError(r);
+    return new RunnerError('COMMAND_FAILED', { message: `${what} failed: ${lastMeaningfulLine(r.stderr || r.stdout)}`, details: { argv: r.argv, exitCode: r.exitCode, output: outputTail(r) } });
   }
 
   /**

@@ -19,7 +19,7 @@ import { ExecaRunner } from '../../src/exec/execa-runner.ts';
 import { defaultCacheDir, defaultImagesDir } from '../../src/images/images.ts';
 import { BRING_UP_STEP_IDS, formatStepEvent } from '../../src/cluster/bring-up-steps.ts';
 import { nodeKubectl, type ClusterDriver, type CreateResult, type StepEvent } from '../../src/cluster/cluster-driver.ts';
-import { kindBinary, nodeImageRef, nodeImageStatus } from '../../src/cluster/cluster-tools.ts';
+import { kindBinary, nodeImageRef } from '../../src/cluster/cluster-tools.ts';
 import { FakeClusterDriver } from '../../src/cluster/fake-cluster-driver.ts';
 import { KindDriver } from '../../src/cluster/kind-driver.ts';
 import { DockerObjects } from '../../src/cluster/docker-objects.ts';
@@ -168,8 +168,9 @@ describe.skipIf('skip' in real)('real cluster', () => {
   contract('KindDriver', async () => {
     if ('skip' in real) throw new Error('unreachable');
     const driver = new KindDriver({
+      // Presence only: the image was current when chosen above, and a recipe edited by someone
+      // else during the run must not turn the later tests into IMAGE_STALE.
       runner, engine, kindPath: real.kind, stateDir: `${defaultCacheDir()}/clusters`,
-      ...(process.env['SVCLAB_TEST_NODE_IMAGE'] ? {} : { imageStatus: nodeImageStatus(imagesDeps) }),
     });
     const docker = new DockerObjects(runner);
     return {
@@ -198,12 +199,19 @@ describe.skipIf('skip' in real)('real cluster: kill -9 during up, then down --al
   it('leaves zero labelled containers and networks, even with the orphaned kind still running', async () => {
     if ('skip' in real) return;
     const fixture = fileURLToPath(new URL('./fixtures/up-child.ts', import.meta.url));
-    const child = spawn(process.execPath, [fixture, real.kind, real.nodeImage, stateDir, name], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, [fixture, real.kind, real.nodeImage, stateDir, name], { stdio: ['ignore', 'pipe', 'pipe'] });
     const lines = createInterface({ input: child.stdout! });
     let creating = false;
-    lines.on('line', (l) => { if (l.includes('"id":"create-nodes","title"') && l.includes('"state":"running"')) creating = true; });
+    let output = '';
+    let exited = false;
+    lines.on('line', (l) => { output += `${l}\n`; if (l.includes('"id":"create-nodes","title"') && l.includes('"state":"running"')) creating = true; });
+    child.stderr!.on('data', (d: Buffer) => { output += d.toString(); });
+    child.once('exit', () => { exited = true; });
     // Kill once kind has made at least one node container: the worst moment.
-    await until('kind to start a node', async () => (creating && (await docker.containers([`io.x-k8s.kind.cluster=${name}`])).length > 0 ? true : undefined), 180_000, 500);
+    await until('kind to start a node', async () => {
+      if (exited) throw new Error(`the up child ended before kind made a node:\n${output.slice(-2000)}`);
+      return creating && (await docker.containers([`io.x-k8s.kind.cluster=${name}`])).length > 0 ? true : undefined;
+    }, 180_000, 500);
     child.kill('SIGKILL');
     await once(child, 'exit');
     expect((await driver().list()).find((c) => c.name === name)?.state).toBe('broken');
@@ -271,6 +279,7 @@ async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutM
       const v = await fn();
       if (v !== undefined) return v;
     } catch (e) {
+      if (e instanceof Error && e.message.startsWith('the up child ended')) throw e;
       last = e;
     }
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);

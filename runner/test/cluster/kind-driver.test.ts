@@ -53,6 +53,7 @@ describe('KindDriver (fake docker and kind)', () => {
       kernelModules: new HostKernelModuleProbe({ procDir: join(dir, 'proc'), modulesDir: join(dir, 'lib-modules'), kernelRelease: '6.1.0-test' }),
       portProbe: { isFree: async (p) => !busy.has(p), ephemeral: async () => ++eph },
       freeDiskBytes: async () => 50 * 1024 ** 3,
+      inotifyUsage: async () => ({ limit: 512, inUse: 10 }),
       pollIntervalMs: 1,
       ...over,
     });
@@ -188,6 +189,33 @@ describe('KindDriver (fake docker and kind)', () => {
     expect(stale.code).toBe('IMAGE_STALE');
     expect(world.networks).toEqual([]);
     expect(world.containers).toEqual([]);
+  });
+
+  it('refuses before making anything when the host is short of inotify instances', async () => {
+    const e = await rejection(driver({ inotifyUsage: async () => ({ limit: 128, inUse: 125 }) }).create({ name: 'svclab-ino', nodeImage: IMAGE }));
+    expect(e.message).toContain('inotify');
+    expect(world.networks).toEqual([]);
+  });
+
+  it('looks the kind binary up again when the image builder replaced it, and reports a missing one as IMAGE_MISSING', async () => {
+    world.addContainer({ name: 'svclab-kb-control-plane', labels: { 'io.x-k8s.kind.cluster': 'svclab-kb', 'io.x-k8s.kind.role': 'control-plane' } });
+    const a = join(dir, 'kind-a');
+    const b = join(dir, 'kind-b');
+    writeFileSync(a, '');
+    writeFileSync(b, '');
+    const paths = [a, b, join(dir, 'kind-gone')];
+    const d = driver({ kindPath: async () => paths.shift()! });
+    for (const p of [a, b]) world.runner.on([p], (argv, opts) => world.runner.run([KIND, ...argv.slice(1)], opts));
+    await d.kubeconfig('svclab-kb');
+    await d.kubeconfig('svclab-kb');
+    rmSync(a);
+    await d.kubeconfig('svclab-kb');
+    expect(world.runner.calls.filter((c) => c.argv[1] === 'get' && c.argv[0] !== KIND).map((c) => c.argv[0])).toEqual([a, a, b]);
+    rmSync(b);
+    world.runner.on([join(dir, 'kind-gone')], { exitCode: -1, stderr: `spawn ${join(dir, 'kind-gone')} ENOENT` });
+    const e = await rejection(d.kubeconfig('svclab-kb'));
+    expect(e.code).toBe('IMAGE_MISSING');
+    expect(e.hint).toContain('svclab images build');
   });
 
   it('reports a bad spec as INVALID_ARGUMENT naming the field', async () => {

@@ -87,3 +87,25 @@ describe('host ports', () => {
     }
   });
 });
+
+describe('inotify room', async () => {
+  const { assertInotifyRoom, hostInotifyUsage } = await import('../../src/cluster/inotify-limits.ts');
+
+  it('passes with room for the nodes and fails with the sysctl fix when the host is short', () => {
+    expect(assertInotifyRoom({ limit: 512, inUse: 100 }, 3)).toContain('100 of 512');
+    try {
+      assertInotifyRoom({ limit: 128, inUse: 120 }, 3);
+      expect.unreachable();
+    } catch (e) {
+      if (!isRunnerError(e)) throw e;
+      expect(e.message).toContain('120 of 128 inotify instances in use');
+      expect(e.hint).toContain('sysctl -w fs.inotify.max_user_instances=512');
+    }
+  });
+
+  it('reads the limit and counts inotify descriptors on this host', async () => {
+    const u = await hostInotifyUsage();
+    expect(u.limit).toBeGreaterThan(0);
+    expect(u.inUse).toBeGreaterThanOrEqual(0);
+  });
+});

@@ -26,6 +26,7 @@ describe('reaper', () => {
       runner: world.runner, engine, kindPath: KIND, stateDir: dir, pollIntervalMs: 1,
       portProbe: { isFree: async () => true, ephemeral: async () => 45000 },
       freeDiskBytes: async () => 50 * 1024 ** 3,
+      inotifyUsage: async () => ({ limit: 512, inUse: 10 }),
     });
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
