@@ -144,15 +144,14 @@ async function main(): Promise<void> {
     return;
   }
   const kb = (n: number) => `${(n / 1024).toFixed(1)} KB`;
-  console.log(`gzipped JavaScript per page (budget before interaction: ${kb(budget)})`);
-  console.log(`baseline ${baseline.page} (plain page, no lab panel): ${kb(baseline.beforeGz)} before interaction`);
+  const width = Math.max(...rows.map((r) => r.page.length), 4);
+  console.log(`gzipped JavaScript per lesson page; budget before interaction ${kb(budget)}`);
+  console.log(`baseline ${baseline.page} (a page without the lab panel): ${kb(baseline.beforeGz)}`);
+  console.log('columns: before interaction (HTML scripts + static imports) | panel in view (+ lab controller) | terminal + editor opened (+ xterm, Monaco, schema, workers)');
   for (const r of rows) {
-    const ratio = baseline.beforeGz ? (r.beforeGz / baseline.beforeGz).toFixed(2) : '–';
-    const verdict = r.beforeGz <= budget ? 'within budget' : 'OVER BUDGET';
-    console.log(`${r.page}`);
-    console.log(`  before interaction (HTML scripts + static imports): ${kb(r.beforeGz)}  ${ratio}× baseline, ${verdict}`);
-    console.log(`  + panel scrolled into view (lab controller, no xterm/Monaco): ${kb(r.visibleGz)}`);
-    console.log(`  + terminal and YAML editor opened (xterm, Monaco, schema, workers): ${kb(r.afterGz)}`);
+    const ratio = baseline.beforeGz ? (r.beforeGz / baseline.beforeGz).toFixed(2) : '-';
+    const verdict = r.beforeGz <= budget ? 'ok' : 'OVER BUDGET';
+    console.log(`${r.page.padEnd(width)}  ${kb(r.beforeGz).padStart(9)} (${ratio}x, ${verdict})  ${kb(r.visibleGz).padStart(9)}  ${kb(r.afterGz).padStart(10)}`);
   }
   if (rows.length === 0) console.log('(no lesson pages found under labs/)');
 }
