@@ -165,6 +165,15 @@ describe.skipIf(unavailable)('lesson page and lab panel (scripted terminal)', ()
     await snap(p, 'apply-1-no-cluster');
     await p.getByRole('button', { name: 'Reset to step text' }).click();
     expect(await editorValue(p)).toBe(starting);
+
+    // YAML the runner cannot parse: its error is pinned to the line it names.
+    await pasteIntoEditor(p, BAD_YAML);
+    await p.getByRole('button', { name: 'Apply' }).click();
+    await expect.poll(() => result.innerText()).toMatch(/YAML_INVALID/);
+    const pinned = await until(() => markers(p), (m) => m.some((x) => x.owner === 'svclab-apply'), 10_000, 'the runner error as a marker');
+    expect([5, 7]).toContain(pinned.find((x) => x.owner === 'svclab-apply')!.line);
+    expect(await editorValue(p)).toBe(BAD_YAML);
+    await snap(p, 'apply-2-yaml-invalid');
     await p.context().close();
   });
 
