@@ -6,7 +6,7 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['runner/test/**/*.test.ts'],
+          include: ['runner/test/**/*.test.ts', 'site/test/unit/**/*.test.ts'],
           environment: 'node',
           testTimeout: 20_000,
         },
