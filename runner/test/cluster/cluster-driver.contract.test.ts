@@ -250,7 +250,8 @@ describe.skipIf('skip' in real || process.env['SVCLAB_TEST_NFTABLES'] !== '1')('
       return /10\.97\.97\.97 \. tcp \. 80 : goto service-[A-Z0-9]+-default\/ct-nft\/tcp\//.test(r.stdout) ? r.stdout : undefined;
     }, 90_000, 2000);
     expect(rules).toContain('table ip kube-proxy');
-    expect(rules).toMatch(/chain endpoint-[A-Z0-9]+-default\/ct-nft\/tcp\/_\/10\.244\./);
+    // endpoint chains are named <hash>-<namespace>/<service>/<protocol>/<port name>__<ip>/<port>
+    expect(rules).toMatch(/chain endpoint-[A-Z0-9]+-default\/ct-nft\/tcp\/__10\.244\.\d+\.\d+\/8080 \{/);
     expect((await d.execOnNode(name, cp, ['iptables-save', '-t', 'nat'], { timeoutMs: 15_000 })).stdout).not.toContain('10.97.97.97');
     await d.delete(name);
   }, 15 * 60_000);
