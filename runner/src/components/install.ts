@@ -1,0 +1,257 @@
+// Installs svclab's bundled components into a running cluster, right after
+// `svclab up`: MetalLB (L2, a pool from the top of the cluster's docker network) and
+// Traefik as the default IngressClass `traefik`, in one of two controller modes.
+// Ordered named steps with elapsed time, like the bring-up; every image comes from an
+// artifact built by `svclab images build` and is loaded into the nodes, nothing pulled.
+// Running it again on the same cluster converges (server-side apply); switching the
+// mode removes the other mode's workload.
+
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parseAllDocuments } from 'yaml';
+import { RunnerError, isRunnerError } from '../errors.ts';
+import { outputTail, type CommandRunner } from '../exec/command-runner.ts';
+import { EDGE_NODE_LABEL, nodeKubectl, type ClusterDriver, type ExecResult, type NodeInfo, type StepEvent } from '../cluster/cluster-driver.ts';
+import { runSteps, type BringUpStep, type StepsOutcome } from '../cluster/bring-up-steps.ts';
+import { imagesStatus, type ImagesDeps } from '../images/images.ts';
+import { carveAddressPool, networkAddressing, type AddressPool } from './address-pool.ts';
+import {
+  COMPONENT_IMAGE_NAMES, METALLB_NAMESPACE, TRAEFIK_NAMESPACE, TRAEFIK_WORKLOADS, parseIngressMode, readAddonFiles, renderComponentManifests,
+  type ComponentImages, type IngressMode,
+} from './manifests.ts';
+
+export const COMPONENT_ARTIFACTS = ['traefik', 'metallb'] as const;
+/** The taint that keeps ordinary pods off the edge node in daemonset mode. */
+export const EDGE_TAINT = `${EDGE_NODE_LABEL}=true:NoSchedule`;
+
+export interface ComponentsDeps {
+  driver: ClusterDriver;
+  runner: CommandRunner;
+  /** images/addons: the manifests. */
+  addonsDir: string;
+  /** Output folder of a current artifact; throws IMAGE_MISSING / IMAGE_STALE. */
+  artifactDir: (name: string) => Promise<string>;
+  dockerPath?: string;
+  /** Per rollout wait. */
+  readyTimeoutMs?: number;
+  now?: () => number;
+}
+
+export interface InstallOptions {
+  ingressMode: IngressMode;
+  onStep?: (e: StepEvent) => void;
+  signal?: AbortSignal;
+}
+
+export interface InstallResult extends StepsOutcome {
+  ingressMode: IngressMode;
+  pool: AddressPool;
+  images: ComponentImages;
+  /** Nodes the DaemonSet-mode controller runs on (daemonset mode only). */
+  edgeNodes: string[];
+}
+
+/** ComponentsDeps from the image builder's deps and a driver: artifacts found through the builder's status. */
+export function componentsDeps(images: ImagesDeps, driver: ClusterDriver, extra: Partial<ComponentsDeps> = {}): ComponentsDeps {
+  return {
+    driver,
+    runner: images.runner,
+    addonsDir: join(images.imagesDir, 'addons'),
+    artifactDir: async (name) => {
+      const st = (await imagesStatus(images)).find((s) => s.kind === 'artifact' && s.name === name);
+      if (!st) throw new RunnerError('INTERNAL', { message: `There is no recipe images/artifacts/${name}.` });
+      if (st.state !== 'current') {
+        throw new RunnerError(st.state === 'stale' ? 'IMAGE_STALE' : 'IMAGE_MISSING', {
+          message: st.state === 'stale' ? `The ${name} component is older than its recipe.` : `The ${name} component has not been built.`,
+          hint: `Run \`svclab images build ${name}\`.`,
+          details: { need: st.location, have: st.older },
+        });
+      }
+      return st.location;
+    },
+    ...extra,
+  };
+}
+
+/** One image an artifact built: its tar, the ref the manifests use, and docker's id for it. */
+interface ArtifactImage { ref: string; id: string; tar: string }
+
+/**
+ * Install MetalLB and Traefik into `cluster`. Throws INVALID_ARGUMENT for an unknown
+ * mode before touching anything; any later failure is a RunnerError naming the step,
+ * with the command and its output tail in `details`.
+ */
+export async function installComponents(cluster: string, deps: ComponentsDeps, opts: InstallOptions): Promise<InstallResult> {
+  const mode = parseIngressMode(opts.ingressMode);
+  const docker = deps.dockerPath ?? 'docker';
+  const timeoutS = Math.round((deps.readyTimeoutMs ?? 180_000) / 1000);
+  let nodes: NodeInfo[] = [];
+  let cp = '';
+  let images: ArtifactImage[] = [];
+  let crdFiles: string[] = [];
+  let pool: AddressPool | undefined;
+  let edgeNodes: string[] = [];
+
+  const kubectl = async (step: string, args: string[], input?: string, timeoutMs = 120_000): Promise<ExecResult> => {
+    const r = await deps.driver.execOnNode(cluster, cp, nodeKubectl(args), { timeoutMs, ...(input !== undefined ? { input } : {}) });
+    if (r.exitCode !== 0) {
+      throw new RunnerError('CLUSTER_FAILED', {
+        message: `Installing components, step "${step}": \`kubectl ${args.join(' ')}\` failed: ${lastLine(r.stderr || r.stdout)}`,
+        details: { step, argv: ['kubectl', ...args], exitCode: r.exitCode, output: outputTail(r, 30) },
+      });
+    }
+    return r;
+  };
+  const apply = (step: string, yaml: string) => kubectl(step, ['apply', '--server-side', '--force-conflicts', '--field-manager=svclab', '-f', '-'], yaml);
+  const run = async (step: string, argv: string[], timeoutMs = 120_000) => {
+    const r = await deps.runner.run(argv, { timeoutMs, ...(opts.signal ? { signal: opts.signal } : {}) });
+    if (r.exitCode !== 0) {
+      throw new RunnerError(r.timedOut ? 'COMMAND_TIMEOUT' : 'CLUSTER_FAILED', {
+        message: `Installing components, step "${step}": \`${argv.join(' ')}\` failed: ${lastLine(r.stderr || r.stdout)}`,
+        details: { step, argv, exitCode: r.exitCode, output: outputTail(r, 30) },
+      });
+    }
+    return r;
+  };
+  const rollout = (step: string, ns: string, kind: string, name: string) =>
+    kubectl(step, ['-n', ns, 'rollout', 'status', `${kind}/${name}`, `--timeout=${timeoutS}s`], undefined, (timeoutS + 30) * 1000).catch(async (e: unknown) => {
+      // Say why: the pods' own state is what a learner (or we) can act on.
+      const pods = await deps.driver.execOnNode(cluster, cp, nodeKubectl(['-n', ns, 'get', 'pods', '-o', 'wide']), { timeoutMs: 30_000 }).catch(() => undefined);
+      if (isRunnerError(e)) throw new RunnerError(e.code, { message: e.message, hint: `Look at \`svclab kubectl --name ${cluster} -n ${ns} describe ${kind}/${name}\` and its pods' events.`, details: { ...(e.details as object), pods: pods?.stdout } });
+      throw e;
+    });
+
+  const step = (id: string, title: string, fn: () => Promise<string | void>): BringUpStep => ({ id, title, run: fn });
+  const steps: BringUpStep[] = [
+    step('components-artifacts', 'Components: Traefik and MetalLB are built', async () => {
+      const [traefikDir, metallbDir] = await Promise.all(COMPONENT_ARTIFACTS.map((a) => deps.artifactDir(a)));
+      images = [...(await artifactImages(traefikDir!)), ...(await artifactImages(metallbDir!))];
+      crdFiles = (await readdir(join(metallbDir!, 'crds')).catch(() => [])).filter((f) => f.endsWith('.yaml')).sort().map((f) => join(metallbDir!, 'crds', f));
+      if (crdFiles.length === 0) throw new RunnerError('IMAGE_STALE', { message: `The metallb artifact at ${metallbDir} lists no CRDs.`, hint: 'Run `svclab images build metallb`.' });
+      return images.map((i) => i.ref).join(', ');
+    }),
+    step('components-nodes', 'Components: find the nodes and the edge node', async () => {
+      nodes = await deps.driver.nodes(cluster);
+      cp = nodes.find((n) => n.role === 'control-plane')?.name ?? '';
+      if (!cp) throw new RunnerError('CLUSTER_FAILED', { message: `Cluster ${cluster} has no control-plane node.` });
+      const r = await kubectl('components-nodes', ['get', 'nodes', '-l', `${EDGE_NODE_LABEL}=true`, '-o', 'jsonpath={.items[*].metadata.name}']);
+      edgeNodes = r.stdout.trim().split(/\s+/).filter(Boolean);
+      if (mode === 'daemonset') {
+        if (edgeNodes.length === 0) {
+          throw new RunnerError('CLUSTER_FAILED', { message: `No node of ${cluster} carries the label ${EDGE_NODE_LABEL}=true, so the DaemonSet-mode controller has nowhere to run.`, hint: `Label one: svclab kubectl --name ${cluster} label node NODE ${EDGE_NODE_LABEL}=true` });
+        }
+        // The taint reserves the edge node; ordinary pods need somewhere else to go.
+        const workers = nodes.filter((n) => n.role === 'worker' && !edgeNodes.includes(n.name));
+        if (workers.length === 0) {
+          throw new RunnerError('INVALID_ARGUMENT', {
+            message: `The DaemonSet ingress mode taints the edge node (${edgeNodes.join(', ')}); ${cluster} has no other worker, so lab pods could run nowhere.`,
+            hint: 'Use a cluster with 2 workers (`svclab up --workers 2`), or the nodeport mode.',
+            details: { nodes: nodes.map((n) => n.name), edgeNodes },
+          });
+        }
+      }
+      return `${nodes.length} nodes; edge: ${edgeNodes.join(', ') || 'none'}`;
+    }),
+    step('components-pool', 'Components: carve the MetalLB pool from the docker network', async () => {
+      const network = (await deps.driver.list()).find((c) => c.name === cluster)?.network;
+      if (!network) throw new RunnerError('CLUSTER_UNKNOWN', { message: `Cluster ${cluster} has no docker network svclab knows of.`, details: { cluster } });
+      const r = await run('components-pool', [docker, 'network', 'inspect', network], 30_000);
+      pool = carveAddressPool(networkAddressing(r.stdout));
+      return `${pool.range} (${pool.size} addresses, top of ${pool.subnet})`;
+    }),
+    step('components-images', 'Components: load the images into every node', async () => {
+      for (const img of images) {
+        const have = await deps.runner.run([docker, 'image', 'inspect', '--format', '{{.Id}}', img.ref], { timeoutMs: 30_000 });
+        if (have.exitCode !== 0 || have.stdout.trim() !== img.id) await run('components-images', [docker, 'load', '-i', img.tar], 10 * 60_000);
+        await deps.driver.loadImage(cluster, img.ref);
+      }
+      // Pinned, like the preloaded images: kubelet's image GC must never remove what can't be pulled back.
+      await Promise.all(nodes.map(async (n) => {
+        for (const img of images) {
+          await deps.driver.execOnNode(cluster, n.name, ['ctr', '--namespace=k8s.io', 'images', 'label', containerdName(img.ref), 'io.cri-containerd.pinned=pinned'], { timeoutMs: 30_000 });
+        }
+      }));
+      return `${images.length} images × ${nodes.length} nodes`;
+    }),
+    step('components-crds', 'Components: MetalLB CRDs established', async () => {
+      const texts = await Promise.all(crdFiles.map((f) => readFile(f, 'utf8')));
+      await apply('components-crds', texts.map((t) => t.trimEnd()).join('\n---\n'));
+      await kubectl('components-crds', ['wait', '--for=condition=Established', '--timeout=60s', ...crdNames(texts)], undefined, 90_000);
+      return `${crdFiles.length} CRDs`;
+    }),
+    step('components-apply', `Components: apply MetalLB and Traefik (${mode} mode)`, async () => {
+      const m = renderComponentManifests(await readAddonFiles(deps.addonsDir), {
+        ingressMode: mode,
+        images: imagesByName(images),
+        pool: pool!,
+      });
+      await apply('components-apply', m.metallb);
+      await apply('components-apply', m.pool);
+      // Taint before the DaemonSet exists, so nothing else lands on the edge node meanwhile; untaint in nodeport mode.
+      for (const n of edgeNodes) {
+        const argv = mode === 'daemonset' ? ['taint', 'nodes', n, EDGE_TAINT, '--overwrite'] : ['taint', 'nodes', n, `${EDGE_TAINT}-`];
+        const r = await deps.driver.execOnNode(cluster, cp, nodeKubectl(argv), { timeoutMs: 60_000 });
+        if (r.exitCode !== 0 && !(mode === 'nodeport' && /not found/i.test(r.stderr))) {
+          throw new RunnerError('CLUSTER_FAILED', { message: `Could not ${mode === 'daemonset' ? 'taint' : 'untaint'} the edge node ${n}: ${lastLine(r.stderr)}`, details: { argv, output: outputTail(r) } });
+        }
+      }
+      await apply('components-apply', m.traefik);
+      const other = TRAEFIK_WORKLOADS[mode === 'nodeport' ? 'daemonset' : 'nodeport'];
+      await kubectl('components-apply', ['-n', TRAEFIK_NAMESPACE, 'delete', other.kind, other.name, '--ignore-not-found', '--wait=false']);
+      if (mode === 'daemonset') await kubectl('components-apply', ['-n', TRAEFIK_NAMESPACE, 'delete', 'service', 'traefik', '--ignore-not-found', '--wait=false']);
+    }),
+    step('components-metallb-ready', 'Components: MetalLB controller and speakers ready', async () => {
+      await rollout('components-metallb-ready', METALLB_NAMESPACE, 'deployment', 'controller');
+      await rollout('components-metallb-ready', METALLB_NAMESPACE, 'daemonset', 'speaker');
+    }),
+    step('components-traefik-ready', 'Components: Traefik ready', async () => {
+      const w = TRAEFIK_WORKLOADS[mode];
+      await rollout('components-traefik-ready', TRAEFIK_NAMESPACE, w.kind, w.name);
+      return mode === 'nodeport' ? 'NodePort 30080 → 80, 30443 → 443' : `hostNetwork :80/:443 on ${edgeNodes.join(', ')}`;
+    }),
+  ];
+
+  const outcome = await runSteps(steps, { ...(opts.onStep ? { onStep: opts.onStep } : {}), ...(opts.signal ? { signal: opts.signal } : {}), ...(deps.now ? { now: deps.now } : {}) });
+  return { ...outcome, ingressMode: mode, pool: pool!, images: imagesByName(images), edgeNodes: mode === 'daemonset' ? edgeNodes : [] };
+}
+
+/** images.txt of an addon artifact: "<ref> <image id>" per line, tars in images/ named after the ref's repository. */
+async function artifactImages(dir: string): Promise<ArtifactImage[]> {
+  const text = await readFile(join(dir, 'images.txt'), 'utf8').catch(() => {
+    throw new RunnerError('IMAGE_STALE', { message: `The artifact at ${dir} has no images.txt.`, hint: 'Run `svclab images build traefik metallb`.' });
+  });
+  return text.split('\n').filter(Boolean).map((line) => {
+    const [ref = '', id = ''] = line.trim().split(/\s+/);
+    const repo = ref.replace(/:[^:/]+$/, '').split('/').pop()!;
+    return { ref, id, tar: join(dir, 'images', `${repo}.tar`) };
+  });
+}
+
+function imagesByName(images: readonly ArtifactImage[]): ComponentImages {
+  const out: Partial<ComponentImages> = {};
+  for (const name of COMPONENT_IMAGE_NAMES) {
+    const img = images.find((i) => i.ref.replace(/:[^:/]+$/, '').endsWith(`/${name}`));
+    if (img) out[name] = img.ref;
+  }
+  const missing = COMPONENT_IMAGE_NAMES.filter((n) => !out[n]);
+  if (missing.length > 0) throw new RunnerError('IMAGE_STALE', { message: `The component artifacts build no image for ${missing.join(', ')}.`, hint: 'Run `svclab images build traefik metallb`.' });
+  return out as ComponentImages;
+}
+
+/** What containerd calls an image docker names svclab/x:tag. */
+export function containerdName(ref: string): string {
+  const first = ref.split('/')[0]!;
+  const hasRegistry = ref.includes('/') && (first.includes('.') || first.includes(':') || first === 'localhost');
+  return hasRegistry ? ref : `docker.io/${ref.includes('/') ? ref : `library/${ref}`}`;
+}
+
+/** `crd/<metadata.name>` of each CRD document, for `kubectl wait`. */
+export function crdNames(texts: readonly string[]): string[] {
+  return texts.flatMap((t) => parseAllDocuments(t).map((d) => d.toJS() as { kind?: string; metadata?: { name?: string } } | null))
+    .filter((o) => o?.kind === 'CustomResourceDefinition' && o.metadata?.name)
+    .map((o) => `crd/${o!.metadata!.name}`);
+}
+
+function lastLine(s: string): string {
+  return s.trim().split('\n').filter(Boolean).pop() ?? '(no output)';
+}
