@@ -108,7 +108,7 @@ export async function status(deps: ClusterCommandDeps): Promise<ClusterInfo[]> {
     return clusters;
   }
   for (const c of clusters) {
-    const shape = c.spec ? `1 control plane + ${c.spec.workers} workers, kube-proxy ${c.spec.proxyMode}` : 'shape unknown';
+    const shape = c.spec ? `1 control plane + ${c.spec.workers} worker${c.spec.workers === 1 ? "" : "s"}, kube-proxy ${c.spec.proxyMode}` : 'shape unknown';
     deps.out(`${c.name}  ${c.state}  ${shape}`);
     if (c.state === 'running') {
       const nodes = await deps.driver.nodes(c.name);

@@ -7,7 +7,9 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { readdirSync, readFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { request } from 'node:https';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -405,6 +407,44 @@ function realChecks(ctx: { driver: () => ClusterDriver; name: string; created: (
 
     await kubectl(['delete', 'service/ct-server', 'pod/ct-server', 'pod/ct-client', '--wait=false']);
   }, 400_000);
+
+  it('pulled nothing: every image in every node is one svclab preloaded', async () => {
+    for (const n of await ctx.driver().nodes(name)) {
+      const preloaded = new Set((await ctx.driver().execOnNode(name, n.name, ['cat', '/kind/images.txt'], { timeoutMs: 15_000 })).stdout.split('\n').filter(Boolean));
+      const r = await ctx.driver().execOnNode(name, n.name, ['crictl', 'images', '-o', 'json'], { timeoutMs: 30_000 });
+      const tags = (JSON.parse(r.stdout) as { images: { repoTags: string[] }[] }).images.flatMap((i) => i.repoTags);
+      expect(tags.length).toBeGreaterThan(0);
+      expect(tags.filter((t) => !preloaded.has(t)), `${n.name} holds images svclab did not preload`).toEqual([]);
+    }
+  }, 120_000);
+
+  it('loads a local docker image into every node', async () => {
+    // A tiny image built here from /bin/true and its libraries: nothing is pulled.
+    const ctxDir = mkdtempSync(join(tmpdir(), 'svclab-ct-load-'));
+    const tag = `svclab-test/ct-load:${run}`;
+    const docker = new ExecaRunner();
+    try {
+      const files = new Set(['/bin/true']);
+      const ldd = await docker.run(['ldd', '/bin/true'], { timeoutMs: 10_000 });
+      for (const m of ldd.stdout.matchAll(/(\/[^\s)]+)/g)) files.add(m[1]!);
+      for (const f of files) {
+        mkdirSync(join(ctxDir, 'rootfs', dirname(f)), { recursive: true });
+        copyFileSync(f, join(ctxDir, 'rootfs', f));
+      }
+      writeFileSync(join(ctxDir, 'Dockerfile'), 'FROM scratch\nCOPY rootfs/ /\nCMD ["/bin/true"]\n');
+      const built = await docker.run(['docker', 'build', '-q', '-t', tag, '--label', `svclab.test=ct-${run}`, ctxDir], { timeoutMs: 120_000 });
+      expect(built.exitCode, built.stderr).toBe(0);
+      await ctx.driver().loadImage(name, tag);
+      for (const n of await ctx.driver().nodes(name)) {
+        const r = await ctx.driver().execOnNode(name, n.name, ['crictl', 'images', '-o', 'json'], { timeoutMs: 30_000 });
+        expect(r.stdout, n.name).toContain(`docker.io/${tag}`);
+      }
+      expect((await rejection(ctx.driver().loadImage(name, `svclab-test/absent:${run}`))).code).toBe('IMAGE_MISSING');
+    } finally {
+      await docker.run(['docker', 'rmi', '-f', tag], { timeoutMs: 60_000 });
+      rmSync(ctxDir, { recursive: true, force: true });
+    }
+  }, 300_000);
 
   it('records memory per node at idle (docker stats)', async () => {
     const nodes = await ctx.driver().nodes(name);
