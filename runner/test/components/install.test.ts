@@ -1,0 +1,140 @@
+// installComponents against FakeClusterDriver and FakeCommandRunner: the steps, what
+// it asks the cluster and docker, and its refusals. The real cluster is in
+// components.real.test.ts.
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { RunnerError, isRunnerError } from '../../src/errors.ts';
+import { FakeCommandRunner } from '../../src/exec/fake-command-runner.ts';
+import { FakeClusterDriver } from '../../src/cluster/fake-cluster-driver.ts';
+import type { StepEvent } from '../../src/cluster/cluster-driver.ts';
+import { defaultImagesDir } from '../../src/images/images.ts';
+import { installComponents, type ComponentsDeps } from '../../src/components/install.ts';
+
+const NAME = 'svclab-comp';
+const CRD = (name: string) => `---\napiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  annotations:\n    controller-gen.kubebuilder.io/version: v0.19.0\n  name: ${name}\nspec: {}\n`;
+
+async function fakeArtifacts(): Promise<Record<string, string>> {
+  const root = await mkdtemp(join(tmpdir(), 'svclab-components-'));
+  const traefik = join(root, 'traefik'), metallb = join(root, 'metallb');
+  await mkdir(join(traefik, 'images'), { recursive: true });
+  await mkdir(join(metallb, 'crds'), { recursive: true });
+  await writeFile(join(traefik, 'images.txt'), 'svclab/traefik:v3.6.12 sha256:aaa\n');
+  await writeFile(join(metallb, 'images.txt'), 'svclab/metallb-controller:v0.16.2 sha256:bbb\nsvclab/metallb-speaker:v0.16.2 sha256:ccc\n');
+  await writeFile(join(metallb, 'crds', 'metallb.io_ipaddresspools.yaml'), CRD('ipaddresspools.metallb.io'));
+  await writeFile(join(metallb, 'crds', 'metallb.io_l2advertisements.yaml'), CRD('l2advertisements.metallb.io'));
+  return { traefik, metallb };
+}
+
+const networkJson = JSON.stringify([{ Name: NAME, IPAM: { Config: [{ Subnet: '172.31.0.0/16', Gateway: '172.31.0.1' }] }, Containers: { a: { IPv4Address: '172.31.0.2/16' } } }]);
+
+interface World { driver: FakeClusterDriver; runner: FakeCommandRunner; deps: ComponentsDeps; kubectl: { argv: string[]; input?: string }[] }
+
+async function world(opts: { workers?: number; rolloutFails?: boolean } = {}): Promise<World> {
+  const driver = new FakeClusterDriver();
+  await driver.create({ name: NAME, workers: opts.workers ?? 2, nodeImage: 'svclab/node:fake' });
+  const kubectl: World['kubectl'] = [];
+  driver.responder = ({ argv, input }) => {
+    if (argv[0] !== 'kubectl') return { exitCode: 0, stdout: '', stderr: '' };
+    const args = argv.slice(2);
+    kubectl.push({ argv: args, ...(input !== undefined ? { input } : {}) });
+    if (args[0] === 'get' && args[1] === 'nodes') return { exitCode: 0, stdout: `${NAME}-worker`, stderr: '' };
+    if (args.includes('rollout') && opts.rolloutFails && args.some((a) => a.startsWith('daemonset/speaker'))) return { exitCode: 1, stdout: '', stderr: 'error: timed out waiting for the condition' };
+    if (args.includes('get') && args.includes('pods')) return { exitCode: 0, stdout: 'speaker-x  0/1  CrashLoopBackOff', stderr: '' };
+    return { exitCode: 0, stdout: '', stderr: '' };
+  };
+  const runner = new FakeCommandRunner()
+    .on(['docker', 'network', 'inspect', NAME], { stdout: networkJson })
+    .on(['docker', 'image', 'inspect'], (argv) => ({ stdout: argv.at(-1) === 'svclab/traefik:v3.6.12' ? 'sha256:aaa\n' : 'sha256:old\n' }))
+    .on(['docker', 'load'], { stdout: 'Loaded image' });
+  const dirs = await fakeArtifacts();
+  const deps: ComponentsDeps = { driver, runner, addonsDir: join(defaultImagesDir(), 'addons'), artifactDir: async (n) => dirs[n]! };
+  return { driver, runner, deps, kubectl };
+}
+
+async function rejection(p: Promise<unknown>): Promise<RunnerError> {
+  try { await p; } catch (e) { if (isRunnerError(e)) return e; throw e; }
+  throw new Error('expected a RunnerError');
+}
+
+describe('installComponents', () => {
+  let w: World;
+  beforeEach(async () => { w = await world(); });
+
+  it('nodeport mode: named steps in order with elapsed time, pool from the network, images loaded and pinned', async () => {
+    const events: StepEvent[] = [];
+    const r = await installComponents(NAME, w.deps, { ingressMode: 'nodeport', onStep: (e) => events.push(e) });
+    expect(events.filter((e) => e.state === 'ok').map((e) => e.id)).toEqual([
+      'components-artifacts', 'components-nodes', 'components-pool', 'components-images', 'components-crds',
+      'components-apply', 'components-metallb-ready', 'components-traefik-ready',
+    ]);
+    expect(events.every((e) => e.elapsedMs >= 0 && e.total === 8)).toBe(true);
+    expect(r.pool.range).toBe('172.31.255.240-172.31.255.254');
+    expect(r.edgeNodes).toEqual([]);
+    expect(w.driver.loadedImages(NAME)).toEqual(['svclab/traefik:v3.6.12', 'svclab/metallb-controller:v0.16.2', 'svclab/metallb-speaker:v0.16.2']);
+    // docker already has traefik with the artifact's id: only the two others are loaded from their tars
+    expect(w.runner.calls.filter((c) => c.argv[1] === 'load').map((c) => c.argv.at(-1)!.split('/').pop())).toEqual(['metallb-controller.tar', 'metallb-speaker.tar']);
+    const pins = w.driver.execCalls.filter((c) => c.argv[0] === 'ctr');
+    expect(pins).toHaveLength(3 * 3);
+    expect(pins[0]!.argv).toContain('docker.io/svclab/traefik:v3.6.12');
+
+    const applied = w.kubectl.filter((k) => k.argv[0] === 'apply').map((k) => k.input ?? '');
+    expect(applied[0]).toMatch(/name: ipaddresspools\.metallb\.io/);
+    expect(applied.some((y) => /kind: IPAddressPool[\s\S]*172\.31\.255\.240-172\.31\.255\.254/.test(y))).toBe(true);
+    expect(applied.some((y) => /kind: Deployment[\s\S]*image: "?svclab\/traefik:v3\.6\.12/.test(y) && /nodePort: 30443/.test(y))).toBe(true);
+    expect(w.kubectl.find((k) => k.argv[0] === 'wait')!.argv).toEqual(['wait', '--for=condition=Established', '--timeout=60s', 'crd/ipaddresspools.metallb.io', 'crd/l2advertisements.metallb.io']);
+    // the other mode's workload goes, the edge node is not reserved
+    expect(w.kubectl.some((k) => k.argv.join(' ') === '-n traefik delete daemonset traefik-edge --ignore-not-found --wait=false')).toBe(true);
+    expect(w.kubectl.some((k) => k.argv.join(' ') === `taint nodes ${NAME}-worker svclab.io/edge=true:NoSchedule-`)).toBe(true);
+    expect(w.kubectl.filter((k) => k.argv.includes('rollout')).map((k) => k.argv[4])).toEqual(['deployment/controller', 'daemonset/speaker', 'deployment/traefik']);
+  });
+
+  it('daemonset mode: taints the edge node before the DaemonSet is applied, waits for traefik-edge', async () => {
+    const r = await installComponents(NAME, w.deps, { ingressMode: 'daemonset' });
+    expect(r.edgeNodes).toEqual([`${NAME}-worker`]);
+    const seq = w.kubectl.map((k) => k.argv.join(' '));
+    const taint = seq.indexOf(`taint nodes ${NAME}-worker svclab.io/edge=true:NoSchedule --overwrite`);
+    const dsApply = w.kubectl.findIndex((k) => k.argv[0] === 'apply' && /kind: DaemonSet\s+metadata:\s+name: traefik-edge/.test(k.input ?? ''));
+    expect(taint).toBeGreaterThan(-1);
+    expect(dsApply).toBeGreaterThan(taint);
+    expect(seq).toContain('-n traefik delete deployment traefik --ignore-not-found --wait=false');
+    expect(seq).toContain('-n traefik delete service traefik --ignore-not-found --wait=false');
+    expect(seq.filter((s) => s.includes('rollout')).at(-1)).toMatch(/daemonset\/traefik-edge/);
+  });
+
+  it('refuses an unknown controller mode before touching the cluster or docker', async () => {
+    const e = await rejection(installComponents(NAME, w.deps, { ingressMode: 'ingress-nginx' as never }));
+    expect(e.code).toBe('INVALID_ARGUMENT');
+    expect(e.message).toBe('Unknown ingress controller mode "ingress-nginx".');
+    expect(w.driver.execCalls).toEqual([]);
+    expect(w.runner.calls).toEqual([]);
+  });
+
+  it('refuses daemonset mode when tainting the edge node would leave lab pods nowhere to run', async () => {
+    const one = await world({ workers: 1 });
+    const e = await rejection(installComponents(NAME, one.deps, { ingressMode: 'daemonset' }));
+    expect(e.code).toBe('INVALID_ARGUMENT');
+    expect(e.message).toMatch(/no other worker/);
+    expect(e.hint).toMatch(/--workers 2/);
+    expect(one.driver.loadedImages(NAME)).toEqual([]);
+  });
+
+  it('a rollout that does not finish names the step, the command and the pods', async () => {
+    const bad = await world({ rolloutFails: true });
+    const events: StepEvent[] = [];
+    const e = await rejection(installComponents(NAME, bad.deps, { ingressMode: 'nodeport', onStep: (x) => events.push(x) }));
+    expect(e.code).toBe('CLUSTER_FAILED');
+    expect(e.message).toMatch(/step "components-metallb-ready".*rollout status daemonset\/speaker.*timed out/);
+    expect(e.hint).toMatch(/describe daemonset\/speaker/);
+    expect((e.details as { pods?: string }).pods).toMatch(/CrashLoopBackOff/);
+    expect(events.at(-1)).toMatchObject({ id: 'components-metallb-ready', state: 'failed' });
+  });
+
+  it('a missing artifact stops at the first step with the builder\'s error', async () => {
+    const deps: ComponentsDeps = { ...w.deps, artifactDir: async (n) => { throw new RunnerError('IMAGE_MISSING', { message: `The ${n} component has not been built.` }); } };
+    const e = await rejection(installComponents(NAME, deps, { ingressMode: 'nodeport' }));
+    expect(e.code).toBe('IMAGE_MISSING');
+    expect(w.driver.execCalls).toEqual([]);
+  });
+});

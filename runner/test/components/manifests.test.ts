@@ -1,0 +1,96 @@
+// The real files in images/addons/, rendered: every placeholder filled, the shared
+// Traefik flags in front of each mode's own, the objects the labs rely on present.
+import { describe, expect, it } from 'vitest';
+import { parseAllDocuments } from 'yaml';
+import { isRunnerError } from '../../src/errors.ts';
+import { defaultImagesDir } from '../../src/images/images.ts';
+import { parseArgsFile, parseIngressMode, readAddonFiles, renderComponentManifests, type ComponentImages } from '../../src/components/manifests.ts';
+
+const images: ComponentImages = {
+  traefik: 'svclab/traefik:v3.6.12',
+  'metallb-controller': 'svclab/metallb-controller:v0.16.2',
+  'metallb-speaker': 'svclab/metallb-speaker:v0.16.2',
+};
+const files = await readAddonFiles(`${defaultImagesDir()}/addons`);
+type Obj = { kind: string; metadata: { name: string; namespace?: string; annotations?: Record<string, string> }; spec?: any };
+const objects = (yaml: string): Obj[] => parseAllDocuments(yaml).map((d) => {
+  expect(d.errors).toEqual([]);
+  return d.toJS() as Obj;
+}).filter(Boolean);
+const find = (objs: Obj[], kind: string, name: string) => objs.find((o) => o.kind === kind && o.metadata.name === name);
+
+describe('renderComponentManifests', () => {
+  const pool = { range: '172.31.255.240-172.31.255.254' };
+
+  it('nodeport mode: Deployment + Service NodePort 30080→80 and 30443→443, default IngressClass traefik', () => {
+    const m = renderComponentManifests(files, { ingressMode: 'nodeport', images, pool });
+    expect(m.traefik).not.toMatch(/@[a-z:-]+@/);
+    const objs = objects(m.traefik);
+    const ic = find(objs, 'IngressClass', 'traefik')!;
+    expect(ic.metadata.annotations?.['ingressclass.kubernetes.io/is-default-class']).toBe('true');
+    expect(ic.spec.controller).toBe('traefik.io/ingress-controller');
+    const dep = find(objs, 'Deployment', 'traefik')!;
+    expect(dep.metadata.namespace).toBe('traefik');
+    const c = dep.spec.template.spec.containers[0];
+    expect(c.image).toBe(images.traefik);
+    expect(c.imagePullPolicy).toBe('Never');
+    // the shared flags first, then the mode's own
+    expect(c.args.slice(0, parseArgsFile(files.traefikArgs).length)).toEqual(parseArgsFile(files.traefikArgs));
+    expect(c.args).toContain('--providers.kubernetesingress.ingressclass=traefik');
+    expect(c.args).toContain('--entryPoints.websecure.http.tls=true');
+    expect(c.args.at(-1)).toBe('--providers.kubernetesingress.ingressendpoint.publishedservice=traefik/traefik');
+    expect(c.args.filter((a: string) => a.startsWith('--providers.')).every((a: string) => a.startsWith('--providers.kubernetesingress'))).toBe(true);
+    const svc = find(objs, 'Service', 'traefik')!;
+    expect(svc.spec.type).toBe('NodePort');
+    expect(svc.spec.ports.map((p: any) => [p.port, p.nodePort])).toEqual([[80, 30080], [443, 30443]]);
+    expect(find(objs, 'DaemonSet', 'traefik-edge')).toBeUndefined();
+  });
+
+  it('daemonset mode: hostNetwork on edge nodes, tolerating the edge taint, ports 80/443 on the node', () => {
+    const objs = objects(renderComponentManifests(files, { ingressMode: 'daemonset', images, pool }).traefik);
+    expect(find(objs, 'Deployment', 'traefik')).toBeUndefined();
+    expect(find(objs, 'Service', 'traefik')).toBeUndefined();
+    const ds = find(objs, 'DaemonSet', 'traefik-edge')!;
+    const spec = ds.spec.template.spec;
+    expect(spec.hostNetwork).toBe(true);
+    expect(spec.dnsPolicy).toBe('ClusterFirstWithHostNet');
+    expect(spec.nodeSelector).toEqual({ 'svclab.io/edge': 'true' });
+    expect(spec.tolerations).toContainEqual({ key: 'svclab.io/edge', operator: 'Equal', value: 'true', effect: 'NoSchedule' });
+    const c = spec.containers[0];
+    expect(c.ports.map((p: any) => p.hostPort)).toEqual([80, 443]);
+    expect(c.args).toEqual(parseArgsFile(files.traefikArgs));
+    expect(c.securityContext.capabilities).toEqual({ drop: ['ALL'], add: ['NET_BIND_SERVICE'] });
+  });
+
+  it('MetalLB: controller + speaker with our images, and an L2 pool of the given range', () => {
+    const m = renderComponentManifests(files, { ingressMode: 'nodeport', images, pool });
+    const objs = objects(m.metallb);
+    expect(find(objs, 'Deployment', 'controller')!.spec.template.spec.containers[0].image).toBe(images['metallb-controller']);
+    const speaker = find(objs, 'DaemonSet', 'speaker')!;
+    expect(speaker.spec.template.spec.containers[0].image).toBe(images['metallb-speaker']);
+    expect(speaker.spec.template.spec.hostNetwork).toBe(true);
+    expect(objs.every((o) => o.kind === 'Namespace' || o.kind.startsWith('Cluster') || o.metadata.namespace === 'metallb-system')).toBe(true);
+    const p = objects(m.pool);
+    expect(find(p, 'IPAddressPool', 'kind-network')!.spec.addresses).toEqual([pool.range]);
+    expect(find(p, 'L2Advertisement', 'kind-network')!.spec.ipAddressPools).toEqual(['kind-network']);
+  });
+
+  it('refuses an unknown controller mode, naming the ones that exist', () => {
+    for (const bad of ['hostport', '', undefined, 3]) {
+      try {
+        renderComponentManifests(files, { ingressMode: bad as never, images, pool });
+        throw new Error('expected a refusal');
+      } catch (e) {
+        expect(isRunnerError(e) && e.code).toBe('INVALID_ARGUMENT');
+        expect((e as Error).message).toMatch(/Unknown ingress controller mode/);
+        expect((e as { hint: string }).hint).toMatch(/nodeport.*daemonset/);
+      }
+    }
+    expect(parseIngressMode('daemonset')).toBe('daemonset');
+  });
+
+  it('refuses a manifest that asks for an image no artifact builds, or a placeholder nobody fills', () => {
+    expect(() => renderComponentManifests({ ...files, metallb: 'image: "@image:nginx@"' }, { ingressMode: 'nodeport', images, pool })).toThrow(/image "nginx"/);
+    expect(() => renderComponentManifests({ ...files, metallbPool: 'x: "@subnet@"' }, { ingressMode: 'nodeport', images, pool })).toThrow(/@subnet@/);
+  });
+});
