@@ -5,7 +5,7 @@
 import type { HttpCheck } from '../labs/lab-schema.ts';
 import type { CheckContext, CheckResult } from './check.ts';
 import { cannotRun, kubeOf, langOf, listNames, pollCheck, say, tail, vantageOf, type Observation } from './poll-check.ts';
-import { hostMayReach, readyEndpointCount, resolveServiceTarget } from './service-facts.ts';
+import { hostLoopbackPort, hostMayReach, readyEndpointCount, resolveServiceTarget } from './service-facts.ts';
 
 const MARK = '@@svclab-http';
 
@@ -149,6 +149,11 @@ export async function runHttpCheck(check: HttpCheck, ctx: CheckContext): Promise
     }
     if (check.from === 'host' && !hostMayReach(address, await vantage.nodes())) {
       return { status: 'error', message: t.hostOnly(address), expected, observed: `refused to run from the host: ${address}`, final: true };
+    }
+    if (check.from === 'host') {
+      const mapped = await hostLoopbackPort(vantage, address, port);
+      if ('error' in mapped) return { status: 'error', message: mapped.error, expected, observed: mapped.error, final: true };
+      port = mapped.port;
     }
 
     // Spreading or stickiness over a single backend proves nothing: refuse before sending.

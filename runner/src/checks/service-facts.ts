@@ -139,3 +139,14 @@ export function hostMayReach(address: string, nodes: readonly { internalIP: stri
   if (!m) return false;
   return nodes.some((n) => n.internalIP.split('.').slice(0, 2).join('.') === `${m[1]}.${m[2]}`);
 }
+
+/**
+ * From the host, 127.0.0.1:<port> means the port the cluster publishes for that node
+ * port: the same number unless it was busy when the cluster was made.
+ */
+export async function hostLoopbackPort(vantage: { hostPort(containerPort: number): Promise<number | undefined> }, address: string, port: number): Promise<{ port: number } | { error: string }> {
+  if (!(address === 'localhost' || /^127\./.test(address))) return { port };
+  const mapped = await vantage.hostPort(port);
+  if (mapped === undefined) return { error: `the cluster publishes no host port for ${port}, so 127.0.0.1:${port} on the host is not this cluster (recreate it with that port mapped: svclab up)` };
+  return { port: mapped };
+}

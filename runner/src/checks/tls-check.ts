@@ -3,7 +3,7 @@
 import type { TlsCheck } from '../labs/lab-schema.ts';
 import type { CheckContext, CheckResult } from './check.ts';
 import { cannotRun, kubeOf, langOf, lastLine, pollCheck, say, tail, vantageOf, type Observation } from './poll-check.ts';
-import { hostMayReach, resolveServiceTarget } from './service-facts.ts';
+import { hostLoopbackPort, hostMayReach, resolveServiceTarget } from './service-facts.ts';
 
 /** Exit 3: no certificate came back (the handshake failed); its output tail is on stderr. */
 const SCRIPT = [
@@ -96,6 +96,11 @@ export async function runTlsCheck(check: TlsCheck, ctx: CheckContext): Promise<C
     const address = connect.replace(/:\d+$/, '');
     if (check.from === 'host' && !hostMayReach(address, await vantage.nodes())) {
       return { status: 'error', message: t.hostOnly(address), expected, observed: `refused to run from the host: ${address}`, final: true };
+    }
+    if (check.from === 'host') {
+      const mapped = await hostLoopbackPort(vantage, address, Number(connect.slice(address.length + 1)));
+      if ('error' in mapped) return { status: 'error', message: mapped.error, expected, observed: mapped.error, final: true };
+      connect = `${address}:${mapped.port}`;
     }
     const r = await vantage.exec(check.from, opensslArgv(connect, name), { timeoutMs: Math.min(timeoutMs, check.timeoutSeconds * 1000 + 2000), ...(ctx.signal ? { signal: ctx.signal } : {}) });
     const why = cannotRun(r.exitCode, r.stderr, check.from, 'openssl');

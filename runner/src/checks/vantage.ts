@@ -26,6 +26,11 @@ export interface VantageExec {
   exec(vantage: string, argv: readonly string[], opts: { timeoutMs: number; signal?: AbortSignal }): Promise<VantageResult>;
   /** The cluster's nodes (NodePort targets, the host's allowed addresses). */
   nodes(): Promise<VantageNode[]>;
+  /**
+   * The 127.0.0.1 port the cluster publishes a node port on (30080 may be mapped
+   * elsewhere when it was busy); undefined when it publishes none.
+   */
+  hostPort(containerPort: number): Promise<number | undefined>;
 }
 
 /** The vantage point is missing or unreachable: the check reports `error` with this reason. */
@@ -84,6 +89,19 @@ export class ClusterVantageExec implements VantageExec {
       throw new VantageUnavailable(`the nodes of cluster ${c.name} could not be listed: ${errorText(e)}`, { cause: e });
     }
     return this.nodeCache.map((n) => ({ name: n.name, internalIP: n.internalIP }));
+  }
+
+  async hostPort(containerPort: number): Promise<number | undefined> {
+    const c = this.opts.cluster;
+    if (!c) throw new VantageUnavailable('there is no cluster for this session');
+    let info;
+    try {
+      info = (await c.driver.list()).find((x) => x.name === c.name);
+    } catch (e) {
+      throw new VantageUnavailable(`the ports of cluster ${c.name} could not be read: ${errorText(e)}`, { cause: e });
+    }
+    if (!info) throw new VantageUnavailable(`there is no cluster ${c.name}`);
+    return info.ports.find((p) => p.containerPort === containerPort)?.hostPort;
   }
 
   async exec(vantage: string, argv: readonly string[], opts: { timeoutMs: number; signal?: AbortSignal }): Promise<VantageResult> {
@@ -154,6 +172,8 @@ export class FakeVantageExec implements VantageExec {
   readonly calls: { vantage: string; argv: readonly string[] }[] = [];
   private readonly rules: { vantage: string | RegExp; program: string; respond: FakeVantageResponder }[] = [];
   nodeList: VantageNode[];
+  /** containerPort → 127.0.0.1 port, like a cluster's published ports. */
+  readonly hostPorts = new Map<number, number>([[30080, 30080], [80, 80], [443, 443]]);
   /** Vantage points that "don't exist": exec throws VantageUnavailable. */
   readonly unavailable = new Set<string>();
 
@@ -168,6 +188,10 @@ export class FakeVantageExec implements VantageExec {
 
   async nodes(): Promise<VantageNode[]> {
     return this.nodeList.map((n) => ({ ...n }));
+  }
+
+  async hostPort(containerPort: number): Promise<number | undefined> {
+    return this.hostPorts.get(containerPort);
   }
 
   async exec(vantage: string, argv: readonly string[]): Promise<VantageResult> {

@@ -103,6 +103,18 @@ describe('http check', () => {
     expect(no).toMatchObject({ status: 'fail', message: 'Service nginx is of type ClusterIP, so it has no nodePort.' });
   });
 
+  it('from the host, 127.0.0.1:30080 is the port the cluster publishes for 30080', async () => {
+    const ctx = context();
+    ctx.vantage.hostPorts.set(30080, 41234);
+    ctx.vantage.on('host', 'curl', { stdout: curlOut([{ status: 200 }]) });
+    const r = await runHttpCheck(check({ from: 'host', target: undefined, url: 'http://127.0.0.1:30080/' }), ctx);
+    expect(r.status).toBe('pass');
+    expect(ctx.vantage.calls[0]!.argv.at(-1)).toBe('http://127.0.0.1:41234/');
+    ctx.vantage.hostPorts.delete(30080);
+    const none = await runHttpCheck(check({ from: 'host', target: undefined, url: 'http://127.0.0.1:30080/' }), ctx);
+    expect(none).toMatchObject({ status: 'error', message: expect.stringContaining('the cluster publishes no host port for 30080') });
+  });
+
   it('from the host, only svclab addresses are reached', async () => {
     const ctx = context();
     const r = await runHttpCheck(check({ from: 'host', target: undefined, url: 'http://93.184.216.34/' }), ctx);
