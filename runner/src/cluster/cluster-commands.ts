@@ -9,7 +9,7 @@ import type { CommandRunner } from '../exec/command-runner.ts';
 import type { ContainerEngine } from '../engine/container-engine.ts';
 import {
   CLUSTER_NAME_PREFIX, DEFAULT_CLUSTER_NAME, MAX_WORKERS, PROXY_MODES, nodeKubectl, parseClusterSpec,
-  type ClusterDriver, type ClusterInfo, type CreateResult, type ProxyMode,
+  type ClusterDriver, type ClusterInfo, type CreateResult, type ProxyMode, type StepEvent,
 } from './cluster-driver.ts';
 import { formatStepEvent } from './bring-up-steps.ts';
 import { downAll, type ReapReport } from './reaper.ts';
@@ -26,6 +26,8 @@ export interface ClusterCommandDeps {
   kubectlPath?: string;
   /** Where `svclab kubectl` keeps the host kubeconfig it uses (mode 0600), e.g. ~/.cache/svclab/clusters. */
   stateDir?: string;
+  /** Bring-up progress; default: one `out` line per step start and end (formatStepEvent). Give it to draw live TTY lines. */
+  onStep?: (e: StepEvent) => void;
   signal?: AbortSignal;
 }
 
@@ -76,7 +78,7 @@ export async function up(args: readonly string[], deps: ClusterCommandDeps): Pro
   deps.out(`Creating cluster ${a.name}: 1 control plane + ${a.workers} worker${a.workers === 1 ? '' : 's'}, kube-proxy ${a.proxyMode}, image ${nodeImage}`);
   const result = await deps.driver.create(
     { name: a.name, workers: a.workers, proxyMode: a.proxyMode, nodeImage },
-    { onStep: (e) => deps.out(formatStepEvent(e)), ...(deps.signal ? { signal: deps.signal } : {}) },
+    { onStep: deps.onStep ?? ((e) => deps.out(formatStepEvent(e))), ...(deps.signal ? { signal: deps.signal } : {}) },
   );
   deps.out(`Cluster ${result.name} is ready in ${(result.timings.totalMs / 1000).toFixed(1)} s` + (result.timings.firstNodeReadyMs !== undefined ? ` (first node Ready after ${(result.timings.firstNodeReadyMs / 1000).toFixed(1)} s).` : '.'));
   for (const p of result.ports) deps.out(`  127.0.0.1:${p.hostPort} → node port ${p.containerPort}`);

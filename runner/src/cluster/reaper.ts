@@ -29,7 +29,11 @@ export interface ReapReport {
  * containers and networks of clusters that no longer exist. Running clusters,
  * and clusters a live `up` is still creating, are kept.
  */
-export async function reapOrphans(deps: ReaperDeps, opts: { liveSessions: ReadonlySet<string> }): Promise<ReapReport> {
+export async function reapOrphans(
+  deps: ReaperDeps,
+  /** liveSessions: remove svclab.session containers not in it; leave it out when another component (SessionManager) reaps workstations. */
+  opts: { liveSessions?: ReadonlySet<string> } = {},
+): Promise<ReapReport> {
   const docker = new DockerObjects(deps.runner, deps.dockerPath);
   const report: ReapReport = { clusters: [], containers: [], networks: [] };
   const clusters = await deps.driver.list();
@@ -39,10 +43,11 @@ export async function reapOrphans(deps: ReaperDeps, opts: { liveSessions: Readon
     deps.out?.(`reaped broken cluster ${c.name}`);
   }
   const kept = new Set(clusters.filter((c) => c.state !== 'broken').map((c) => c.name));
-  const sessionContainers = await docker.containers([SESSION_LABEL]);
+  const live = opts.liveSessions;
+  const sessionContainers = live ? await docker.containers([SESSION_LABEL]) : [];
   const clusterContainers = await docker.containers([CLUSTER_LABEL]);
   const orphans = [
-    ...sessionContainers.filter((c) => !opts.liveSessions.has(c.labels[SESSION_LABEL] ?? '')),
+    ...sessionContainers.filter((c) => !live?.has(c.labels[SESSION_LABEL] ?? '')),
     ...clusterContainers.filter((c) => !kept.has(c.labels[CLUSTER_LABEL] ?? '') && c.labels[SESSION_LABEL] === undefined),
   ];
   const ids = [...new Map(orphans.map((c) => [c.id, c.name])).entries()];

@@ -83,4 +83,12 @@ describe('reaper', () => {
     expect(world.containers.map((c) => c.name).sort()).toEqual(['svclab-theirs-control-plane', 'ws-theirs']);
     expect(world.networks.map((n) => n.name)).toEqual(['svclab-theirs']);
   });
+
+  it('leaves workstation containers alone when no live-session set is given', async () => {
+    world.addContainer({ name: 'ws-other-runner', labels: { 'svclab.session': 'x' } });
+    killedMidUp('svclab-dead2');
+    const r = await reapOrphans({ runner: world.runner, driver });
+    expect(r.clusters).toEqual(['svclab-dead2']);
+    expect(world.containers.map((c) => c.name)).toEqual(['ws-other-runner']);
+  });
 });
