@@ -321,6 +321,24 @@ function realChecks(ctx: { driver: () => ClusterDriver; name: string; created: (
     expect(body).toBe('200 ok');
   }, TIMEOUT);
 
+  it('serves the internal kubeconfig to a non-root container sharing the control-plane network namespace (how the workstation joins)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'svclab-ct-kc-'));
+    const docker = new ExecaRunner();
+    try {
+      writeFileSync(join(dir, 'kubeconfig'), await ctx.driver().kubeconfig(name, 'internal'), { mode: 0o644 });
+      const image = (await docker.run(['docker', 'inspect', '-f', '{{.Config.Image}}', cp], { timeoutMs: 15_000 })).stdout.trim();
+      // The node image has kubectl; any image with kubectl would do (the workstation image in the product).
+      const r = await docker.run([
+        'docker', 'run', '--rm', '--label', `svclab.cluster=${name}`, '--network', `container:${cp}`, '--user', '1000:1000',
+        '-v', `${dir}/kubeconfig:/kubeconfig:ro`, '--entrypoint', '/usr/bin/kubectl', image, '--kubeconfig', '/kubeconfig', 'get', 'nodes', '-o', 'name',
+      ], { timeoutMs: 60_000 });
+      expect(r.exitCode, r.stderr).toBe(0);
+      expect(r.stdout.trim().split('\n')).toHaveLength(3);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 90_000);
+
   it('resolves kubernetes.default.svc.cluster.local through CoreDNS at 10.96.0.10', async () => {
     const answer = await until('CoreDNS to answer', async () => {
       const r = await ctx.driver().execOnNode(name, `${name}-worker`, ['dig', '+short', '+time=2', '+tries=1', '@10.96.0.10', 'kubernetes.default.svc.cluster.local'], { timeoutMs: 15_000 });
