@@ -87,6 +87,7 @@ export class KindDriver implements ClusterDriver {
     const started = this.o.now();
     let firstNodeReadyMs: number | undefined;
     let ports: PortMapping[] = [];
+    let reservedPorts = new Set<number>();
     let madeObjects = false;
     const step = (id: BringUpStepId, run: BringUpStep['run']): BringUpStep => ({ id, title: BRING_UP_STEP_TITLES[id], run });
     const steps: BringUpStep[] = [
@@ -124,30 +125,39 @@ export class KindDriver implements ClusterDriver {
             details: { name: spec.name, state: same.state },
           });
         }
-        const reserved = new Set(clusters.flatMap((c) => c.ports.map((p) => p.hostPort)));
-        ports = await choosePorts(spec.ports, reserved, this.o.portProbe);
+        reservedPorts = new Set(clusters.flatMap((c) => c.ports.map((p) => p.hostPort)));
+        ports = await choosePorts(spec.ports, reservedPorts, this.o.portProbe);
         return ports.map((p) => `127.0.0.1:${p.hostPort}→${p.containerPort}`).join(', ');
       }),
       step('create-nodes', async (signal) => {
-        const recorded: ClusterSpec = { ...spec, ports: ports.map((p) => ({ containerPort: p.containerPort, hostPort: p.hostPort })) };
         madeObjects = true;
         await this.writeCreatingMarker(spec.name);
-        await this.docker.createNetwork(spec.name, { [CLUSTER_LABEL]: spec.name, [SPEC_LABEL]: JSON.stringify(recorded) });
-        const argv = [await this.kind(), 'create', 'cluster', '--name', spec.name, '--config', '-', '--kubeconfig', this.kubeconfigPath(spec.name)];
-        const r = await this.o.runner.run(argv, {
-          timeoutMs: this.o.createTimeoutMs,
-          input: renderKindConfig(kindClusterConfig(spec, ports)),
-          env: { KIND_EXPERIMENTAL_DOCKER_NETWORK: spec.name, KIND_EXPERIMENTAL_PROVIDER: 'docker' },
-          ...(signal ? { signal } : {}),
-        });
-        if (r.exitCode < 0 && /ENOENT/.test(r.stderr)) throw this.kindError(r, 'kind create');
-        if (r.exitCode !== 0) {
+        for (let attempt = 1; ; attempt++) {
+          const recorded: ClusterSpec = { ...spec, ports: ports.map((p) => ({ containerPort: p.containerPort, hostPort: p.hostPort })) };
+          await this.docker.createNetwork(spec.name, { [CLUSTER_LABEL]: spec.name, [SPEC_LABEL]: JSON.stringify(recorded) });
+          const argv = [await this.kind(), 'create', 'cluster', '--name', spec.name, '--config', '-', '--kubeconfig', this.kubeconfigPath(spec.name)];
+          const r = await this.o.runner.run(argv, {
+            timeoutMs: this.o.createTimeoutMs,
+            input: renderKindConfig(kindClusterConfig(spec, ports)),
+            env: { KIND_EXPERIMENTAL_DOCKER_NETWORK: spec.name, KIND_EXPERIMENTAL_PROVIDER: 'docker' },
+            ...(signal ? { signal } : {}),
+          });
+          if (r.exitCode === 0) return `${spec.workers + 1} nodes${attempt > 1 ? ` (host ports moved to ${ports.map((p) => p.hostPort).join(', ')})` : ''}`;
+          if (r.exitCode < 0 && /ENOENT/.test(r.stderr)) throw this.kindError(r, 'kind create');
+          // Another cluster can take a host port between our check and kind's `docker run`
+          // (tests and `up`s running side by side): drop what kind left, pick new ports, try again.
+          const clash = /port is already allocated|address already in use/i.test(r.stderr) && spec.ports.every((p) => p.hostPort === undefined);
+          if (clash && attempt < 3 && !r.aborted && !r.timedOut) {
+            await this.removeNodesAndNetwork(spec.name);
+            ports = await choosePorts(spec.ports, new Set([...reservedPorts, ...ports.map((p) => p.hostPort)]), this.o.portProbe);
+            reservedPorts = new Set([...reservedPorts, ...ports.map((p) => p.hostPort)]);
+            continue;
+          }
           throw new RunnerError(r.timedOut ? 'COMMAND_TIMEOUT' : 'CLUSTER_FAILED', {
             message: r.aborted ? 'Cluster creation was cancelled.' : `kind could not create the cluster ${spec.name}: ${lastMeaningfulLine(r.stderr || r.stdout)}`,
             details: { step: 'create-nodes', argv: r.argv, exitCode: r.exitCode, output: outputTail(r, 40) },
           });
         }
-        return `${spec.workers + 1} nodes`;
       }),
       step('wait-ready', async (signal) => {
         const expected = nodeNames(spec.name, spec.workers).map((n) => n.name);
@@ -307,6 +317,12 @@ export class KindDriver implements ClusterDriver {
     }
     await rm(join(this.o.stateDir, name), { recursive: true, force: true });
     return true;
+  }
+
+  /** Node containers and network only (a retry of create-nodes keeps the marker and state dir). */
+  private async removeNodesAndNetwork(name: string): Promise<void> {
+    await this.docker.removeContainers((await this.docker.containers([`${KIND_CLUSTER_LABEL}=${name}`])).map((c) => c.id));
+    for (const n of await this.docker.networks([`${CLUSTER_LABEL}=${name}`])) await this.docker.removeNetwork(n.id);
   }
 
   private async describe(name: string, network: DockerNetwork | undefined, nodes: DockerContainer[]): Promise<ClusterInfo> {

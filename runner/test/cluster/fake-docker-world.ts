@@ -31,6 +31,8 @@ export class FakeDockerWorld {
   readonly networks: WorldNetwork[] = [];
   /** Fail `kind create` after making the nodes (like a kubeadm init failure). */
   failKindCreate: string | undefined;
+  /** Fail the next `kind create` calls with these messages, one per call. */
+  readonly kindCreateFailures: string[] = [];
   /** How many `kubectl get nodes` polls report no node Ready before all are. */
   notReadyPolls = 0;
   /** argv of every `docker exec`, minus the docker/exec/-i prefix. */
@@ -157,10 +159,11 @@ export class FakeDockerWorld {
         }
         this.addContainer({ name: nodeName, labels: { 'io.x-k8s.kind.cluster': name, 'io.x-k8s.kind.role': n.role }, network, networkMode: network, ports });
       }
-      if (this.failKindCreate) {
+      const failure = this.kindCreateFailures.shift() ?? this.failKindCreate;
+      if (failure) {
         // kind --retain=false deletes its nodes on failure; the network stays (it is ours).
         for (const c of this.containers.filter((c) => c.labels['io.x-k8s.kind.cluster'] === name)) this.containers.splice(this.containers.indexOf(c), 1);
-        return { exitCode: 1, stderr: `ERROR: failed to create cluster: ${this.failKindCreate}` };
+        return { exitCode: 1, stderr: `ERROR: failed to create cluster: ${failure}` };
       }
       return { stderr: 'Creating cluster ...\n' };
     }

@@ -238,6 +238,15 @@ describe('KindDriver (fake docker and kind)', () => {
     expect((await d.list()).map((c) => c.name)).toEqual(['svclab-p1', 'svclab-p2']);
   });
 
+  it('picks new host ports and tries again when another cluster took one just before kind ran', async () => {
+    world.kindCreateFailures.push('command "docker run --name svclab-race-control-plane …" failed: Bind for 127.0.0.1:30080 failed: port is already allocated');
+    const r = await driver().create({ name: 'svclab-race', nodeImage: IMAGE });
+    expect(world.log.filter((l) => l.startsWith(`${KIND} create cluster`))).toHaveLength(2);
+    expect(r.ports.map((p) => p.hostPort).sort()).toEqual([45001, 45002, 45003]);
+    expect(world.networks).toHaveLength(1);
+    expect(JSON.parse(world.networks[0]!.labels['svclab.spec']!).ports.map((p: { hostPort: number }) => p.hostPort)).toEqual([45001, 45002, 45003]);
+  });
+
   it('delete removes nodes, network and a workstation sharing the control plane namespace; unknown names are CLUSTER_UNKNOWN', async () => {
     const d = driver();
     await d.create({ name: 'svclab-del', nodeImage: IMAGE });
