@@ -84,10 +84,13 @@ export interface KubeApi {
 export class KubeApiError extends Error {
   /** HTTP status when the server answered; undefined when it could not be reached. */
   readonly status: number | undefined;
-  constructor(message: string, status?: number, options?: { cause?: unknown }) {
+  /** The server said NotFound for an object (not for the resource type). */
+  readonly objectNotFound: boolean;
+  constructor(message: string, status?: number, options?: { cause?: unknown; objectNotFound?: boolean }) {
     super(message, options);
     this.name = 'KubeApiError';
     this.status = status;
+    this.objectNotFound = options?.objectNotFound ?? false;
   }
 }
 
@@ -120,7 +123,11 @@ export class ClientNodeKubeApi implements KubeApi {
     try {
       return plain(await this.call(`read ${ref.kind} ${ref.name}`, () => this.client.read({ apiVersion: ref.apiVersion, kind: ref.kind, metadata }))) as unknown as KubeObject;
     } catch (e) {
-      if (e instanceof KubeApiError && e.status === 404) return undefined;
+      if (e instanceof KubeApiError && e.status === 404 && e.objectNotFound) return undefined;
+      if (e instanceof KubeApiError && e.status === 404) {
+        // 404 without a NotFound Status: the server has no such resource type (a CRD not installed, say).
+        throw new KubeApiError(`the cluster does not know the kind ${ref.kind} (${ref.apiVersion}); is the add-on that defines it installed?`, 404, { cause: e });
+      }
       throw e;
     }
   }
@@ -162,7 +169,7 @@ function toKubeApiError(e: unknown, what: string, server: string): KubeApiError 
   if (e instanceof ApiException) {
     const body = e.body as { message?: unknown } | string | undefined;
     const said = typeof body === 'string' ? safeMessage(body) : typeof body?.message === 'string' ? body.message : '';
-    return new KubeApiError(`the Kubernetes API answered ${e.code} to "${what}"${said ? `: ${said}` : ''}`, e.code, { cause: e });
+    return new KubeApiError(`the Kubernetes API answered ${e.code} to "${what}"${said ? `: ${said}` : ''}`, e.code, { cause: e, objectNotFound: isNotFoundStatus(body) });
   }
   const err = e as { message?: string; code?: string; cause?: { code?: string } };
   const code = err.code ?? err.cause?.code;
@@ -171,6 +178,20 @@ function toKubeApiError(e: unknown, what: string, server: string): KubeApiError 
     return new KubeApiError(`the cluster does not know the kind in "${what}": ${err.message}`, 400, { cause: e });
   }
   return new KubeApiError(`the Kubernetes API at ${server} could not be reached (${what}): ${code ?? err.message ?? String(e)}`, undefined, { cause: e });
+}
+
+/** A Status {reason: NotFound, details.name}: the object is missing, the type exists. */
+function isNotFoundStatus(body: unknown): boolean {
+  let b = body;
+  if (typeof b === 'string') {
+    try {
+      b = JSON.parse(b);
+    } catch {
+      return false;
+    }
+  }
+  const st = b as { kind?: unknown; reason?: unknown } | null;
+  return !!st && st.kind === 'Status' && st.reason === 'NotFound';
 }
 
 function safeMessage(body: string): string {
