@@ -138,7 +138,10 @@ export class ClusterVantageExec implements VantageExec {
     } catch (e) {
       if (e instanceof VantageUnavailable) throw e;
       if (isRunnerError(e) && e.code === 'COMMAND_TIMEOUT') return { exitCode: 124, stdout: '', stderr: e.message };
-      throw new VantageUnavailable(`the workstation ${this.opts.workstation} is not available: ${errorText(e)}`, { cause: e });
+      // The engine's error keeps docker's own words in details.output.
+      const output = isRunnerError(e) ? (e.details as { output?: unknown } | undefined)?.output : undefined;
+      const said = typeof output === 'string' ? output.trim().split('\n').at(-1) : undefined;
+      throw new VantageUnavailable(`the workstation ${this.opts.workstation} is not available: ${errorText(e)}${said ? ` (${said})` : ''}`, { cause: e });
     }
   }
 
