@@ -77,6 +77,13 @@ export class ClusterValidateTarget implements ValidateTarget {
     };
   }
 
+  /** From kube-proxy's own configuration (a lab may switch it), not from how the cluster was made. */
+  async proxyMode(): Promise<string | undefined> {
+    const r = await this.kubectl(['-n', 'kube-system', 'get', 'configmap', 'kube-proxy', '-o', 'jsonpath={.data.config\\.conf}']);
+    const mode = /^mode:\s*"?([a-z]*)"?\s*$/m.exec(r.stdout)?.[1];
+    return mode || 'iptables';
+  }
+
   private async kubectl(args: readonly string[], timeoutMs = 30_000, input?: string) {
     const r = await this.opts.driver.execOnNode(this.opts.cluster, `${this.opts.cluster}-control-plane`, nodeKubectl(args), { timeoutMs, ...(input !== undefined ? { input } : {}) });
     if (r.exitCode !== 0) throw new Error(`kubectl ${args.slice(0, 2).join(' ')} failed (exit ${r.exitCode}): ${r.stderr.trim().split('\n').slice(-3).join(' ')}`);

@@ -25,6 +25,8 @@ export interface ValidateTarget {
   runCommand(lab: Lab, argv: readonly string[]): Promise<{ exitCode: number; stdout: string; stderr: string }>;
   /** The context the lab's checks run with (kube, vantage, workstation). */
   checkContext(lab: Lab): CheckContext;
+  /** kube-proxy's mode now; a lab with `proxyMode` is skipped on a cluster in another mode. */
+  proxyMode?(): Promise<string | undefined>;
 }
 
 export interface ValidateOptions {
@@ -94,6 +96,16 @@ async function validateLab(lab: Lab, opts: ValidateOptions, now: () => number, e
   const t0 = now();
   const cases: ValidateCase[] = [];
   emit({ step: lab.id, state: 'start', detail: `${lab.steps.length} step${lab.steps.length === 1 ? '' : 's'}` });
+
+  if (lab.proxyMode && opts.target.proxyMode) {
+    const mode = await opts.target.proxyMode().catch(() => undefined);
+    if (mode && mode !== lab.proxyMode) {
+      const why = `the lab needs kube-proxy in ${lab.proxyMode} mode; this cluster runs ${mode}`;
+      cases.push({ name: 'proxy mode', classname: lab.id, status: 'skipped', durationMs: 0, message: why });
+      emit({ step: lab.id, state: 'skip', detail: why });
+      return { lab: lab.id, ok: true, durationMs: now() - t0, cases };
+    }
+  }
 
   // Setup: reset the shared cluster, then the lab's own manifests.
   const setupStart = now();

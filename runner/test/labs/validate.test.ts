@@ -147,6 +147,19 @@ describe('validateLabs', () => {
     expect(r.labs[0]!.cases[1]).toMatchObject({ status: 'error', message: expect.stringContaining('could not run before the solution') });
   });
 
+  it('a lab for another kube-proxy mode is skipped, saying which', async () => {
+    const { target, calls, ctx } = fakeTarget();
+    target.proxyMode = async () => 'nftables';
+    const l = { ...lab([step('s', [sel('selects')])]), proxyMode: 'iptables' as const };
+    const events: ValidateEvent[] = [];
+    const r = await validateLabs({ labs: [l], target, onStep: (e) => events.push(e), now: ctx.now });
+    expect(calls).toEqual([]);
+    expect(r.labs[0]!.cases).toEqual([{ name: 'proxy mode', classname: '02-selectors-and-endpoints', status: 'skipped', durationMs: 0, message: 'the lab needs kube-proxy in iptables mode; this cluster runs nftables' }]);
+    expect(events.at(-1)).toMatchObject({ state: 'skip' });
+    target.proxyMode = async () => 'iptables';
+    expect((await validateLabs({ labs: [l], target, now: ctx.now })).ok).toBe(true);
+  });
+
   it('JUnit XML: one testsuite per lab, counts, escaped text', async () => {
     const { target, ctx } = fakeTarget({ states: { 'deployment.yaml': lab02Fixed(), 'solution/deployment.yaml': lab02Fixed() } });
     const r = await validateLabs({ labs: [lab([step('s', [sel('selects')])]), lab([step('t', [sel('x')])], '03-endpoints-without-selector')], target, now: ctx.now });
