@@ -168,6 +168,21 @@ else
   say "docker daemon answers after $((SECONDS - started)) s ($(docker info --format '{{.ServerVersion}} runtime={{.DefaultRuntime}}' 2>/dev/null))"
 fi
 
+# 3b. kind nodes each run a kubelet, containerd and systemd that all take inotify
+# instances; the kernel default of 128 per user runs out at about three clusters
+# ("inotify_init: too many open files"). Raise it when root; say how otherwise.
+for kv in fs.inotify.max_user_instances=512 fs.inotify.max_user_watches=524288; do
+  key=${kv%%=*}; want=${kv#*=}
+  have=$(sysctl -n "$key" 2>/dev/null || echo 0)
+  if (( have < want )); then
+    if is_root && sysctl -qw "$kv" 2>/dev/null; then
+      say "raised $key from $have to $want (kind clusters need inotify room)"
+    else
+      say "note: $key is $have; several kind clusters need $want: $(as_root_cmd sysctl -w "$kv")"
+    fi
+  fi
+done
+
 # 4. Optional proof: a privileged container from an image built here (nothing pulled).
 if (( verify )); then
   ctx="$(mktemp -d)"

@@ -5,6 +5,7 @@ import { Progress } from './cli/progress.ts';
 import { startRunner } from './cli/start.ts';
 import { clusterCommandDeps, DEFAULT_CLUSTER_NAME, loadLabImages, realDeps, workstationImage } from './cli/wiring.ts';
 import * as clusterCommands from './cluster/cluster-commands.ts';
+import { reapOrphans } from './cluster/reaper.ts';
 import { runDoctor } from './doctor/doctor.ts';
 import { RunnerError } from './errors.ts';
 import { defaultCacheDir, imagesBuild, imagesStatus } from './images/images.ts';
@@ -64,6 +65,8 @@ const commands: Record<string, Command> = {
         clusterFor: async () => ((await d.driver.list()).some((c) => c.name === clusterName && c.state === 'running') ? clusterName : undefined),
       },
     });
+    // Leftovers of a failed or killed `up` (workstations are reaped by the session manager).
+    await reapOrphans({ runner: d.runner, driver: d.driver, out: (l) => io.out(`• ${l}`) }).catch((e: unknown) => io.out(`! could not look for leftovers: ${String(e)}`));
     const clusters = await d.driver.list().catch(() => []);
     io.out(clusters.some((c) => c.name === clusterName && c.state === 'running')
       ? `  cluster: ${clusterName} (sessions get a workstation inside it)`
@@ -117,13 +120,13 @@ const commands: Record<string, Command> = {
   },
 
   async up(args, io) {
-    const result = await clusterCommands.up(args, clusterCommandDeps(io.out));
+    const result = await clusterCommands.up(args, await clusterCommandDeps(io.out));
     await loadLabImages(result.name, cacheDir(), io.out);
     return 0;
   },
-  async down(args, io) { await clusterCommands.down(args, clusterCommandDeps(io.out)); return 0; },
-  async status(_args, io) { await clusterCommands.status(clusterCommandDeps(io.out)); return 0; },
-  async kubectl(args, io) { return clusterCommands.kubectl(args, clusterCommandDeps(io.out)); },
+  async down(args, io) { await clusterCommands.down(args, await clusterCommandDeps(io.out)); return 0; },
+  async status(_args, io) { await clusterCommands.status(await clusterCommandDeps(io.out)); return 0; },
+  async kubectl(args, io) { return clusterCommands.kubectl(args, await clusterCommandDeps(io.out)); },
 
   async labs(args, io) {
     const [sub, id] = args;

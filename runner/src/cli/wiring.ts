@@ -1,8 +1,9 @@
 // The real objects behind the CLI and the runner, made in one place.
 import { join } from 'node:path';
 import type { ClusterCommandDeps } from '../cluster/cluster-commands.ts';
+import { makeClusterCommandDeps } from '../cluster/cluster-wiring.ts';
 import { DEFAULT_CLUSTER_NAME } from '../cluster/cluster-driver.ts';
-import { kindBinary, nodeImageRef, nodeImageStatus } from '../cluster/cluster-tools.ts';
+import { kindBinary, nodeImageStatus } from '../cluster/cluster-tools.ts';
 import { KindDriver } from '../cluster/kind-driver.ts';
 import { DockerEngine } from '../engine/docker-engine.ts';
 import { ExecaRunner } from '../exec/execa-runner.ts';
@@ -17,9 +18,11 @@ export function realDeps(cacheDir = defaultCacheDir()) {
   return { runner, engine, images, cacheDir, driver, stateDir };
 }
 
-export function clusterCommandDeps(out: (line: string) => void, cacheDir = defaultCacheDir()): ClusterCommandDeps {
-  const d = realDeps(cacheDir);
-  return { runner: d.runner, engine: d.engine, driver: d.driver, out, nodeImage: () => nodeImageRef(d.images), stateDir: d.stateDir };
+/** Deps of up/down/status/kubectl; Ctrl-C aborts a running `up`, which then removes what it made. */
+export async function clusterCommandDeps(out: (line: string) => void, cacheDir = defaultCacheDir()): Promise<ClusterCommandDeps> {
+  const abort = new AbortController();
+  process.once('SIGINT', () => { out('interrupted: cleaning up…'); abort.abort(); });
+  return makeClusterCommandDeps({ cacheDir, out, signal: abort.signal });
 }
 
 /** The current workstation image; throws IMAGE_MISSING / IMAGE_STALE with the fix. */
