@@ -11,7 +11,8 @@ set -euo pipefail
 : "${OUT:?}" "${RECIPE_DIR:?}" "${SVCLAB_CACHE:?}"
 
 SUITE=bookworm
-MIRROR="${SVCLAB_DEBIAN_MIRROR:-http://deb.debian.org/debian}"
+source "$RECIPE_DIR/../lib/debian-mirror.sh"
+MIRROR=$(debian_mirror)
 # tini is PID 1: it reaps the processes learners leave behind (sleep would not).
 PACKAGES=(bash coreutils curl dnsutils openssl jq iproute2 iputils-ping less vim-tiny
   bash-completion ca-certificates procps netcat-openbsd tini)

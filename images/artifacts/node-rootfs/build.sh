@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Needs root (debootstrap creates device nodes and chowns files) and a Debian
-# mirror (SVCLAB_DEBIAN_MIRROR, default deb.debian.org). Nothing else is fetched.
+# mirror (the one apt on this machine uses, or SVCLAB_DEBIAN_MIRROR). Nothing else is fetched.
 set -euo pipefail
 : "${OUT:?}" "${RECIPE_DIR:?}"
-mirror=${SVCLAB_DEBIAN_MIRROR:-http://deb.debian.org/debian}
+source "$RECIPE_DIR/../../lib/debian-mirror.sh"
+mirror=$(debian_mirror)
 suite=bookworm
 
 if [[ $(id -u) != 0 ]]; then
