@@ -5,7 +5,14 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 ensure_npm_deps
 bash "$ROOT/scripts/ensure-docker.sh" || echo "! docker is not available: the site runs, but Start lab needs docker (see above)."
-if docker_up; then svclab images build; fi
+if docker_up; then
+  svclab images build
+  # The learner's cluster: made once, reused by later starts (`svclab down` removes it).
+  if ! svclab status 2>/dev/null | grep -q '^svclab-main  running'; then
+    svclab down --name main >/dev/null 2>&1 || true
+    svclab up --name main || echo "! the cluster could not be created (see above): the site and terminal run, cluster steps will wait for \`svclab up\`."
+  fi
+fi
 if [ ! -f "$ROOT/dist/index.html" ] || [ -n "$(find "$ROOT/site" "$ROOT/labs" "$ROOT/astro.config.mjs" -newer "$ROOT/dist/index.html" -print -quit 2>/dev/null)" ]; then
   echo "• building the site (astro build)…"
   (cd "$ROOT" && astro build --silent)
