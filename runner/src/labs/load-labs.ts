@@ -157,12 +157,22 @@ async function lintLoadedLab(root: string, lab: Lab): Promise<LabError[]> {
     errors.push(...(await lintManifest(path.join(lab.dir, ref.rel), `${LABS_DIR}/${lab.id}/${ref.rel}`)));
   }
 
+  // A check on a Service nothing in the lab creates is almost always a typo.
+  const created = await createdServices(lab);
+  const solutionText = lab.steps.flatMap((st) => st.solution.commands ?? []).flat().join('\n');
+
   // Hints: a learner who fails a check must have somewhere to turn.
   const source = await readFile(path.join(root, lab.file), 'utf8');
   const lineCounter = new LineCounter();
   const locator = new YamlLocator(lab.file, parseDocument(source, { lineCounter }), lineCounter);
   lab.steps.forEach((step, s) => {
     step.checks.forEach((check: Check, c) => {
+      for (const ref of servicesNamed(check)) {
+        if (ref.namespace !== 'default' && !created.namespaces.has(ref.namespace)) continue; // the cluster's own (kube-system…)
+        if (created.services.has(`${ref.namespace}/${ref.name}`) || new RegExp(`(^|[^a-z0-9-])${ref.name.replace(/\./g, '\\.')}([^a-z0-9-]|$)`).test(solutionText)) continue;
+        const p = ['steps', s, 'checks', c, ...ref.path];
+        errors.push(locator.error(locator.locate(p).offset, p, `expected a Service this lab creates (in a manifest or a solution command), got "${ref.name}" in namespace ${ref.namespace}, which nothing in the lab makes`));
+      }
       if (!check.hint && step.hints.length === 0) {
         const p = ['steps', s, 'checks', c];
         errors.push(locator.error(locator.locate(p).offset, p, 'expected a hint: give the check a `hint`, or the step `hints`'));
@@ -170,6 +180,48 @@ async function lintLoadedLab(root: string, lab: Lab): Promise<LabError[]> {
     });
   });
   return errors;
+}
+
+/** The Services a check looks at, with the field that names each. */
+function servicesNamed(check: Check): { name: string; namespace: string; path: (string | number)[] }[] {
+  switch (check.kind) {
+    case 'selector':
+    case 'endpoints':
+    case 'proxy-rules':
+      return [{ name: check.service, namespace: check.namespace, path: ['service'] }];
+    case 'http':
+    case 'tls':
+      return check.target ? [{ name: check.target.service, namespace: check.target.namespace, path: ['target', 'service'] }] : [];
+    case 'resource':
+      return check.resource.kind === 'Service' && !check.absent ? [{ name: check.resource.name, namespace: check.resource.namespace ?? 'default', path: ['resource', 'name'] }] : [];
+    default:
+      return [];
+  }
+}
+
+/** Services and Namespaces the lab's manifests (setup, editor files, solutions) define. */
+async function createdServices(lab: Lab): Promise<{ services: Set<string>; namespaces: Set<string> }> {
+  const services = new Set<string>();
+  const namespaces = new Set<string>();
+  for (const ref of referencedFiles(lab)) {
+    if (!ref.manifest) continue;
+    const text = await readFile(path.join(lab.dir, ref.rel), 'utf8').catch(() => '');
+    for (const doc of parseAllDocuments(text)) {
+      if (!('toJS' in doc) || doc.errors.length) continue;
+      const items: unknown[] = [];
+      const o = doc.toJS() as { kind?: unknown; items?: unknown[] } | null;
+      if (o && o.kind === 'List' && Array.isArray(o.items)) items.push(...o.items);
+      else items.push(o);
+      for (const it of items) {
+        const obj = it as { kind?: unknown; metadata?: { name?: unknown; namespace?: unknown } } | null;
+        const name = obj?.metadata?.name;
+        if (typeof name !== 'string') continue;
+        if (obj?.kind === 'Service') services.add(`${typeof obj.metadata?.namespace === 'string' ? obj.metadata.namespace : 'default'}/${name}`);
+        if (obj?.kind === 'Namespace') namespaces.add(name);
+      }
+    }
+  }
+  return { services, namespaces };
 }
 
 async function lintManifest(abs: string, file: string): Promise<LabError[]> {

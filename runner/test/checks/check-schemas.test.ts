@@ -4,7 +4,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { formatLabError, loadLab } from '../../src/labs/load-labs.ts';
+import { formatLabError, lintLabs, loadLab } from '../../src/labs/load-labs.ts';
 import { parseFieldPath } from '../../src/labs/lab-schema.ts';
 
 const ID = '05-kube-proxy-modes';
@@ -132,6 +132,16 @@ describe('check kinds in lab.yaml', () => {
     expect(res).toEqual([expect.stringContaining('fields[0].path: expected a field path like')]);
     const pr = await errors(`- id: g\n  kind: proxy-rules\n  ${D.replace(/\n/g, '\n  ')}\n  node: workstation\n  service: nginx\n  endpoints: 1`);
     expect(pr).toEqual([expect.stringContaining('node: expected a node vantage point')]);
+  });
+
+  it('lint: a check on a Service nothing in the lab creates (a typo) is an error on its line', async () => {
+    const ok = await load(`- id: b\n  kind: selector\n  ${D.replace(/\n/g, '\n  ')}\n  service: nginx`);
+    expect(ok.status).toBe('ok');
+    expect(await lintLabs(root)).toEqual([]);
+    await load(`- id: b\n  kind: selector\n  ${D.replace(/\n/g, '\n  ')}\n  service: ngnix\n- id: c\n  kind: endpoints\n  ${D.replace(/\n/g, '\n  ')}\n  service: kube-dns\n  namespace: kube-system\n  ready: 2`);
+    expect((await lintLabs(root)).map(formatLabError)).toEqual([
+      `${FILE}:18:18 steps[0].checks[0].service: expected a Service this lab creates (in a manifest or a solution command), got "ngnix" in namespace default, which nothing in the lab makes`,
+    ]);
   });
 
   it('field paths', () => {
