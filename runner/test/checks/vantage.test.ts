@@ -80,3 +80,29 @@ describe('ClusterVantageExec', () => {
     expect(resolveNode([{ name: 'svclab-x-worker' }], 'svclab-x', 'worker2')).toBeUndefined();
   });
 });
+
+describe('ClusterCheckContexts', () => {
+  it('keeps a cluster\'s API client for the TTL, then reads the kubeconfig again', async () => {
+    const { ClusterCheckContexts } = await import('../../src/checks/cluster-check-context.ts');
+    const { ClientNodeKubeApi } = await import('../../src/checks/kube-api.ts');
+    const { engine, driver } = await setup();
+    let kubeconfigs = 0;
+    const real = driver.kubeconfig.bind(driver);
+    driver.kubeconfig = async (name, variant) => {
+      kubeconfigs++;
+      return real(name, variant);
+    };
+    let t = 0;
+    const contexts = new ClusterCheckContexts({ driver, engine, ttlMs: 60_000, now: () => t });
+    const a = await contexts.forSession({ cluster: 'svclab-main', workstation: 'svclab-ws-1', user: 'learner' });
+    t = 30_000;
+    const b = await contexts.forSession({ cluster: 'svclab-main', workstation: 'svclab-ws-1', user: 'learner' });
+    expect(a.kube).toBeInstanceOf(ClientNodeKubeApi);
+    expect(b.kube).toBe(a.kube);
+    expect(kubeconfigs).toBe(1);
+    t = 61_000;
+    await contexts.forSession({ cluster: 'svclab-main', workstation: 'svclab-ws-1' });
+    expect(kubeconfigs).toBe(2);
+    expect((await b.vantage!.exec('node:worker', ['true'], { timeoutMs: 1000 })).stdout).toBe('svclab-main-worker: true');
+  });
+});
