@@ -3,6 +3,7 @@
 import { parseArgs } from 'node:util';
 import { Progress } from './cli/progress.ts';
 import { startRunner } from './cli/start.ts';
+import { validateCommand } from './cli/validate.ts';
 import { clusterCommandDeps, DEFAULT_CLUSTER_NAME, loadLabImages, realDeps, workstationImage } from './cli/wiring.ts';
 import * as clusterCommands from './cluster/cluster-commands.ts';
 import { reapOrphans } from './cluster/reaper.ts';
@@ -38,6 +39,8 @@ Usage: svclab <command> [options]
   down [--name N | --all]        remove a cluster, or everything svclab made
   status                         clusters and sessions
   kubectl [--name N] ARGS…       kubectl against a cluster
+  validate [LAB…] [--junit FILE] [--keep]
+                                 each lab on its own cluster: checks fail before, pass after
   version                        print the version
 
 Set SVCLAB_CACHE to move the build cache (now ${cacheDir()}).`;
@@ -127,6 +130,8 @@ const commands: Record<string, Command> = {
   async down(args, io) { await clusterCommands.down(args, await clusterCommandDeps(io.out)); return 0; },
   async status(_args, io) { await clusterCommands.status(await clusterCommandDeps(io.out)); return 0; },
   async kubectl(args, io) { return clusterCommands.kubectl(args, await clusterCommandDeps(io.out)); },
+
+  async validate(args, io) { return validateCommand(args, io.out, cacheDir()); },
 
   async labs(args, io) {
     const [sub, id] = args;

@@ -2,6 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { ClusterCheckContexts } from '../checks/cluster-check-context.ts';
 import { DockerEngine } from '../engine/docker-engine.ts';
 import { ExecaRunner } from '../exec/execa-runner.ts';
 import { RunnerError } from '../errors.ts';
@@ -63,7 +64,7 @@ export async function startRunner(opts: StartOptions): Promise<{ url: string; cl
   let origins: string[] = [];
   const app = await buildApp({
     logger, token, allowedOrigins: () => origins, sessions,
-    labs: labPorts, checks: checksPort(labPorts, engine), apply: opts.apply ?? (cluster ? workstationApply(engine) : noClusterApply),
+    labs: labPorts, checks: checksPort(labPorts, engine, cluster ? new ClusterCheckContexts({ driver: cluster.driver, engine, host: runner }) : undefined), apply: opts.apply ?? (cluster ? workstationApply(engine) : noClusterApply),
     siteDir: existsSync(join(siteDir, 'index.html')) ? siteDir : undefined,
     version: svclabVersion(),
   });

@@ -1,5 +1,6 @@
 // Adapters from the lab catalogue and the check engine to the app's ports.
 import { systemClock } from '../checks/check.ts';
+import type { ClusterCheckContexts } from '../checks/cluster-check-context.ts';
 import { runStepChecks } from '../checks/run-checks.ts';
 import type { ContainerEngine } from '../engine/container-engine.ts';
 import { RunnerError } from '../errors.ts';
@@ -29,13 +30,15 @@ export function labsPort(labs: readonly Lab[]): LabsPort & { lab(id: string): La
   };
 }
 
-export function checksPort(labs: ReturnType<typeof labsPort>, engine: ContainerEngine): ChecksPort {
+export function checksPort(labs: ReturnType<typeof labsPort>, engine: ContainerEngine, contexts?: ClusterCheckContexts): ChecksPort {
   return {
     async run(session, stepId, signal, lang?: Lang) {
       const lab = labs.lab(session.labId);
       const step = lab.steps.find((s) => s.id === stepId);
       if (!step) throw new RunnerError('STEP_UNKNOWN', { message: `Lab ${lab.id} has no step "${stepId}".`, details: { steps: lab.steps.map((s) => s.id) } });
-      return runStepChecks(step.checks, { engine, workstation: session.workstation, user: 'learner', lang: lang ?? 'en', signal, ...systemClock });
+      // API and vantage-point checks need the session's cluster; without one they say so (error).
+      const cluster = session.cluster && contexts ? await contexts.forSession({ cluster: session.cluster.name, workstation: session.workstation, user: 'learner' }) : {};
+      return runStepChecks(step.checks, { engine, workstation: session.workstation, user: 'learner', lang: lang ?? 'en', signal, ...systemClock, ...cluster });
     },
   };
 }

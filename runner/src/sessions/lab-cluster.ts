@@ -43,12 +43,18 @@ export function workstationNetwork(deps: LabClusterDeps) {
   };
 }
 
-/** After the workstation runs: its kubeconfig, then the lab's starting state. */
-export async function prepareSessionCluster(deps: LabClusterDeps, session: Session, lab: Lab): Promise<void> {
+/** The learner's kubeconfig inside the workstation (mode 0600, ~/.kube/config). */
+export async function writeWorkstationKubeconfig(deps: Pick<LabClusterDeps, 'engine' | 'driver'>, session: Session): Promise<void> {
   if (!session.cluster) return;
   const kubeconfig = workstationKubeconfig(await deps.driver.kubeconfig(session.cluster.name, 'host'));
   const w = await deps.engine.exec(session.workstation, ['sh', '-c', 'mkdir -p "$HOME/.kube" && umask 077 && cat > "$HOME/.kube/config"'], { timeoutMs: 15_000, user: 'learner', input: kubeconfig });
   if (w.exitCode !== 0) throw new RunnerError('WORKSTATION_FAILED', { message: 'The kubeconfig could not be written in the workstation.', details: { stderr: w.stderr } });
+}
+
+/** After the workstation runs: its kubeconfig, then the lab's starting state. */
+export async function prepareSessionCluster(deps: LabClusterDeps, session: Session, lab: Lab): Promise<void> {
+  if (!session.cluster) return;
+  await writeWorkstationKubeconfig(deps, session);
   await resetLab(deps.engine, session, lab);
 }
 
