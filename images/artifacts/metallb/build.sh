@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # MetalLB v0.16.2, the newest release the Go module proxy serves (module path
-# go.universe.tf/metallb; github.com/metallb/metallb is not served). Its go.mod has no
-# replace directives, so `go install mod/pkg@version` works.
+# go.universe.tf/metallb; github.com/metallb/metallb is not served), built through the
+# wrapper module in this folder: one of its requirements (frr-k8s v0.0.27) is refused by
+# the proxy, see go.mod for the error and the replacement.
 # Output: bin/{controller,speaker}, VERSION, crds/*.yaml (the module's own
 # config/crd/bases, copied at build time: CRDs are API, svclab does not rewrite them),
 # images/{metallb-controller,metallb-speaker}.tar and images.txt ("<ref> <image id>").
@@ -13,15 +14,19 @@ MODULE=go.universe.tf/metallb
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 mkdir -p "$OUT/bin" "$OUT/images" "$OUT/crds"
+cp "$RECIPE_DIR/go.mod" "$RECIPE_DIR/go.sum" "$work/"
 
-# Its go.mod asks for `toolchain go1.26.9`; its `go 1.26.0` line is the real minimum,
-# so build with the local toolchain instead of fetching another one.
-GOTOOLCHAIN=local GOBIN="$OUT/bin" CGO_ENABLED=0 go install -trimpath \
+# Upstream's go.mod asks for `toolchain go1.26.9`; its `go 1.26.0` line is the real
+# minimum, so build with the local toolchain instead of fetching another one.
+export GOTOOLCHAIN=local
+(cd "$work" && CGO_ENABLED=0 go build -trimpath \
   -ldflags "-s -w -X $MODULE/internal/version.gitBranch=$VERSION" \
-  "$MODULE/controller@$VERSION" "$MODULE/speaker@$VERSION"
+  -o "$OUT/bin/" "$MODULE/controller" "$MODULE/speaker")
+"$OUT/bin/controller" --help > "$work/help.txt" 2>&1 || true
+grep -q -- -webhook-mode "$work/help.txt"
 
 # The CRDs ship in the module zip; `go mod download` puts it in GOMODCACHE (read-only).
-dir=$(GOTOOLCHAIN=local GOFLAGS= go mod download -json "$MODULE@$VERSION" | python3 -c 'import json,sys; print(json.load(sys.stdin)["Dir"])')
+dir=$(cd "$work" && go mod download -json "$MODULE@$VERSION" | python3 -c 'import json,sys; print(json.load(sys.stdin)["Dir"])')
 for f in "$dir"/config/crd/bases/*.yaml; do
   install -m 0644 "$f" "$OUT/crds/"
 done
