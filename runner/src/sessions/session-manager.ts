@@ -44,10 +44,24 @@ export interface SessionManagerDeps {
   prepare?: (session: Session) => Promise<void>;
   maxSessions?: number;
   newId?: () => string;
+  /** Defaults to this process; injectable for tests. */
+  ownerPid?: number;
+  isAlive?: (pid: number) => boolean;
 }
 
 export const SESSION_LABEL = 'svclab.session';
 export const ROLE_LABEL = 'svclab.role';
+/** The pid of the runner (or `svclab validate`) that owns a workstation, so one never reaps another's. */
+export const OWNER_LABEL = 'svclab.owner-pid';
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
 
 export class SessionManager {
   private readonly deps: SessionManagerDeps;
@@ -55,6 +69,10 @@ export class SessionManager {
 
   constructor(deps: SessionManagerDeps) {
     this.deps = deps;
+  }
+
+  private get ownerPid(): number {
+    return this.deps.ownerPid ?? process.pid;
   }
 
   async create(labId: string): Promise<Session> {
@@ -72,7 +90,7 @@ export class SessionManager {
       await this.deps.engine.runContainer({
         name: session.workstation,
         image,
-        labels: { [SESSION_LABEL]: id, [ROLE_LABEL]: 'workstation', 'svclab.lab': labId },
+        labels: { [SESSION_LABEL]: id, [ROLE_LABEL]: 'workstation', 'svclab.lab': labId, [OWNER_LABEL]: String(this.ownerPid) },
         command: ['sleep', 'infinity'],
         user: 'learner',
         hostname: network?.startsWith('container:') ? undefined : 'workstation',
@@ -134,10 +152,19 @@ export class SessionManager {
     await Promise.all([...this.sessions.keys()].map((id) => this.remove(id)));
   }
 
-  /** Remove workstation containers left by an earlier runner that no live session owns. */
+  /**
+   * Remove workstation containers no live session owns: ours that lost their
+   * session, and those of runners that are gone. Another live runner's (or a
+   * running `svclab validate`'s) workstations are left alone.
+   */
   async reapOrphans(): Promise<string[]> {
+    const alive = this.deps.isAlive ?? pidAlive;
     const found = await this.deps.engine.listContainers({ [ROLE_LABEL]: 'workstation' });
-    const orphans = found.filter((c) => !this.sessions.has(c.labels[SESSION_LABEL] ?? ''));
+    const orphans = found.filter((c) => {
+      const owner = Number(c.labels[OWNER_LABEL]);
+      if (Number.isInteger(owner) && owner > 0 && owner !== this.ownerPid && alive(owner)) return false;
+      return !this.sessions.has(c.labels[SESSION_LABEL] ?? '');
+    });
     for (const c of orphans) await this.deps.engine.removeContainer(c.id);
     return orphans.map((c) => c.name);
   }

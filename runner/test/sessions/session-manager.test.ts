@@ -1,0 +1,39 @@
+import { pino } from 'pino';
+import { describe, expect, it } from 'vitest';
+import { FakeContainerEngine } from '../../src/engine/fake-container-engine.ts';
+import { FakePtyFactory } from '../../src/pty/fake-pty-factory.ts';
+import { SessionManager } from '../../src/sessions/session-manager.ts';
+
+function manager(engine: FakeContainerEngine, ownerPid: number, alive: Set<number>) {
+  let n = 0;
+  return new SessionManager({
+    engine, ptys: new FakePtyFactory(), logger: pino({ level: 'silent' }), workstationImage: async () => 'svclab/workstation:t',
+    ownerPid, isAlive: (pid) => alive.has(pid), newId: () => `p${ownerPid}s${++n}`,
+  });
+}
+
+describe('SessionManager.reapOrphans', () => {
+  it("removes a dead runner's workstations and its own lost ones, never a live runner's", async () => {
+    const engine = new FakeContainerEngine();
+    engine.addImage('svclab/workstation:t');
+    const alive = new Set([100, 200]);
+    const a = manager(engine, 100, alive);
+    const b = manager(engine, 200, alive);
+    const dead = manager(engine, 300, alive);
+    await a.create('02-selectors-and-endpoints');
+    const bs = await b.create('02-selectors-and-endpoints');
+    await dead.create('02-selectors-and-endpoints');
+    expect(engine.containers.size).toBe(3);
+    // Runner 300 is gone; runner 200 is alive and busy.
+    const reaped = await a.reapOrphans();
+    expect(reaped).toEqual(['svclab-ws-p300s1']);
+    expect([...engine.containers.values()].map((c) => c.spec.name).sort()).toEqual(['svclab-ws-p100s1', `svclab-ws-${bs.id}`]);
+  });
+
+  it('labels each workstation with its owner', async () => {
+    const engine = new FakeContainerEngine();
+    engine.addImage('svclab/workstation:t');
+    const s = await manager(engine, 4242, new Set()).create('x');
+    expect([...engine.containers.values()][0]?.spec.labels).toMatchObject({ 'svclab.owner-pid': '4242', 'svclab.session': s.id });
+  });
+});
