@@ -27,6 +27,6 @@ astro build --silent || fail=1
 step "unit, contract and browser tests (vitest)"
 report="$ROOT/test-results/vitest.json"
 mkdir -p "$ROOT/test-results"
-vitest run --reporter=default --reporter=json --outputFile.json="$report" || fail=1
+SVCLAB_TEST_CREATE_CLUSTER=1 vitest run --reporter=default --reporter=json --outputFile.json="$report" || fail=1
 node "$ROOT/scripts/test-summary.ts" "$report" || fail=1
 exit $fail

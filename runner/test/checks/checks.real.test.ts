@@ -11,7 +11,7 @@ import { ClientNodeKubeApi } from '../../src/checks/kube-api.ts';
 import { runCheck } from '../../src/checks/run-checks.ts';
 import { ClusterVantageExec } from '../../src/checks/vantage.ts';
 import { nodeKubectl, type ClusterDriver } from '../../src/cluster/cluster-driver.ts';
-import { kindBinary } from '../../src/cluster/cluster-tools.ts';
+import { kindBinary, nodeImageRef } from '../../src/cluster/cluster-tools.ts';
 import { KindDriver } from '../../src/cluster/kind-driver.ts';
 import { DockerEngine } from '../../src/engine/docker-engine.ts';
 import { isRunnerError } from '../../src/errors.ts';
@@ -22,7 +22,7 @@ import { checkSchema, type Check } from '../../src/labs/lab-schema.ts';
 const runner = new ExecaRunner();
 const engine = new DockerEngine({ runner, queryTimeoutMs: 15_000 });
 
-const real = await (async (): Promise<{ skip: string } | { driver: ClusterDriver; cluster: string; webImage: string }> => {
+const real = await (async (): Promise<{ skip: string } | { driver: ClusterDriver; cluster: string; webImage: string; owned: boolean }> => {
   try {
     await engine.info();
   } catch (e) {
@@ -37,15 +37,26 @@ const real = await (async (): Promise<{ skip: string } | { driver: ClusterDriver
   const driver = new KindDriver({ runner, engine, kindPath: kind, stateDir: `${defaultCacheDir()}/clusters` });
   const running = (await driver.list()).filter((c) => c.state === 'running').map((c) => c.name);
   const wanted = process.env['SVCLAB_CHECKS_CLUSTER'];
-  const cluster = wanted ? running.find((n) => n === wanted) : running.find((n) => n === 'svclab-main') ?? running.find((n) => !n.startsWith('svclab-ct-'));
-  if (!cluster) {
-    if (wanted) return { skip: `SVCLAB_CHECKS_CLUSTER=${wanted} is not a running svclab cluster (running: ${running.join(', ') || 'none'})` };
-    return { skip: running.length ? `only other suites' test clusters run (${running.join(', ')}); run \`svclab up\` or set SVCLAB_CHECKS_CLUSTER` : 'no svclab cluster is running (run `svclab up`)' };
-  }
+  const cluster = wanted ? running.find((n) => n === wanted) : running.find((n) => n === 'svclab-main') ?? running.find((n) => !/^svclab-(ct|chk|e2e|validate|comp)/.test(n));
   const images = await engine.listImages();
   const web = images.find((i) => i.ref.startsWith('svclab/web:'))?.ref;
   if (!web) return { skip: 'the svclab/web image is not built (run `svclab images build`)' };
-  return { driver, cluster, webImage: web };
+  if (!cluster) {
+    if (wanted) return { skip: `SVCLAB_CHECKS_CLUSTER=${wanted} is not a running svclab cluster (running: ${running.join(', ') || 'none'})` };
+    // `npm test` asks for a cluster of this suite's own (SVCLAB_TEST_CREATE_CLUSTER=1).
+    if (process.env['SVCLAB_TEST_CREATE_CLUSTER'] === '1') {
+      try {
+        const nodeImage = process.env['SVCLAB_TEST_NODE_IMAGE'] ?? (await nodeImageRef({ runner, engine, imagesDir: defaultImagesDir(), cacheDir: defaultCacheDir() }));
+        const own = `svclab-chk-${randomBytes(3).toString('hex')}`;
+        await driver.create({ name: own, workers: 1, nodeImage, ports: [] });
+        return { driver, cluster: own, webImage: web, owned: true };
+      } catch (e) {
+        return { skip: `could not create a cluster for the checks (${isRunnerError(e) ? e.message : String(e)})` };
+      }
+    }
+    return { skip: running.length ? `only other suites' test clusters run (${running.join(', ')}); run \`svclab up\` or set SVCLAB_CHECKS_CLUSTER` : 'no svclab cluster is running (run `svclab up`, or set SVCLAB_TEST_CREATE_CLUSTER=1)' };
+  }
+  return { driver, cluster, webImage: web, owned: false };
 })();
 if ('skip' in real) console.log(`SKIP checks (real): ${real.skip}`);
 
@@ -177,8 +188,12 @@ describe.skipIf('skip' in real)('check kinds on a live cluster', () => {
   }, TIMEOUT);
 
   afterAll(async () => {
+    if (real.owned) {
+      await driver.delete(cluster).catch(() => undefined);
+      return;
+    }
     await driver.execOnNode(cluster, cp, nodeKubectl(['delete', 'namespace', ns, '--wait=false']), { timeoutMs: 60_000 }).catch(() => undefined);
-  }, 60_000);
+  }, 120_000);
 
   describe('broken state: each kind fails', () => {
     it('selector names the near miss', async () => {
