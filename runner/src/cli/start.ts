@@ -12,8 +12,8 @@ import { checksPort, labsPort } from '../http/lab-ports.ts';
 import { formatLabError, loadLabs } from '../labs/load-labs.ts';
 import { makeLogger } from '../logger.ts';
 import { NodePtyFactory } from '../pty/node-pty-factory.ts';
-import { prepareSessionCluster, workstationApply, workstationNetwork, type LabClusterDeps } from '../sessions/lab-cluster.ts';
-import { SessionManager } from '../sessions/session-manager.ts';
+import { prepareSessionCluster, resetSession, solveStep, workstationApply, workstationNetwork, type LabClusterDeps } from '../sessions/lab-cluster.ts';
+import { SessionManager, type Session } from '../sessions/session-manager.ts';
 import { projectRoot, svclabVersion } from '../version.ts';
 
 export interface StartOptions {
@@ -55,6 +55,10 @@ export async function startRunner(opts: StartOptions): Promise<{ url: string; cl
     ...(cluster ? {
       workstationNetwork: workstationNetwork(cluster),
       prepare: (s) => prepareSessionCluster(cluster, s, labPorts.lab(s.labId)),
+      // Node shells are root in privileged containers: only for a runner on loopback.
+      ...(LOOPBACK.has(opts.host) ? {
+        nodeShells: async (s: Session) => (s.cluster ? (await cluster.driver.nodes(s.cluster.name)).map((n) => ({ name: n.name, container: n.container, role: n.role })) : []),
+      } : {}),
     } : {}),
   });
   const reaped = await sessions.reapOrphans().catch(() => []);
@@ -65,6 +69,7 @@ export async function startRunner(opts: StartOptions): Promise<{ url: string; cl
   const app = await buildApp({
     logger, token, allowedOrigins: () => origins, sessions,
     labs: labPorts, checks: checksPort(labPorts, engine, cluster ? new ClusterCheckContexts({ driver: cluster.driver, engine, host: runner }) : undefined), apply: opts.apply ?? (cluster ? workstationApply(engine) : noClusterApply),
+    ...(cluster ? { actions: { solve: (s: Session, stepId: string) => solveStep(engine, s, labPorts.lab(s.labId), stepId), reset: (s: Session) => resetSession(engine, s, labPorts.lab(s.labId)) } } : {}),
     siteDir: existsSync(join(siteDir, 'index.html')) ? siteDir : undefined,
     version: svclabVersion(),
   });

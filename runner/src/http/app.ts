@@ -28,6 +28,17 @@ export interface ApplyPort {
   apply(session: Session, yaml: string, manifests: ParsedManifest[]): Promise<{ dryRun: string; applied: string }>;
 }
 
+/** Solve a step and reset a lab; both need the session's cluster. */
+export interface LabActionsPort {
+  solve(session: Session, stepId: string): Promise<void>;
+  reset(session: Session): Promise<void>;
+}
+
+export const noClusterActions: LabActionsPort = {
+  async solve() { throw new RunnerError('NO_CLUSTER'); },
+  async reset() { throw new RunnerError('NO_CLUSTER'); },
+};
+
 export interface AppDeps {
   logger: Logger;
   token: string;
@@ -37,6 +48,7 @@ export interface AppDeps {
   labs: LabsPort;
   checks: ChecksPort;
   apply: ApplyPort;
+  actions?: LabActionsPort;
   /** Directory of the built site; omitted in API-only tests. */
   siteDir?: string;
   version: string;
@@ -119,7 +131,35 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     const abort = new AbortController();
     // The learner left (closed the tab, pressed Check again): stop polling.
     reply.raw.on('close', () => { if (!reply.raw.writableFinished) abort.abort(); });
-    return deps.checks.run(s, stepId, abort.signal, body?.lang);
+    const result = await deps.checks.run(s, stepId, abort.signal, body?.lang);
+    if (result.passed) deps.sessions.recordProgress(s.id, stepId, 'passed');
+    return result;
+  });
+
+  app.post('/api/sessions/:id/steps/:stepId/solve', async (req) => {
+    const s = session(req);
+    const { stepId } = req.params as { stepId: string };
+    await (deps.actions ?? noClusterActions).solve(s, stepId);
+    deps.sessions.recordProgress(s.id, stepId, 'solved-with-help');
+    return { solved: true };
+  });
+
+  app.post('/api/sessions/:id/reset', async (req) => {
+    const s = session(req);
+    await (deps.actions ?? noClusterActions).reset(s);
+    s.progress.clear();
+    return { session: viewSession(s) };
+  });
+
+  app.get('/api/sessions/:id/progress', async (req) => {
+    const s = session(req);
+    return { labId: s.labId, steps: Object.fromEntries(s.progress) };
+  });
+
+  app.get('/api/sessions/:id/terminals', async (req) => {
+    const s = session(req);
+    const terminals = await deps.sessions.terminalList(s.id);
+    return { terminals, nodeShells: terminals.length > 1 };
   });
 
   app.post('/api/sessions/:id/steps/:stepId/hint', async (req) => {

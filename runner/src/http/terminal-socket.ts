@@ -22,23 +22,29 @@ export function handleTerminalSocket(socket: WebSocket, deps: TerminalSocketDeps
     send({ type: 'error', code, message, hint: catalogueEntry(code).hint, fatal });
   };
 
-  let terminal: Terminal;
-  try {
-    terminal = deps.sessions.terminal(deps.sessionId, deps.terminalName);
-  } catch (e) {
-    const re = e instanceof RunnerError ? e : new RunnerError('INTERNAL', { cause: e });
-    send({ type: 'error', code: re.code, message: re.message, hint: re.hint, fatal: true });
-    socket.close(4404, re.code);
-    return;
-  }
+  let terminal: Terminal | undefined;
+  // Frames that arrive while the terminal is looked up are handled in order after it.
+  const early: { raw: Buffer; isBinary: boolean }[] = [];
+  deps.sessions.terminal(deps.sessionId, deps.terminalName).then(
+    (t) => {
+      terminal = t;
+      for (const m of early.splice(0)) onMessage(m.raw, m.isBinary);
+    },
+    (e: unknown) => {
+      const re = e instanceof RunnerError ? e : new RunnerError('INTERNAL', { cause: e });
+      send({ type: 'error', code: re.code, message: re.message, hint: re.hint, fatal: true });
+      socket.close(4404, re.code);
+    },
+  );
 
   let attached: ReturnType<Terminal['attach']> | undefined;
-  socket.on('message', (raw: Buffer, isBinary: boolean) => {
+  const onMessage = (raw: Buffer, isBinary: boolean) => {
     if (raw.length > MAX_FRAME_BYTES) {
       sendError('FRAME_TOO_LARGE', `Frame of ${raw.length} bytes is over the ${MAX_FRAME_BYTES}-byte limit.`, true);
       socket.close(1009, 'frame too large');
       return;
     }
+    if (!terminal) { early.push({ raw, isBinary }); return; }
     const parsed = parseClientFrame(isBinary ? raw : raw.toString('utf8'));
     if (!parsed.ok) {
       sendError(parsed.code, parsed.message, false);
@@ -66,8 +72,9 @@ export function handleTerminalSocket(socket: WebSocket, deps: TerminalSocketDeps
       case 'ping': send({ type: 'pong', t: f.t }); break;
       case 'ack': terminal.ack(attached, f.seq); break;
     }
-  });
+  };
+  socket.on('message', onMessage);
   socket.on('close', () => {
-    if (attached) terminal.detach(attached);
+    if (attached) terminal?.detach(attached);
   });
 }

@@ -108,3 +108,26 @@ export function workstationApply(engine: ContainerEngine): ApplyPort {
     },
   };
 }
+
+/** Solve a step for the learner: its solution manifests, then its commands, in the workstation. */
+export async function solveStep(engine: ContainerEngine, session: Session, lab: Lab, stepId: string): Promise<void> {
+  if (!session.cluster) throw new RunnerError('NO_CLUSTER');
+  const step = lab.steps.find((s) => s.id === stepId);
+  if (!step) throw new RunnerError('STEP_UNKNOWN', { message: `Lab ${lab.id} has no step "${stepId}".` });
+  if (step.solution.manifests?.length) {
+    const r = await kubectlIn(engine, session, ['apply', '--server-side', '--force-conflicts', '-f', '-'], await manifestText(lab, step.solution.manifests), 120_000);
+    if (r.exitCode !== 0) throw new RunnerError('APPLY_REJECTED', { message: `The step's solution could not be applied: ${r.stderr.trim().split('\n').at(-1) ?? ''}`, details: { stderr: r.stderr } });
+  }
+  for (const argv of step.solution.commands ?? []) {
+    const r = await engine.exec(session.workstation, argv, { timeoutMs: 180_000, user: 'learner' });
+    if (r.exitCode !== 0) {
+      throw new RunnerError('COMMAND_FAILED', { message: `A solution command failed: ${argv.join(' ')}`, hint: 'Press Check to see what is still missing, or Reset lab and try again.', details: { argv, exitCode: r.exitCode, stderr: r.stderr.slice(-2000) } });
+    }
+  }
+}
+
+/** Reset: the lab's starting objects back, and the learner's noted answers cleared. */
+export async function resetSession(engine: ContainerEngine, session: Session, lab: Lab): Promise<void> {
+  await engine.exec(session.workstation, ['sh', '-c', 'rm -rf "$HOME/answers"'], { timeoutMs: 15_000, user: 'learner' });
+  if (session.cluster) await resetLab(engine, session, lab);
+}

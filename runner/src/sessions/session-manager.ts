@@ -20,6 +20,8 @@ export interface Session {
   /** The kind cluster this session's kubectl and checks talk to, once it has one. */
   cluster?: { name: string; kubeconfigPath: string };
   terminals: Map<string, Terminal>;
+  /** Steps passed by Check, or solved with help, with when. */
+  progress: Map<string, { status: 'passed' | 'solved-with-help'; at: string }>;
 }
 
 export interface SessionView {
@@ -44,6 +46,8 @@ export interface SessionManagerDeps {
   prepare?: (session: Session) => Promise<void>;
   maxSessions?: number;
   newId?: () => string;
+  /** Node containers a session may open root shells in (node shells), or none. */
+  nodeShells?: (session: Session) => Promise<{ name: string; container: string; role: string }[]>;
   /** Defaults to this process; injectable for tests. */
   ownerPid?: number;
   isAlive?: (pid: number) => boolean;
@@ -81,7 +85,7 @@ export class SessionManager {
     }
     const id = this.deps.newId?.() ?? randomBytes(6).toString('hex');
     const session: Session = {
-      id, labId, createdAt: new Date().toISOString(), workstation: `svclab-ws-${id}`, state: 'starting', terminals: new Map(),
+      id, labId, createdAt: new Date().toISOString(), workstation: `svclab-ws-${id}`, state: 'starting', terminals: new Map(), progress: new Map(),
     };
     this.sessions.set(id, session);
     try {
@@ -126,17 +130,41 @@ export class SessionManager {
     return [...this.sessions.values()];
   }
 
+  /** The terminals a session may open: its workstation, and node shells when allowed. */
+  async terminalList(id: string): Promise<{ name: string; title: string }[]> {
+    const s = this.get(id);
+    const nodes = (await this.deps.nodeShells?.(s).catch(() => [])) ?? [];
+    return [{ name: 'workstation', title: 'workstation' }, ...nodes.map((n) => ({ name: `node:${n.name}`, title: `${n.name} (${n.role}, root)` }))];
+  }
+
   /** The named terminal of a session, made on first use. */
-  terminal(id: string, name = 'workstation'): Terminal {
+  async terminal(id: string, name = 'workstation'): Promise<Terminal> {
     const s = this.get(id);
     let t = s.terminals.get(name);
-    if (!t) {
-      if (name !== 'workstation') throw new RunnerError('BAD_REQUEST', { message: `This session has no terminal named "${name}".`, hint: 'Use name=workstation.' });
-      const argv = this.deps.engine.execArgv(s.workstation, ['bash', '-l'], { tty: true, user: 'learner', workdir: '/home/learner' });
-      t = new Terminal({ name, argv, ptys: this.deps.ptys });
-      s.terminals.set(name, t);
+    if (t) return t;
+    let argv: string[];
+    if (name === 'workstation') {
+      argv = this.deps.engine.execArgv(s.workstation, ['bash', '-l'], { tty: true, user: 'learner', workdir: '/home/learner' });
+    } else {
+      const node = name.startsWith('node:') ? ((await this.deps.nodeShells?.(s)) ?? []).find((n) => `node:${n.name}` === name) : undefined;
+      if (!node) {
+        throw new RunnerError('BAD_REQUEST', {
+          message: `This session has no terminal named "${name}".`,
+          hint: this.deps.nodeShells ? 'Use name=workstation, or node:<node name> for a node of the session\'s cluster.' : 'Node shells are offered only while the runner listens on loopback; use name=workstation.',
+        });
+      }
+      argv = this.deps.engine.execArgv(node.container, ['bash', '-l'], { tty: true });
     }
+    t = s.terminals.get(name) ?? new Terminal({ name, argv, ptys: this.deps.ptys });
+    s.terminals.set(name, t);
     return t;
+  }
+
+  recordProgress(id: string, stepId: string, status: 'passed' | 'solved-with-help'): void {
+    const s = this.get(id);
+    // Passing Check after Solve keeps "solved with help".
+    if (s.progress.get(stepId)?.status === 'solved-with-help' && status === 'passed') return;
+    s.progress.set(stepId, { status, at: new Date().toISOString() });
   }
 
   async remove(id: string): Promise<void> {

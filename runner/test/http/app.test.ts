@@ -209,3 +209,40 @@ describe('terminal WebSocket', () => {
     expect(all).toBe(Array.from({ length: 150 }, (_, i) => `${i + 1}\n`).join(''));
   });
 });
+
+describe('progress, solve, reset and terminals', () => {
+  it('records a step as passed when its Check passes, and keeps solved-with-help', async () => {
+    const solved: string[] = [];
+    const t = await fakeApp({ actions: { solve: async (_s, step) => { solved.push(step); }, reset: async () => undefined } });
+    const id = await startSession(t);
+    const progress = async () => (await t.app.inject({ url: `/api/sessions/${id}/progress`, headers: auth })).json();
+    expect(await progress()).toEqual({ labId: '02-selectors-and-endpoints', steps: {} });
+    await t.app.inject({ method: 'POST', url: `/api/sessions/${id}/steps/observe/check`, headers: auth, payload: {} });
+    expect((await progress()).steps.observe.status).toBe('passed');
+    const r = await t.app.inject({ method: 'POST', url: `/api/sessions/${id}/steps/label/solve`, headers: auth });
+    expect(r.json()).toEqual({ solved: true });
+    expect(solved).toEqual(['label']);
+    await t.app.inject({ method: 'POST', url: `/api/sessions/${id}/steps/label/check`, headers: auth, payload: {} });
+    expect((await progress()).steps.label.status).toBe('solved-with-help');
+    expect((await t.app.inject({ method: 'POST', url: `/api/sessions/${id}/reset`, headers: auth })).statusCode).toBe(200);
+    expect((await progress()).steps).toEqual({});
+  });
+
+  it('does not record a failing Check, and Solve without a cluster says so', async () => {
+    const t = await fakeApp({ checks: { run: async () => ({ results: [{ status: 'fail' }], passed: false }) } });
+    const id = await startSession(t);
+    await t.app.inject({ method: 'POST', url: `/api/sessions/${id}/steps/observe/check`, headers: auth, payload: {} });
+    expect((await t.app.inject({ url: `/api/sessions/${id}/progress`, headers: auth })).json().steps).toEqual({});
+    const solve = await t.app.inject({ method: 'POST', url: `/api/sessions/${id}/steps/observe/solve`, headers: auth });
+    expect(solve.statusCode).toBe(409);
+    expect(solve.json().error.code).toBe('NO_CLUSTER');
+  });
+
+  it('lists only the workstation terminal when node shells are not offered', async () => {
+    const t = await fakeApp();
+    const id = await startSession(t);
+    const r = await t.app.inject({ url: `/api/sessions/${id}/terminals`, headers: auth });
+    expect(r.json()).toEqual({ terminals: [{ name: 'workstation', title: 'workstation' }], nodeShells: false });
+    await expect(t.sessions.terminal(id, 'node:svclab-main-worker')).rejects.toMatchObject({ code: 'BAD_REQUEST', hint: expect.stringMatching(/loopback/) });
+  });
+});

@@ -37,3 +37,25 @@ describe('SessionManager.reapOrphans', () => {
     expect([...engine.containers.values()][0]?.spec.labels).toMatchObject({ 'svclab.owner-pid': '4242', 'svclab.session': s.id });
   });
 });
+
+describe('node shells', () => {
+  it('opens a root shell in a node container of the session cluster, and only there', async () => {
+    const engine = new FakeContainerEngine();
+    engine.addImage('svclab/workstation:t');
+    const ptys = new FakePtyFactory();
+    const m = new SessionManager({
+      engine, ptys, logger: pino({ level: 'silent' }), workstationImage: async () => 'svclab/workstation:t',
+      nodeShells: async () => [{ name: 'svclab-main-worker', container: 'svclab-main-worker', role: 'worker' }],
+    });
+    const s = await m.create('02-selectors-and-endpoints');
+    expect(await m.terminalList(s.id)).toEqual([
+      { name: 'workstation', title: 'workstation' },
+      { name: 'node:svclab-main-worker', title: 'svclab-main-worker (worker, root)' },
+    ]);
+    const t = await m.terminal(s.id, 'node:svclab-main-worker');
+    t.attach({ send: () => undefined }, 0, 80, 24);
+    expect(ptys.spawned[0]?.spawnedArgv).toEqual(expect.arrayContaining(['exec', 'svclab-main-worker', 'bash', '-l']));
+    expect(ptys.spawned[0]?.spawnedArgv).not.toContain('--user');
+    await expect(m.terminal(s.id, 'node:other-cluster-node')).rejects.toMatchObject({ code: 'BAD_REQUEST' });
+  });
+});
