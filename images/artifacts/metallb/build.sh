@@ -1,32 +1,34 @@
 #!/usr/bin/env bash
-# MetalLB v0.16.2, the newest release the Go module proxy serves (module path
-# go.universe.tf/metallb; github.com/metallb/metallb is not served), built through the
-# wrapper module in this folder: one of its requirements (frr-k8s v0.0.27) is refused by
-# the proxy, see go.mod for the error and the replacement.
+# MetalLB v0.15.2: the newest release whose whole module graph the Go module proxy
+# serves. The proxy lists go.universe.tf/metallb v0.11.0 v0.12.1 v0.13.5 v0.15.2 v0.16.2
+# (github.com/metallb/metallb is not served), but v0.16.2 requires
+# github.com/metallb/frr-k8s v0.0.27, which the proxy refuses:
+#   github.com/metallb/frr-k8s@v0.0.27: reading https://proxy.golang.org/github.com/metallb/frr-k8s/@v/v0.0.27.zip: 403 Forbidden
+#   server response: This module version is not available.
+# and replacing it with v0.0.21 (the newest frr-k8s served) does not compile
+# (internal/bgp/frrk8s/frrk8s.go:281: unknown field PrefixesWithAsPathPrepend,
+# undefined: frrv1beta1.AsPathPrependPrefixes). v0.15.2 requires frr-k8s v0.0.20, which
+# is served, and has no replace directives, so `go install mod/pkg@version` works.
 # Output: bin/{controller,speaker}, VERSION, crds/*.yaml (the module's own
 # config/crd/bases, copied at build time: CRDs are API, svclab does not rewrite them),
 # images/{metallb-controller,metallb-speaker}.tar and images.txt ("<ref> <image id>").
 set -euo pipefail
 : "${OUT:?}" "${RECIPE_DIR:?}"
-VERSION=v0.16.2
+VERSION=v0.15.2
 MODULE=go.universe.tf/metallb
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 mkdir -p "$OUT/bin" "$OUT/images" "$OUT/crds"
-cp "$RECIPE_DIR/go.mod" "$RECIPE_DIR/go.sum" "$work/"
 
-# Upstream's go.mod asks for `toolchain go1.26.9`; its `go 1.26.0` line is the real
-# minimum, so build with the local toolchain instead of fetching another one.
-export GOTOOLCHAIN=local
-(cd "$work" && CGO_ENABLED=0 go build -trimpath \
+GOBIN="$OUT/bin" CGO_ENABLED=0 go install -trimpath \
   -ldflags "-s -w -X $MODULE/internal/version.gitBranch=$VERSION" \
-  -o "$OUT/bin/" "$MODULE/controller" "$MODULE/speaker")
+  "$MODULE/controller@$VERSION" "$MODULE/speaker@$VERSION"
 "$OUT/bin/controller" --help > "$work/help.txt" 2>&1 || true
 grep -q -- -webhook-mode "$work/help.txt"
 
 # The CRDs ship in the module zip; `go mod download` puts it in GOMODCACHE (read-only).
-dir=$(cd "$work" && go mod download -json "$MODULE@$VERSION" | python3 -c 'import json,sys; print(json.load(sys.stdin)["Dir"])')
+dir=$(cd "$work" && GOFLAGS= go mod download -json "$MODULE@$VERSION" | python3 -c 'import json,sys; print(json.load(sys.stdin)["Dir"])')
 for f in "$dir"/config/crd/bases/*.yaml; do
   install -m 0644 "$f" "$OUT/crds/"
 done

@@ -21,7 +21,7 @@ async function fakeArtifacts(): Promise<Record<string, string>> {
   await mkdir(join(traefik, 'images'), { recursive: true });
   await mkdir(join(metallb, 'crds'), { recursive: true });
   await writeFile(join(traefik, 'images.txt'), 'svclab/traefik:v3.6.12 sha256:aaa\n');
-  await writeFile(join(metallb, 'images.txt'), 'svclab/metallb-controller:v0.16.2 sha256:bbb\nsvclab/metallb-speaker:v0.16.2 sha256:ccc\n');
+  await writeFile(join(metallb, 'images.txt'), 'svclab/metallb-controller:v0.15.2 sha256:bbb\nsvclab/metallb-speaker:v0.15.2 sha256:ccc\n');
   await writeFile(join(metallb, 'crds', 'metallb.io_ipaddresspools.yaml'), CRD('ipaddresspools.metallb.io'));
   await writeFile(join(metallb, 'crds', 'metallb.io_l2advertisements.yaml'), CRD('l2advertisements.metallb.io'));
   return { traefik, metallb };
@@ -72,7 +72,7 @@ describe('installComponents', () => {
     expect(events.every((e) => e.elapsedMs >= 0 && e.total === 8)).toBe(true);
     expect(r.pool.range).toBe('172.31.255.240-172.31.255.254');
     expect(r.edgeNodes).toEqual([]);
-    expect(w.driver.loadedImages(NAME)).toEqual(['svclab/traefik:v3.6.12', 'svclab/metallb-controller:v0.16.2', 'svclab/metallb-speaker:v0.16.2']);
+    expect(w.driver.loadedImages(NAME)).toEqual(['svclab/traefik:v3.6.12', 'svclab/metallb-controller:v0.15.2', 'svclab/metallb-speaker:v0.15.2']);
     // docker already has traefik with the artifact's id: only the two others are loaded from their tars
     expect(w.runner.calls.filter((c) => c.argv[1] === 'load').map((c) => c.argv.at(-1)!.split('/').pop())).toEqual(['metallb-controller.tar', 'metallb-speaker.tar']);
     const pins = w.driver.execCalls.filter((c) => c.argv[0] === 'ctr');

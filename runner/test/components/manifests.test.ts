@@ -8,8 +8,8 @@ import { parseArgsFile, parseIngressMode, readAddonFiles, renderComponentManifes
 
 const images: ComponentImages = {
   traefik: 'svclab/traefik:v3.6.12',
-  'metallb-controller': 'svclab/metallb-controller:v0.16.2',
-  'metallb-speaker': 'svclab/metallb-speaker:v0.16.2',
+  'metallb-controller': 'svclab/metallb-controller:v0.15.2',
+  'metallb-speaker': 'svclab/metallb-speaker:v0.15.2',
 };
 const files = await readAddonFiles(`${defaultImagesDir()}/addons`);
 type Obj = { kind: string; metadata: { name: string; namespace?: string; annotations?: Record<string, string> }; spec?: any };
