@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import { Progress } from './cli/progress.ts';
 import { startRunner } from './cli/start.ts';
 import { validateCommand } from './cli/validate.ts';
-import { clusterCommandDeps, DEFAULT_CLUSTER_NAME, loadLabImages, realDeps, workstationImage } from './cli/wiring.ts';
+import { clusterCommandDeps, DEFAULT_CLUSTER_NAME, installClusterComponents, loadLabImages, realDeps, workstationImage } from './cli/wiring.ts';
 import * as clusterCommands from './cluster/cluster-commands.ts';
 import { reapOrphans } from './cluster/reaper.ts';
 import { runDoctor } from './doctor/doctor.ts';
@@ -125,6 +125,7 @@ const commands: Record<string, Command> = {
   async up(args, io) {
     const result = await clusterCommands.up(args, await clusterCommandDeps(io.out));
     await loadLabImages(result.name, cacheDir(), io.out);
+    await installClusterComponents(result.name, io.out, cacheDir());
     return 0;
   },
   async down(args, io) { await clusterCommands.down(args, await clusterCommandDeps(io.out)); return 0; },

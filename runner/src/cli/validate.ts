@@ -13,7 +13,7 @@ import { FakePtyFactory } from '../pty/fake-pty-factory.ts';
 import { writeWorkstationKubeconfig, workstationNetwork } from '../sessions/lab-cluster.ts';
 import { SessionManager } from '../sessions/session-manager.ts';
 import { projectRoot } from '../version.ts';
-import { clusterCommandDeps, loadLabImages, workstationImage } from './wiring.ts';
+import { clusterCommandDeps, installClusterComponents, loadLabImages, workstationImage } from './wiring.ts';
 
 export const VALIDATE_CLUSTER = 'svclab-validate';
 
@@ -34,6 +34,7 @@ export async function validateCommand(args: string[], out: (l: string) => void, 
   if (existing && existing.state !== 'running') await deps.driver.delete(VALIDATE_CLUSTER);
   if (!existing || existing.state !== 'running') await clusterCommands.up(['--name', VALIDATE_CLUSTER], deps);
   await loadLabImages(VALIDATE_CLUSTER, cacheDir, out);
+  await installClusterComponents(VALIDATE_CLUSTER, out, cacheDir);
 
   const sessions = new SessionManager({
     engine: deps.engine, ptys: new FakePtyFactory(), logger: makeLogger({ level: 'warn' }), workstationImage: workstationImage(cacheDir),

@@ -2,6 +2,8 @@
 import { join } from 'node:path';
 import type { ClusterCommandDeps } from '../cluster/cluster-commands.ts';
 import { makeClusterCommandDeps } from '../cluster/cluster-wiring.ts';
+import { formatStepEvent } from '../cluster/bring-up-steps.ts';
+import { componentsDeps, installComponents } from '../components/install.ts';
 import { DEFAULT_CLUSTER_NAME } from '../cluster/cluster-driver.ts';
 import { kindBinary, nodeImageStatus } from '../cluster/cluster-tools.ts';
 import { KindDriver } from '../cluster/kind-driver.ts';
@@ -43,3 +45,10 @@ export async function loadLabImages(cluster: string, cacheDir = defaultCacheDir(
 }
 
 export { DEFAULT_CLUSTER_NAME };
+
+/** Traefik (default IngressClass, NodePort 30080/30443) and MetalLB (L2, a pool from the kind network) in a cluster. */
+export async function installClusterComponents(cluster: string, out: (l: string) => void, cacheDir = defaultCacheDir(), ingressMode: 'nodeport' | 'daemonset' = 'nodeport'): Promise<void> {
+  const d = realDeps(cacheDir);
+  const r = await installComponents(cluster, componentsDeps(d.images, d.driver), { ingressMode, onStep: (e) => out(formatStepEvent(e)) });
+  out(`✓ Traefik (${r.ingressMode}) and MetalLB (pool ${r.pool.first}-${r.pool.last}) installed in ${(r.totalMs / 1000).toFixed(1)} s`);
+}

@@ -13,7 +13,7 @@ import type { Lab } from './load-labs.ts';
 import type { ValidateTarget } from './validate.ts';
 
 /** Namespaces a reset leaves alone: the cluster's own and its add-ons'. */
-const KEEP_NAMESPACES = /^(default|kube-system|kube-public|kube-node-lease|local-path-storage|metallb-system|ingress-nginx)$/;
+const KEEP_NAMESPACES = /^(default|kube-system|kube-public|kube-node-lease|local-path-storage|metallb-system|traefik)$/;
 /** What a lab may leave in `default` (kube-root-ca.crt comes back by itself); the kubernetes Service and its slice are kept. */
 const DEFAULT_KINDS = 'deployments,statefulsets,daemonsets,replicasets,pods,jobs,ingresses,networkpolicies,secrets,configmaps';
 
