@@ -30,6 +30,11 @@ export type CheckResult = {
 };
 export type CheckResponse = { results: CheckResult[]; passed: boolean };
 export type ApplyResponse = { dryRun: string; applied: string };
+export type StepStatus = 'passed' | 'solved-with-help';
+export type Progress = { labId: string; steps: Record<string, { status: StepStatus; at: string }> };
+/** A shell the session offers: the workstation always; nodes only when the runner is on loopback. */
+export type TerminalInfo = { name: string; title: string };
+export type TerminalList = { terminals: TerminalInfo[]; nodeShells: boolean };
 
 /** The two languages lab.yaml speaks (Localized = { en, zh }). */
 export type LabLang = 'en' | 'zh';
@@ -88,6 +93,10 @@ export function createRunnerApi(lang: LabLang = 'en', base = '', fetchImpl: type
     endSession: (id: string) => call<void>('DELETE', `/api/sessions/${enc(id)}`),
     apply: (id: string, yaml: string, stepId?: string) => call<ApplyResponse>('POST', `/api/sessions/${enc(id)}/apply`, stepId ? { yaml, stepId } : { yaml }),
     check: (id: string, stepId: string) => call<CheckResponse>('POST', `/api/sessions/${enc(id)}/steps/${enc(stepId)}/check`, { lang }),
+    solve: (id: string, stepId: string) => call<{ solved: boolean }>('POST', `/api/sessions/${enc(id)}/steps/${enc(stepId)}/solve`, {}),
+    resetLab: async (id: string) => (await call<{ session: Session }>('POST', `/api/sessions/${enc(id)}/reset`, {})).session,
+    progress: async (id: string) => normalizeProgress(await call<unknown>('GET', `/api/sessions/${enc(id)}/progress`)),
+    terminals: async (id: string) => normalizeTerminals(await call<unknown>('GET', `/api/sessions/${enc(id)}/terminals`)),
     hint: async (id: string, stepId: string, index: number) =>
       localized((await call<{ hint: unknown }>('POST', `/api/sessions/${enc(id)}/steps/${enc(stepId)}/hint`, { index })).hint, lang),
   };
@@ -130,4 +139,26 @@ export function normalizeLab(raw: unknown, lang: LabLang = 'en'): Lab {
       };
     }),
   };
+}
+
+/** GET /progress, keeping only well-formed step entries. */
+export function normalizeProgress(raw: unknown): Progress {
+  const o = (raw && typeof raw === 'object' ? raw : {}) as Record<string, unknown>;
+  const steps: Progress['steps'] = {};
+  const src = o.steps && typeof o.steps === 'object' ? (o.steps as Record<string, unknown>) : {};
+  for (const [id, v] of Object.entries(src)) {
+    const e = (v && typeof v === 'object' ? v : {}) as Record<string, unknown>;
+    if (e.status === 'passed' || e.status === 'solved-with-help') steps[id] = { status: e.status, at: str(e.at) };
+  }
+  return { labId: str(o.labId), steps };
+}
+
+/** GET /terminals; the workstation is always first and always there. */
+export function normalizeTerminals(raw: unknown): TerminalList {
+  const o = (raw && typeof raw === 'object' ? raw : {}) as Record<string, unknown>;
+  const list = Array.isArray(o.terminals) ? (o.terminals as Record<string, unknown>[]) : [];
+  const terminals = list.map((t) => ({ name: str(t.name), title: str(t.title) || str(t.name) })).filter((t) => t.name);
+  const nodeShells = o.nodeShells === true;
+  const ws = terminals.find((t) => t.name === 'workstation') ?? { name: 'workstation', title: 'workstation' };
+  return { terminals: [ws, ...terminals.filter((t) => t.name !== 'workstation' && (nodeShells || !t.name.startsWith('node:')))], nodeShells };
 }

@@ -54,6 +54,23 @@ export type PanelStrings = {
   jumpToLab: string;
   reconnectNow: string;
   elapsed: string;
+  resetLab: string;
+  resetLabConfirm: string;
+  resetLabBusy: string;
+  resetLabDone: string;
+  solve: string;
+  solveConfirm: string;
+  solving: string;
+  solvedWithHelp: string;
+  solvedBadge: string;
+  unlock: string;
+  locked: string;
+  autoCheck: string;
+  progress: string;
+  terminalTabs: string;
+  nodeShellNote: string;
+  enlargeDiagram: string;
+  closeDialog: string;
 };
 
 export const panelStrings: Record<'en' | 'zh-CN', PanelStrings> = {
@@ -110,6 +127,23 @@ export const panelStrings: Record<'en' | 'zh-CN', PanelStrings> = {
     jumpToLab: 'Lab panel',
     reconnectNow: 'Reconnect now',
     elapsed: '{s} s',
+    resetLab: 'Reset lab',
+    resetLabConfirm: 'Put this lab back to its starting state? Your objects in the cluster and the files in ~/answers are removed, and the step ticks are cleared.',
+    resetLabBusy: 'Resetting the lab…',
+    resetLabDone: 'The lab is back at its starting state.',
+    solve: 'Solve',
+    solveConfirm: 'Apply this step’s solution for you? The step will count as solved with help.',
+    solving: 'Applying the solution…',
+    solvedWithHelp: 'Solved with help.',
+    solvedBadge: 'solved with help',
+    unlock: 'Unlock anyway',
+    locked: 'Unlocks when the step before passes.',
+    autoCheck: 'Re-checking automatically while this page is open (next in {s} s).',
+    progress: '{done} of {total} steps done',
+    terminalTabs: 'Terminals',
+    enlargeDiagram: 'Enlarge diagram',
+    closeDialog: 'Close',
+    nodeShellNote: 'Node tabs are root shells in the node’s privileged container: a mistake there can break the cluster. They are offered only because the runner listens on loopback.',
   },
   'zh-CN': {
     panelLabel: '实验面板',
@@ -164,6 +198,23 @@ export const panelStrings: Record<'en' | 'zh-CN', PanelStrings> = {
     jumpToLab: '实验面板',
     reconnectNow: '立即重连',
     elapsed: '{s} 秒',
+    resetLab: '重置实验',
+    resetLabConfirm: '把这个实验恢复到初始状态吗？你在集群里创建的对象和 ~/answers 里的文件都会被删除，步骤进度也会清空。',
+    resetLabBusy: '正在重置实验……',
+    resetLabDone: '实验已恢复到初始状态。',
+    solve: '直接解决',
+    solveConfirm: '要替你应用这一步的参考答案吗？这一步会记为“借助答案完成”。',
+    solving: '正在应用参考答案……',
+    solvedWithHelp: '已借助答案完成。',
+    solvedBadge: '借助答案完成',
+    unlock: '仍然解锁',
+    locked: '上一步通过后解锁。',
+    autoCheck: '页面打开期间会自动重新检查（{s} 秒后）。',
+    progress: '已完成 {done}/{total} 步',
+    terminalTabs: '终端',
+    enlargeDiagram: '放大示意图',
+    closeDialog: '关闭',
+    nodeShellNote: '节点标签页是节点特权容器里的 root shell，误操作可能弄坏集群。只有 runner 监听在本机回环地址时才会提供。',
   },
 };
 

@@ -1,17 +1,25 @@
 // The lab panel's behaviour: session lifecycle, and lazy loading of the terminal (when it is
 // visible and a session exists) and the editor (when the learner opens it). All state lives
 // in the LabController instance made for one <svclab-lab> element.
-import { createRunnerApi, RunnerApiError, type CheckResult, type Lab, type LabStep, type RunnerApi, type Session } from '../api/runner-api.ts';
+import { createRunnerApi, RunnerApiError, type CheckResult, type Lab, type LabStep, type RunnerApi, type Session, type TerminalInfo, type TerminalList } from '../api/runner-api.ts';
 import type { PanelStrings } from '../i18n/panel-strings.ts';
 import type { TerminalView } from '../terminal/terminal-view.ts';
 import type { YamlEditor } from '../editor/yaml-editor.ts';
 import type { ConnectionState } from '../terminal/terminal-connection.ts';
 import { sessionStore, type SessionStore } from './session-store.ts';
+import { readProgress, writeProgress, type StepStatus, type StoredProgress } from './progress-store.ts';
 import { h, ref, show } from './dom.ts';
 import type { LabHost } from './define-lab-element.ts';
 
 const PENDING_STATES = new Set(['creating', 'starting', 'pending', 'provisioning', 'claiming', 'applying']);
 const FAILED_STATES = new Set(['failed', 'error', 'stopped', 'removed']);
+/** Automatic re-check back-off while a step is open: 5 s, 10 s, 20 s, 40 s, then every 60 s. */
+export const AUTO_CHECK_FIRST_MS = 5_000;
+export const AUTO_CHECK_MAX_MS = 60_000;
+const WORKSTATION: TerminalInfo = { name: 'workstation', title: 'workstation' };
+
+/** One terminal tab: its pane, and its xterm view once the tab has been shown. */
+type TermTab = { info: TerminalInfo; pane: HTMLElement; tab: HTMLButtonElement | undefined; view: TerminalView | undefined; loading: boolean; state: ConnectionState | ''; label: string };
 
 /** What tests and the debugging console can reach (no globals). */
 export type LabDebug = {
@@ -46,10 +54,14 @@ export class LabController {
   readonly store: SessionStore;
   lab: Lab | undefined;
   session: Session | undefined;
-  terminalView: TerminalView | undefined;
   editor: YamlEditor | undefined;
   #terminalVisible = false;
-  #terminalLoading = false;
+  #tabs: TermTab[] = [];
+  #active = 'workstation';
+  #progress: StoredProgress = { steps: {} };
+  #autoTimer: ReturnType<typeof setTimeout> | undefined;
+  #autoDelay = AUTO_CHECK_FIRST_MS;
+  #inFlight: Promise<void> | undefined;
   #editorLoading: Promise<void> | undefined;
   #busy = false;
   #labLoad: Promise<void> = Promise.resolve();
@@ -60,6 +72,17 @@ export class LabController {
     this.s = strings;
     this.api = api;
     this.store = store;
+    this.#progress = readProgress(labId);
+  }
+
+  /** The active tab's terminal (the workstation's unless the learner picked a node tab). */
+  get terminalView(): TerminalView | undefined {
+    return this.#tabs.find((t) => t.info.name === this.#active)?.view;
+  }
+
+  /** Names of the terminal tabs on offer, in order (tests read it). */
+  get terminalNames(): string[] {
+    return this.#tabs.map((t) => t.info.name);
   }
 
   #ref<T extends HTMLElement = HTMLElement>(name: string): T {
@@ -74,6 +97,8 @@ export class LabController {
     this.#ref('apply').addEventListener('click', () => void this.apply());
     this.#ref('reset').addEventListener('click', () => this.reset());
     this.#ref('reconnect').addEventListener('click', () => this.terminalView?.connection.reconnectNow());
+    this.#ref('reset-lab').addEventListener('click', () => void this.resetLab());
+    document.addEventListener('visibilitychange', () => this.#scheduleAutoCheck(true));
     const details = this.#ref<HTMLDetailsElement>('editor-details');
     details.addEventListener('toggle', () => details.open && void this.openEditor());
     if (details.open) void this.openEditor();
@@ -164,7 +189,30 @@ export class LabController {
     start.hidden = true;
     start.textContent = this.s.start;
     this.#ref('stop').hidden = false;
+    this.#ref('reset-lab').hidden = false;
+    this.#renderTabs({ terminals: [WORKSTATION], nodeShells: false });
     this.#maybeMountTerminal();
+    const id = session.id;
+    void this.api
+      .terminals(id)
+      .then((list) => this.session?.id === id && this.#renderTabs(list))
+      .catch(() => undefined); // a runner without node shells: the workstation tab alone
+    void this.#syncProgress(id);
+    this.#scheduleAutoCheck(true);
+  }
+
+  /** The runner's progress wins over the local mirror while a session exists. */
+  async #syncProgress(id: string): Promise<void> {
+    try {
+      const p = await this.api.progress(id);
+      if (this.session?.id !== id) return;
+      // The runner keeps progress per session: its entries win, and ticks from earlier
+      // sessions (kept only here) stay.
+      this.#progress = { ...this.#progress, steps: { ...this.#progress.steps, ...p.steps } };
+      this.#saveProgress();
+    } catch {
+      /* a runner without /progress: the local mirror stands */
+    }
   }
 
   #handleSessionError(err: unknown): void {
@@ -181,30 +229,105 @@ export class LabController {
   #endSession(): void {
     this.store.clear();
     this.session = undefined;
-    this.terminalView?.dispose();
-    this.terminalView = undefined;
+    for (const t of this.#tabs) t.view?.dispose();
+    this.#tabs = [];
+    this.#active = 'workstation';
+    const tablist = this.#ref('term-tabs');
+    tablist.replaceChildren();
+    tablist.hidden = true;
+    this.#ref('node-note').hidden = true;
     const term = this.#ref('terminal');
     term.replaceChildren(h('p', { class: 'svclab-placeholder' }, this.s.terminalPlaceholder));
     this.#termState('');
     this.#ref('start').hidden = false;
     this.#ref('stop').hidden = true;
+    this.#ref('reset-lab').hidden = true;
+    this.#scheduleAutoCheck();
+  }
+
+  /** One pane per terminal; tabs (an ARIA tablist) only when there is more than one. */
+  #renderTabs(list: TerminalList): void {
+    const host = this.#ref('terminal');
+    const keep = new Map(this.#tabs.map((t) => [t.info.name, t]));
+    if (!this.#tabs.length) host.replaceChildren();
+    const base = `${this.host.getAttribute('lab-id') ?? 'lab'}-term`;
+    const many = list.terminals.length > 1;
+    this.#tabs = list.terminals.map((info, i) => {
+      const old = keep.get(info.name);
+      keep.delete(info.name);
+      const pane = old?.pane ?? h('div', { class: 'svclab-term-pane', id: `svclab-${base}-pane-${i}`, 'data-terminal': info.name });
+      if (!old) pane.append(h('p', { class: 'svclab-placeholder' }, this.s.terminalLoading));
+      host.append(pane);
+      return old ?? { info, pane, tab: undefined, view: undefined, loading: false, state: '', label: '' };
+    });
+    for (const gone of keep.values()) {
+      gone.view?.dispose();
+      gone.pane.remove();
+    }
+    const tablist = this.#ref('term-tabs');
+    tablist.hidden = !many;
+    this.#ref('node-note').hidden = !list.terminals.some((t) => t.name.startsWith('node:'));
+    tablist.replaceChildren(
+      ...this.#tabs.map((t, i) => {
+        const id = `svclab-${base}-tab-${i}`;
+        const tab = h('button', { type: 'button', role: 'tab', id, class: 'svclab-tab', 'aria-controls': t.pane.id, 'data-terminal': t.info.name }, t.info.title);
+        tab.addEventListener('click', () => this.selectTerminal(t.info.name));
+        tab.addEventListener('keydown', (ev) => this.#tabKey(ev, i));
+        t.tab = many ? tab : undefined;
+        if (many) {
+          t.pane.setAttribute('role', 'tabpanel');
+          t.pane.setAttribute('aria-labelledby', id);
+        } else {
+          t.pane.removeAttribute('role');
+          t.pane.removeAttribute('aria-labelledby');
+        }
+        return tab;
+      }),
+    );
+    if (!this.#tabs.some((t) => t.info.name === this.#active)) this.#active = 'workstation';
+    this.selectTerminal(this.#active, false);
+  }
+
+  #tabKey(ev: KeyboardEvent, i: number): void {
+    const n = this.#tabs.length;
+    const to = ev.key === 'ArrowRight' ? (i + 1) % n : ev.key === 'ArrowLeft' ? (i - 1 + n) % n : ev.key === 'Home' ? 0 : ev.key === 'End' ? n - 1 : -1;
+    if (to < 0) return;
+    ev.preventDefault();
+    this.selectTerminal(this.#tabs[to]!.info.name);
+    this.#tabs[to]!.tab?.focus();
+  }
+
+  /** Show one terminal tab (its connection, output and replay are its own). */
+  selectTerminal(name: string, userAction = true): void {
+    if (!this.#tabs.some((t) => t.info.name === name)) return;
+    this.#active = name;
+    for (const t of this.#tabs) {
+      const on = t.info.name === name;
+      t.pane.hidden = !on;
+      t.tab?.setAttribute('aria-selected', String(on));
+      t.tab?.setAttribute('tabindex', on ? '0' : '-1');
+      if (on) this.#termState(t.label, t.state);
+    }
+    this.#maybeMountTerminal();
+    if (userAction) this.terminalView?.terminal.focus();
   }
 
   #maybeMountTerminal(): void {
-    if (!this.session || !this.#terminalVisible || this.terminalView || this.#terminalLoading) return;
-    this.#terminalLoading = true;
-    const host = this.#ref('terminal');
-    host.replaceChildren(h('p', { class: 'svclab-placeholder' }, this.s.terminalLoading));
+    const t = this.#tabs.find((x) => x.info.name === this.#active);
+    if (!this.session || !this.#terminalVisible || !t || t.view || t.loading) return;
+    t.loading = true;
+    t.pane.replaceChildren(h('p', { class: 'svclab-placeholder' }, this.s.terminalLoading));
     const sessionId = this.session.id;
     import('../terminal/terminal-view.ts')
       .then(({ mountTerminal }) => {
-        if (this.session?.id !== sessionId) return;
-        this.terminalView = mountTerminal({
-          host,
+        if (this.session?.id !== sessionId || !this.#tabs.includes(t)) return;
+        t.view = mountTerminal({
+          host: t.pane,
           sessionId,
-          label: this.s.terminalLabel,
-          onState: (state, detail) => this.#onTerminalState(state, detail),
-          onMissed: () => this.terminalView?.terminal.write(`\x1b[2m[svclab] ${this.s.terminalMissed}\x1b[0m\r\n`),
+          name: t.info.name,
+          label: t.info.name === 'workstation' ? this.s.terminalLabel : `${this.s.terminalHeading}: ${t.info.title}`,
+          onState: (state, detail) => this.#onTerminalState(t, state, detail),
+          onMissed: () => t.view?.terminal.write(`\x1b[2m[svclab] ${this.s.terminalMissed}\x1b[0m\r\n`),
           sessionAlive: async () => {
             try {
               await this.api.session(sessionId);
@@ -217,10 +340,10 @@ export class LabController {
         });
       })
       .catch((err: unknown) => this.#setStatus(String(err), undefined, true))
-      .finally(() => (this.#terminalLoading = false));
+      .finally(() => (t.loading = false));
   }
 
-  #onTerminalState(state: ConnectionState, detail?: { exitCode?: number; error?: { code: string; message: string; hint: string } }): void {
+  #onTerminalState(t: TermTab, state: ConnectionState, detail?: { exitCode?: number; error?: { code: string; message: string; hint: string } }): void {
     const s = this.s;
     const label: Record<ConnectionState, string> = {
       connecting: s.terminalConnecting,
@@ -230,7 +353,9 @@ export class LabController {
       stale: s.statusStale,
       closed: '',
     };
-    this.#termState(label[state], state);
+    t.state = state;
+    t.label = label[state];
+    if (t.info.name === this.#active) this.#termState(label[state], state);
     if (state === 'exited' && detail?.error) this.#setStatus(detail.error.message, detail.error.hint, true);
     if (state === 'stale') this.#handleSessionError(new RunnerApiError({ code: 'SESSION_UNKNOWN', message: s.statusStale, hint: '' }, 404));
   }
@@ -291,52 +416,125 @@ export class LabController {
     const lab = this.lab;
     if (!lab) return;
     const list = this.#ref('steps');
-    const passed = new Set(this.#passedSteps());
     list.replaceChildren(
       ...lab.steps.map((step) => {
         const result = h('div', { class: 'svclab-result', role: 'status', 'aria-live': 'polite' });
-        const button = h('button', { type: 'button', class: 'svclab-btn', 'data-step': step.id }, this.s.check);
-        button.setAttribute('aria-label', `${this.s.check}: ${step.title}`);
-        button.addEventListener('click', () => void this.check(step.id, button, result));
+        const button = h('button', { type: 'button', class: 'svclab-btn', 'data-step': step.id, 'data-role': 'check', 'aria-label': `${this.s.check}: ${step.title}` }, this.s.check);
+        button.addEventListener('click', () => void this.check(step.id));
+        const solve = h('button', { type: 'button', class: 'svclab-btn svclab-btn--quiet', 'data-role': 'solve', 'aria-label': `${this.s.solve}: ${step.title}` }, `${this.s.solve}…`);
+        solve.addEventListener('click', () => void this.solve(step.id));
+        const unlock = h('button', { type: 'button', class: 'svclab-btn svclab-btn--quiet svclab-btn--small', 'data-role': 'unlock', 'aria-label': `${this.s.unlock}: ${step.title}` }, this.s.unlock);
+        unlock.addEventListener('click', () => this.unlock(step.id));
         const hints = h('div', { class: 'svclab-hints', 'aria-live': 'polite' });
         const hintButton = step.hintCount ? this.#hintButton(step, hints) : null;
         return h(
           'li',
-          { class: passed.has(step.id) ? 'svclab-step svclab-step--passed' : 'svclab-step', 'data-step': step.id },
-          h('div', { class: 'svclab-step__head' }, h('span', { class: 'svclab-step__title' }, step.title), h('span', { class: 'svclab-step__buttons' }, hintButton, button)),
+          { class: 'svclab-step', 'data-step': step.id },
+          h(
+            'div',
+            { class: 'svclab-step__head' },
+            h('span', { class: 'svclab-step__title' }, step.title, h('span', { class: 'svclab-step__badge', 'data-role': 'badge' })),
+            h('span', { class: 'svclab-step__buttons', 'data-role': 'buttons' }, hintButton, solve, button),
+          ),
           step.checks.length ? h('ul', { class: 'svclab-step__checks' }, ...step.checks.map((c) => h('li', {}, c.description || c.kind))) : null,
+          h('p', { class: 'svclab-step__lock', 'data-role': 'lock', hidden: true }, h('span', {}, this.s.locked), ' ', unlock),
           hints,
           result,
         );
       }),
     );
+    this.#applyProgress();
     const select = this.#ref<HTMLSelectElement>('editor-step');
     const current = select.value;
     select.replaceChildren(...this.#editorSteps().map((step) => h('option', { value: step.id }, step.label)));
     if (current && [...select.options].some((o) => o.value === current)) select.value = current;
   }
 
-  /** Passed steps, mirrored in localStorage so the ticks survive reloads and new sessions. */
-  #progressKey(): string {
-    return `svclab:progress:${this.labId}`;
+  #stepStatus(stepId: string): StepStatus | undefined {
+    return this.#progress.steps[stepId]?.status;
   }
 
-  #passedSteps(): string[] {
-    try {
-      const v = JSON.parse(localStorage.getItem(this.#progressKey()) ?? '[]') as unknown;
-      return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
-    } catch {
-      return [];
-    }
+  /** A step is locked until the one before it passes, unless the learner unlocked it. */
+  #locked(index: number): boolean {
+    const steps = this.lab?.steps ?? [];
+    if (index <= 0) return false;
+    return !this.#stepStatus(steps[index - 1]!.id) && !(this.#progress.unlocked ?? []).includes(steps[index]!.id);
   }
 
-  #markPassed(stepId: string): void {
-    const passed = new Set(this.#passedSteps()).add(stepId);
-    try {
-      localStorage.setItem(this.#progressKey(), JSON.stringify([...passed]));
-    } catch {
-      /* storage unavailable: the tick still shows until reload */
+  /** The step the learner is on: the first one not done and not locked. */
+  openStep(): LabStep | undefined {
+    const steps = this.lab?.steps ?? [];
+    return steps.find((st, i) => !this.#stepStatus(st.id) && !this.#locked(i));
+  }
+
+  /** Ticks, badges, locks and the x/y line from #progress. */
+  #applyProgress(): void {
+    const steps = this.lab?.steps ?? [];
+    steps.forEach((step, i) => {
+      const li = this.#stepEl(step.id);
+      if (!li) return;
+      const status = this.#stepStatus(step.id);
+      li.classList.toggle('svclab-step--passed', status === 'passed');
+      li.classList.toggle('svclab-step--solved', status === 'solved-with-help');
+      const locked = this.#locked(i);
+      li.classList.toggle('svclab-step--locked', locked);
+      li.querySelector<HTMLElement>('[data-role="buttons"]')!.hidden = locked;
+      li.querySelector<HTMLElement>('[data-role="lock"]')!.hidden = !locked;
+      li.querySelector<HTMLElement>('[data-role="solve"]')!.hidden = Boolean(status);
+      li.querySelector<HTMLElement>('[data-role="badge"]')!.textContent = status === 'solved-with-help' ? ` (${this.s.solvedBadge})` : '';
+    });
+    const done = steps.filter((st) => this.#stepStatus(st.id)).length;
+    this.#ref('progress').textContent = steps.length ? this.s.progress.replace('{done}', String(done)).replace('{total}', String(steps.length)) : '';
+  }
+
+  #stepEl(stepId: string): HTMLElement | null {
+    return this.host.querySelector<HTMLElement>(`li.svclab-step[data-step="${CSS.escape(stepId)}"]`);
+  }
+
+  #record(stepId: string, status: StepStatus): void {
+    this.#progress.steps[stepId] = { status, at: new Date().toISOString() };
+    this.#saveProgress();
+  }
+
+  #saveProgress(): void {
+    this.#progress.total = this.lab?.steps.length ?? this.#progress.total;
+    writeProgress(this.labId, this.#progress);
+    this.#applyProgress();
+  }
+
+  /** "Unlock anyway": the learner skips ahead without the step before passing. */
+  unlock(stepId: string): void {
+    this.#progress.unlocked = [...new Set([...(this.#progress.unlocked ?? []), stepId])];
+    this.#saveProgress();
+    this.#stepEl(stepId)?.querySelector<HTMLElement>('[data-role="check"]')?.focus();
+    this.#scheduleAutoCheck(true);
+  }
+
+  /**
+   * Re-check the open step while the page is visible: back-off doubling from 5 s to 60 s,
+   * reset when the learner comes back to the page or a step changes; none while hidden,
+   * when every step is done, or while another check is in flight.
+   */
+  #scheduleAutoCheck(reset = false): void {
+    clearTimeout(this.#autoTimer);
+    this.#autoTimer = undefined;
+    if (reset) this.#autoDelay = AUTO_CHECK_FIRST_MS;
+    const note = this.#ref('autocheck');
+    const step = this.openStep();
+    if (!this.session || document.visibilityState !== 'visible' || !step) {
+      note.hidden = true;
+      return;
     }
+    const delay = this.#autoDelay;
+    note.hidden = false;
+    note.textContent = this.s.autoCheck.replace('{s}', String(Math.round(delay / 1000)));
+    this.#autoTimer = setTimeout(() => {
+      this.#autoTimer = undefined;
+      if (document.visibilityState !== 'visible') return;
+      this.#autoDelay = Math.min(AUTO_CHECK_MAX_MS, delay * 2);
+      if (this.#inFlight) return this.#scheduleAutoCheck();
+      void this.check(step.id, { auto: true }).finally(() => this.#autoTimer === undefined && this.#scheduleAutoCheck());
+    }, delay);
   }
 
   /** Steps that come with starting YAML; a scratch buffer when the lab has none. */
@@ -379,33 +577,103 @@ export class LabController {
     return button;
   }
 
-  async check(stepId: string, button: HTMLButtonElement, out: HTMLElement): Promise<void> {
+  /** Run the step's checks (one request at a time); true when they all pass. */
+  async check(stepId: string, opts: { auto?: boolean } = {}): Promise<boolean> {
+    const li = this.#stepEl(stepId);
+    if (!li) return false;
+    const button = li.querySelector<HTMLButtonElement>('[data-role="check"]')!;
+    const out = li.querySelector<HTMLElement>('.svclab-result')!;
+    if (!this.session) {
+      out.replaceChildren(h('p', { class: 'svclab-error' }, this.s.needSession));
+      return false;
+    }
+    if (opts.auto && this.#inFlight) return false;
+    while (this.#inFlight) await this.#inFlight;
+    let release = () => {};
+    this.#inFlight = new Promise<void>((r) => (release = r));
+    button.disabled = true;
+    button.setAttribute('aria-busy', 'true');
+    if (!opts.auto) out.replaceChildren(h('p', {}, this.s.checking));
+    try {
+      const res = await this.api.check(this.session.id, stepId);
+      // An automatic check that finds nothing new leaves the text (and screen readers) alone.
+      const key = JSON.stringify(res);
+      if (!opts.auto || li.dataset.lastResult !== key || res.passed) {
+        li.dataset.lastResult = key;
+        out.replaceChildren(
+          h('p', { class: res.passed ? 'svclab-ok' : 'svclab-error' }, res.passed ? this.s.passed : res.results.some((r) => r.status === 'error') ? this.s.couldNotRun : this.s.notYet),
+          h('ul', { class: 'svclab-checks' }, ...res.results.map((r) => this.#resultItem(r))),
+        );
+      }
+      if (res.passed && !this.#stepStatus(stepId)) this.#record(stepId, 'passed');
+      return res.passed;
+    } catch (err) {
+      const e = asRunnerError(err);
+      if (isStale(e)) this.#handleSessionError(e);
+      out.replaceChildren(errorBlock(e));
+      return false;
+    } finally {
+      this.#inFlight = undefined;
+      release();
+      button.disabled = false;
+      button.removeAttribute('aria-busy');
+      if (!opts.auto) this.#scheduleAutoCheck(true);
+    }
+  }
+
+  /** Solve (after a confirm): the runner applies the step's solution, then Check runs. */
+  async solve(stepId: string): Promise<void> {
+    const li = this.#stepEl(stepId);
+    if (!li) return;
+    const out = li.querySelector<HTMLElement>('.svclab-result')!;
     if (!this.session) {
       out.replaceChildren(h('p', { class: 'svclab-error' }, this.s.needSession));
       return;
     }
+    if (!confirm(this.s.solveConfirm)) return;
+    const button = li.querySelector<HTMLButtonElement>('[data-role="solve"]')!;
     button.disabled = true;
-    button.setAttribute('aria-busy', 'true');
-    out.replaceChildren(h('p', {}, this.s.checking));
+    out.replaceChildren(h('p', {}, this.s.solving));
     try {
-      const res = await this.api.check(this.session.id, stepId);
-      out.replaceChildren(
-        h(
-          'p',
-          { class: res.passed ? 'svclab-ok' : 'svclab-error' },
-          res.passed ? this.s.passed : res.results.some((r) => r.status === 'error') ? this.s.couldNotRun : this.s.notYet,
-        ),
-        h('ul', { class: 'svclab-checks' }, ...res.results.map((r) => this.#resultItem(r))),
-      );
-      this.host.querySelector(`li.svclab-step[data-step="${CSS.escape(stepId)}"]`)?.classList.toggle('svclab-step--passed', res.passed);
-      if (res.passed) this.#markPassed(stepId);
+      await this.api.solve(this.session.id, stepId);
+      if (await this.check(stepId)) {
+        this.#record(stepId, 'solved-with-help');
+        out.prepend(h('p', { class: 'svclab-ok' }, this.s.solvedWithHelp));
+        this.#scheduleAutoCheck(true);
+      }
     } catch (err) {
       const e = asRunnerError(err);
       if (isStale(e)) this.#handleSessionError(e);
       out.replaceChildren(errorBlock(e));
     } finally {
       button.disabled = false;
-      button.removeAttribute('aria-busy');
+    }
+  }
+
+  /** Reset lab (after a confirm): the runner puts the lab back; the ticks go with it. */
+  async resetLab(): Promise<void> {
+    const session = this.session;
+    if (!session || !confirm(this.s.resetLabConfirm)) return;
+    const button = this.#ref<HTMLButtonElement>('reset-lab');
+    button.disabled = true;
+    this.#setStatus(this.s.resetLabBusy);
+    try {
+      const next = await this.api.resetLab(session.id);
+      if (next) this.session = next;
+      this.#progress = { steps: {}, total: this.lab?.steps.length };
+      this.#saveProgress();
+      for (const li of this.host.querySelectorAll<HTMLElement>('li.svclab-step')) {
+        li.querySelector('.svclab-result')?.replaceChildren();
+        delete li.dataset.lastResult;
+      }
+      this.#setStatus(this.s.resetLabDone);
+      this.#scheduleAutoCheck(true);
+    } catch (err) {
+      const e = asRunnerError(err);
+      if (isStale(e)) this.#handleSessionError(e);
+      else this.#setStatus(e.message, e.hint, true);
+    } finally {
+      button.disabled = false;
     }
   }
 

@@ -8,6 +8,8 @@ import { TerminalConnection, terminalUrl, type ConnectionState } from './termina
 export type TerminalViewOptions = {
   host: HTMLElement;
   sessionId: string;
+  /** The runner's terminal name (workstation, node:<container>). */
+  name?: string;
   label: string;
   onState: (state: ConnectionState, detail?: { exitCode?: number; error?: { code: string; message: string; hint: string } }) => void;
   onMissed: () => void;
@@ -50,7 +52,7 @@ export function mountTerminal(opts: TerminalViewOptions): TerminalView {
 
   const taps = new Set<(data: string) => void>();
   const connection = new TerminalConnection({
-    url: terminalUrl(location, opts.sessionId),
+    url: terminalUrl(location, opts.sessionId, opts.name),
     sink: {
       write: (data, rendered) => {
         for (const t of taps) t(data);

@@ -8,11 +8,13 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 export const root = join(import.meta.dirname, '../../..');
 export const CHROMIUM = process.env.SVCLAB_CHROMIUM ?? '/usr/bin/chromium';
 const shotsDir = join(root, 'test-results/screenshots');
+/** The built site the tests serve: dist/, or SVCLAB_SITE_DIR (a private `astro build --outDir`). */
+export const siteDir = process.env.SVCLAB_SITE_DIR ?? join(root, 'dist');
 
 /** Why browser tests cannot run here, or undefined when they can. */
 export function browserUnavailable(): string | undefined {
   if (!existsSync(CHROMIUM)) return `no Chromium at ${CHROMIUM} (apt-get install chromium)`;
-  if (!existsSync(join(root, 'dist/index.html'))) return 'the site is not built (run `astro build`)';
+  if (!existsSync(join(siteDir, 'index.html'))) return `the site is not built (run \`astro build\`; looked in ${siteDir})`;
   return undefined;
 }
 
@@ -46,7 +48,15 @@ export function watchErrors(page: Page): string[] {
 
 export async function startLab(page: Page): Promise<void> {
   await page.getByRole('button', { name: /^(Start lab|Start lab again|开始实验|重新开始实验)$/ }).click();
-  await page.locator('[data-ref="term-state"][data-state="open"]').waitFor({ timeout: 90_000 });
+  await page
+    .locator('[data-ref="term-state"][data-state="open"]')
+    .waitFor({ timeout: 90_000 })
+    .catch(async (e: unknown) => {
+      await snap(page, 'start-lab-FAILED').catch(() => undefined);
+      const panel = await page.locator('.svclab-lab__head').innerText().catch(() => '?');
+      const term = await page.locator('[data-ref="terminal"]').innerHTML().catch(() => '?');
+      throw new Error(`${String(e)}\npanel: ${panel}\nterminal: ${term.slice(0, 400)}`);
+    });
 }
 
 export async function terminalText(page: Page): Promise<string> {
@@ -54,7 +64,8 @@ export async function terminalText(page: Page): Promise<string> {
 }
 
 export async function typeInTerminal(page: Page, text: string): Promise<void> {
-  await page.locator('.xterm').click();
+  // The visible tab's terminal (node tabs keep their own xterm in a hidden pane).
+  await page.locator('.xterm').filter({ visible: true }).first().click();
   await page.keyboard.type(text);
 }
 

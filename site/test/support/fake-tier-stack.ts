@@ -5,22 +5,30 @@
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { FakeContainerEngine } from '../../../runner/src/engine/fake-container-engine.ts';
-import { buildApp, noClusterApply, type ChecksPort } from '../../../runner/src/http/app.ts';
+import { buildApp, noClusterApply, type ChecksPort, type LabActionsPort } from '../../../runner/src/http/app.ts';
 import { labsPort } from '../../../runner/src/http/lab-ports.ts';
 import { loadLabs } from '../../../runner/src/labs/load-labs.ts';
 import { FakePty } from '../../../runner/src/pty/fake-pty-factory.ts';
 import type { PtyFactory, PtySpawnOptions } from '../../../runner/src/pty/pty-factory.ts';
 import { SessionManager } from '../../../runner/src/sessions/session-manager.ts';
+import { siteDir } from './browser.ts';
 
 const root = join(import.meta.dirname, '../../..');
 
-/** A shell that knows `echo WORDS` and `seq FIRST LAST` (printed in bursts, like a real one). */
+/**
+ * A shell that knows `echo WORDS`, `hostname` and `seq FIRST LAST` (printed in bursts, like a
+ * real one). The workstation's runs as learner; a node shell (no --user) as root on the node.
+ */
 export class ScriptedPtyFactory implements PtyFactory {
   readonly spawned: FakePty[] = [];
   spawn(argv: readonly string[], opts: PtySpawnOptions): FakePty {
+    const learner = argv.includes('--user');
+    const host = learner ? 'workstation' : (argv.at(-3) ?? 'node'); // …, container, 'bash', '-l'
+    const prompt = learner ? 'learner@workstation:~$ ' : `root@${host}:/# `;
     const pty: FakePty = new FakePty(argv, opts, 2000 + this.spawned.length, (line) => {
       const words = line.trim().split(/\s+/);
       if (words[0] === 'echo') return `${words.slice(1).join(' ')}\r\n$ `;
+      if (words[0] === 'hostname') return `${host}\r\n$ `;
       if (words[0] === 'seq' && words.length === 3) {
         const first = Number(words[1]);
         const last = Number(words[2]);
@@ -38,20 +46,34 @@ export class ScriptedPtyFactory implements PtyFactory {
       return words[0] ? `${words[0]}: command not found\r\n$ ` : '$ ';
     });
     this.spawned.push(pty);
-    setTimeout(() => pty.emit('learner@workstation:~$ '), 10);
+    setTimeout(() => pty.emit(prompt), 10);
     return pty;
   }
 }
 
 export type FakeTierStack = { url: string; origin: string; token: string; ptys: ScriptedPtyFactory; close(): Promise<void> };
 
-export async function startFakeTierStack(checks?: ChecksPort): Promise<FakeTierStack> {
+/** Nodes of the fake cluster a session may open root shells in (node shells on loopback). */
+export const FAKE_NODES = [
+  { name: 'svclab-main-control-plane', container: 'svclab-main-control-plane', role: 'control-plane' },
+  { name: 'svclab-main-worker', container: 'svclab-main-worker', role: 'worker' },
+];
+
+export type FakeTierOptions = { actions?: LabActionsPort; nodeShells?: boolean };
+
+export async function startFakeTierStack(checks?: ChecksPort, opts: FakeTierOptions = {}): Promise<FakeTierStack> {
   const logger = pino({ level: 'silent' });
   const engine = new FakeContainerEngine();
   engine.addImage('svclab/workstation:fake');
   const ptys = new ScriptedPtyFactory();
   const { labs } = await loadLabs(root);
-  const sessions = new SessionManager({ engine, ptys, logger, workstationImage: async () => 'svclab/workstation:fake' });
+  const sessions = new SessionManager({
+    engine,
+    ptys,
+    logger,
+    workstationImage: async () => 'svclab/workstation:fake',
+    ...(opts.nodeShells ? { nodeShells: async () => FAKE_NODES } : {}),
+  });
   const token = 'fake-tier-token-0123456789';
   let origins: string[] = [];
   const app = await buildApp({
@@ -62,7 +84,8 @@ export async function startFakeTierStack(checks?: ChecksPort): Promise<FakeTierS
     labs: labsPort(labs),
     checks: checks ?? { run: async () => ({ results: [], passed: true }) },
     apply: noClusterApply,
-    siteDir: join(root, 'dist'),
+    ...(opts.actions ? { actions: opts.actions } : {}),
+    siteDir,
     version: '0.0.0-fake-tier',
   });
   await app.listen({ host: '127.0.0.1', port: 0 });

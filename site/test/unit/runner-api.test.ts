@@ -1,6 +1,6 @@
 // The runner API client: RunnerErrors reach the panel as data; lab text is localized.
 import { describe, expect, it } from 'vitest';
-import { createRunnerApi, normalizeLab, RunnerApiError } from '../../lib/api/runner-api.ts';
+import { createRunnerApi, normalizeLab, normalizeProgress, normalizeTerminals, RunnerApiError } from '../../lib/api/runner-api.ts';
 
 const json = (status: number, body: unknown) => new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
 
@@ -42,5 +42,27 @@ describe('runner API client', () => {
     expect(lab.title).toBe('Service 的 selector 与 Endpoints');
     expect(lab.steps[0]).toMatchObject({ title: '观察', startingYaml: undefined, hintCount: 3, checks: [{ kind: 'command', description: '描述' }] });
     expect(lab.steps[1]).toMatchObject({ startingYaml: 'kind: Deployment\n', editorFile: 'manifests/deployment.yaml' });
+  });
+
+  it('calls Solve, Reset, progress and terminals on the session routes', async () => {
+    const calls: string[] = [];
+    const api = createRunnerApi('en', '', async (url, init) => {
+      calls.push(`${init?.method} ${String(url)}`);
+      if (String(url).endsWith('/solve')) return json(200, { solved: true });
+      if (String(url).endsWith('/reset')) return json(200, { session: { id: 's1', labId: 'l', state: 'running' } });
+      if (String(url).endsWith('/progress')) return json(200, { labId: 'l', steps: { a: { status: 'solved-with-help', at: 't' } } });
+      return json(200, { terminals: [{ name: 'workstation', title: 'workstation' }, { name: 'node:cp', title: 'cp (control-plane, root)' }], nodeShells: true });
+    });
+    expect(await api.solve('s1', 'a')).toEqual({ solved: true });
+    expect((await api.resetLab('s1')).id).toBe('s1');
+    expect((await api.progress('s1')).steps.a!.status).toBe('solved-with-help');
+    expect((await api.terminals('s1')).terminals.map((t) => t.name)).toEqual(['workstation', 'node:cp']);
+    expect(calls).toEqual(['POST /api/sessions/s1/steps/a/solve', 'POST /api/sessions/s1/reset', 'GET /api/sessions/s1/progress', 'GET /api/sessions/s1/terminals']);
+  });
+
+  it('keeps only well-formed progress and offers node terminals only with nodeShells', () => {
+    expect(normalizeProgress({ labId: 'l', steps: { a: { status: 'passed', at: 't' }, b: { status: 'bogus' }, c: null } }).steps).toEqual({ a: { status: 'passed', at: 't' } });
+    expect(normalizeTerminals({ terminals: [{ name: 'node:cp', title: 'cp' }], nodeShells: false })).toEqual({ terminals: [{ name: 'workstation', title: 'workstation' }], nodeShells: false });
+    expect(normalizeTerminals(undefined).terminals).toEqual([{ name: 'workstation', title: 'workstation' }]);
   });
 });
