@@ -225,6 +225,31 @@ describe.skipIf(unavailable)('terminal tabs, checks, Solve, progress and Reset l
     await p.context().close();
   });
 
+  it('fits the tabs, Solve and Reset lab on a 390 px phone; the Chinese index and panel speak Chinese', async () => {
+    passing = new Set();
+    const p = await (await newContext(browser, { width: 390, height: 844 })).newPage();
+    await p.goto(url());
+    await p.getByRole('link', { name: 'Lab panel ↓' }).click();
+    await startLab(p);
+    await p.getByRole('tablist', { name: 'Terminals' }).waitFor();
+    expect(await p.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    await p.locator('.svclab-lab__head').scrollIntoViewIfNeeded();
+    await snap(p, 'phone-tabs-1');
+    await p.locator('[data-ref="steps"]').scrollIntoViewIfNeeded();
+    expect(await p.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    await snap(p, 'phone-steps-1');
+
+    await p.goto(url('/zh-cn/'));
+    await expect.poll(() => p.locator('#svclab-index-heading').innerText()).toBe('全部实验');
+    expect(await p.locator(`.svclab-index [data-lab-progress="${LAB}"]`).innerText()).toBe('未开始');
+    expect(await p.locator('.svclab-index a').first().getAttribute('href')).toMatch(/^\/zh-cn\/labs\/01-/);
+    await p.goto(url('/zh-cn/labs/02-selectors-and-endpoints/'));
+    await p.getByRole('tablist', { name: '终端' }).waitFor();
+    expect(await p.getByRole('button', { name: '重置实验…' }).count()).toBe(1);
+    expect(await p.locator('[data-ref="progress"]').innerText()).toMatch(/已完成 0\/3 步/);
+    await p.context().close();
+  });
+
   it('reaches the new controls by keyboard, each with a name; diagrams enlarge in a dialog; no serious axe violations', async () => {
     const p = await page();
     await p.goto(url('/labs/01-why-services/'));

@@ -127,6 +127,7 @@ export class LabController {
     try {
       this.lab = await this.api.lab(this.labId);
       this.#renderSteps();
+      this.#scheduleAutoCheck(true); // a resumed session may have settled before the lab arrived
     } catch (err) {
       const e = asRunnerError(err);
       this.#ref('steps').replaceChildren(h('li', { class: 'svclab-error' }, `${this.s.labUnavailable} ${e.message}`, h('br'), h('span', { class: 'svclab-hint' }, e.hint)));
