@@ -24,8 +24,18 @@ describe.skipIf(unavailable)('terminal tabs, checks, Solve, progress and Reset l
   let resets = 0;
   let inFlight = 0;
   let maxInFlight = 0;
+  /** The next check polls (like a real one before its deadline) until aborted or 20 s pass. */
+  let slowNext = false;
+  let abortedSeen = 0;
   const checks: ChecksPort = {
-    run: async (_session, stepId) => {
+    run: async (_session, stepId, signal) => {
+      if (slowNext) {
+        slowNext = false;
+        await new Promise<void>((r) => {
+          const t = setTimeout(r, 20_000);
+          signal.addEventListener('abort', () => (clearTimeout(t), abortedSeen++, r()), { once: true });
+        });
+      }
       inFlight++;
       maxInFlight = Math.max(maxInFlight, inFlight);
       await new Promise((r) => setTimeout(r, 150));
@@ -192,6 +202,25 @@ describe.skipIf(unavailable)('terminal tabs, checks, Solve, progress and Reset l
     expect(await p.locator('[data-ref="autocheck"]').isVisible()).toBe(true);
     await p.context().close();
   }, 60_000);
+
+  it('a learner’s Check does not wait for a slow automatic check: it is aborted, and the runner stops polling', async () => {
+    const p = await page();
+    abortedSeen = 0;
+    slowNext = true;
+    const started: string[] = [];
+    p.on('request', (r) => r.url().includes('/steps/observe/check') && started.push(r.url()));
+    await p.goto(url());
+    await startLab(p);
+    await until(async () => started.length, (n) => n >= 1, 9_000, 'the first automatic check');
+    await p.waitForTimeout(300);
+    const t0 = Date.now();
+    await p.getByRole('button', { name: /^Check: Observe/ }).click();
+    await expect.poll(() => p.locator('li.svclab-step[data-step="observe"]').innerText(), { timeout: 5_000 }).toMatch(/Step observe is not done yet/);
+    expect(Date.now() - t0).toBeLessThan(5_000);
+    await expect.poll(() => abortedSeen).toBe(1);
+    expect(await p.locator('li.svclab-step[data-step="observe"] .svclab-error-block').count()).toBe(0);
+    await p.context().close();
+  });
 
   it('Reset lab (after a confirm) clears the ticks, and the lesson index shows progress', async () => {
     const p = await page();

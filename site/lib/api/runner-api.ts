@@ -52,7 +52,7 @@ export type Lab = { id: string; title: string; summary: string; steps: LabStep[]
 export type RunnerApi = ReturnType<typeof createRunnerApi>;
 
 export function createRunnerApi(lang: LabLang = 'en', base = '', fetchImpl: typeof fetch = (...a) => fetch(...a)) {
-  async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
+  async function call<T>(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
     let res: Response;
     try {
       res = await fetchImpl(base + path, {
@@ -60,8 +60,10 @@ export function createRunnerApi(lang: LabLang = 'en', base = '', fetchImpl: type
         credentials: 'same-origin',
         headers: body === undefined ? { accept: 'application/json' } : { accept: 'application/json', 'content-type': 'application/json' },
         body: body === undefined ? undefined : JSON.stringify(body),
+        signal,
       });
-    } catch {
+    } catch (err) {
+      if (signal?.aborted) throw err;
       throw new RunnerApiError(
         { code: 'RUNNER_UNREACHABLE', message: 'Cannot reach the svclab runner.', hint: 'Is `npm start` still running? Open the URL it prints (with its token).' },
         0,
@@ -92,7 +94,8 @@ export function createRunnerApi(lang: LabLang = 'en', base = '', fetchImpl: type
     session: async (id: string) => (await call<{ session: Session }>('GET', `/api/sessions/${enc(id)}`)).session,
     endSession: (id: string) => call<void>('DELETE', `/api/sessions/${enc(id)}`),
     apply: (id: string, yaml: string, stepId?: string) => call<ApplyResponse>('POST', `/api/sessions/${enc(id)}/apply`, stepId ? { yaml, stepId } : { yaml }),
-    check: (id: string, stepId: string) => call<CheckResponse>('POST', `/api/sessions/${enc(id)}/steps/${enc(stepId)}/check`, { lang }),
+    /** An aborted check (signal) also stops the runner's polling: it sees the request close. */
+    check: (id: string, stepId: string, signal?: AbortSignal) => call<CheckResponse>('POST', `/api/sessions/${enc(id)}/steps/${enc(stepId)}/check`, { lang }, signal),
     solve: (id: string, stepId: string) => call<{ solved: boolean }>('POST', `/api/sessions/${enc(id)}/steps/${enc(stepId)}/solve`, {}),
     resetLab: async (id: string) => (await call<{ session: Session }>('POST', `/api/sessions/${enc(id)}/reset`, {})).session,
     progress: async (id: string) => normalizeProgress(await call<unknown>('GET', `/api/sessions/${enc(id)}/progress`)),

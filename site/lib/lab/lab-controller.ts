@@ -62,6 +62,8 @@ export class LabController {
   #autoTimer: ReturnType<typeof setTimeout> | undefined;
   #autoDelay = AUTO_CHECK_FIRST_MS;
   #inFlight: Promise<void> | undefined;
+  /** Aborts the automatic check in flight, so a learner's Check never waits on one. */
+  #autoAbort: AbortController | undefined;
   #editorLoading: Promise<void> | undefined;
   #busy = false;
   #labLoad: Promise<void> = Promise.resolve();
@@ -589,14 +591,18 @@ export class LabController {
       return false;
     }
     if (opts.auto && this.#inFlight) return false;
+    if (!opts.auto) this.#autoAbort?.abort();
     while (this.#inFlight) await this.#inFlight;
+    const abort = opts.auto ? new AbortController() : undefined;
+    this.#autoAbort = abort;
     let release = () => {};
     this.#inFlight = new Promise<void>((r) => (release = r));
-    button.disabled = true;
+    // An automatic check leaves the button usable: pressing it aborts that check.
+    button.disabled = !opts.auto;
     button.setAttribute('aria-busy', 'true');
     if (!opts.auto) out.replaceChildren(h('p', {}, this.s.checking));
     try {
-      const res = await this.api.check(this.session.id, stepId);
+      const res = await this.api.check(this.session.id, stepId, abort?.signal);
       // An automatic check that finds nothing new leaves the text (and screen readers) alone.
       const key = JSON.stringify(res);
       if (!opts.auto || li.dataset.lastResult !== key || res.passed) {
@@ -609,11 +615,13 @@ export class LabController {
       if (res.passed && !this.#stepStatus(stepId)) this.#record(stepId, 'passed');
       return res.passed;
     } catch (err) {
+      if (abort?.signal.aborted) return false; // the learner pressed Check meanwhile
       const e = asRunnerError(err);
       if (isStale(e)) this.#handleSessionError(e);
       out.replaceChildren(errorBlock(e));
       return false;
     } finally {
+      if (this.#autoAbort === abort) this.#autoAbort = undefined;
       this.#inFlight = undefined;
       release();
       button.disabled = false;
