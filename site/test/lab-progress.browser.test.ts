@@ -103,6 +103,12 @@ describe.skipIf(unavailable)('terminal tabs, checks, Solve, progress and Reset l
     await p.getByRole('tab', { name: 'svclab-main-control-plane (control-plane, root)' }).click();
     expect(await terminalText(p)).toContain('svclab-main-control-plane');
 
+    // A reload comes back to the node tab, its output replayed once by the runner.
+    await p.reload();
+    await p.getByRole('tab', { name: 'svclab-main-control-plane (control-plane, root)', selected: true }).waitFor({ timeout: 20_000 });
+    const replayed = await until(() => terminalText(p), (t) => t.includes('svclab-main-control-plane\n'), 20_000, 'the node tab replayed after reload');
+    expect(replayed.split('\n').filter((l) => l.trim() === 'svclab-main-control-plane')).toHaveLength(1);
+
     // Keyboard: arrows move along the tabs (roving tabindex), the selected one is the Tab stop.
     await p.getByRole('tab', { name: 'svclab-main-control-plane (control-plane, root)' }).focus();
     await p.keyboard.press('ArrowRight');

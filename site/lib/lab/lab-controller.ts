@@ -287,6 +287,9 @@ export class LabController {
         return tab;
       }),
     );
+    // A reload comes back to the tab the learner had open (its output replayed by the runner).
+    const remembered = safeSessionStorageGet(`svclab:terminal:${this.labId}`);
+    if (remembered && this.#tabs.some((t) => t.info.name === remembered)) this.#active = remembered;
     if (!this.#tabs.some((t) => t.info.name === this.#active)) this.#active = 'workstation';
     this.selectTerminal(this.#active, false);
   }
@@ -304,6 +307,13 @@ export class LabController {
   selectTerminal(name: string, userAction = true): void {
     if (!this.#tabs.some((t) => t.info.name === name)) return;
     this.#active = name;
+    if (userAction) {
+      try {
+        safeSessionStorage()?.setItem(`svclab:terminal:${this.labId}`, name);
+      } catch {
+        /* storage unavailable: a reload opens the workstation tab */
+      }
+    }
     for (const t of this.#tabs) {
       const on = t.info.name === name;
       t.pane.hidden = !on;
@@ -806,6 +816,14 @@ function stripTokenFromUrl(): void {
   if (!url.searchParams.has('token')) return;
   url.searchParams.delete('token');
   history.replaceState(history.state, '', url);
+}
+
+function safeSessionStorageGet(key: string): string | null {
+  try {
+    return safeSessionStorage()?.getItem(key) ?? null;
+  } catch {
+    return null;
+  }
 }
 
 function safeSessionStorage(): Storage | undefined {
