@@ -42,7 +42,8 @@ export const portRequestSchema = z.object({
 });
 export type PortRequest = z.infer<typeof portRequestSchema>;
 
-export const DEFAULT_PORTS: PortRequest[] = [{ containerPort: 30080 }, { containerPort: 80 }, { containerPort: 443 }];
+// 30080: the ingress controller's NodePort (labs 11, 12); 30007: lab 07's own NodePort, so the two never collide.
+export const DEFAULT_PORTS: PortRequest[] = [{ containerPort: 30080 }, { containerPort: 30007 }, { containerPort: 80 }, { containerPort: 443 }];
 
 export const clusterSpecSchema = z.object({
   name: clusterNameSchema.default(DEFAULT_CLUSTER_NAME),

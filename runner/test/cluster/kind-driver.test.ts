@@ -87,6 +87,7 @@ describe('KindDriver (fake docker and kind)', () => {
     expect(r.ports).toEqual([
       { containerPort: 80, hostPort: 80, listenAddress: '127.0.0.1' },
       { containerPort: 443, hostPort: 443, listenAddress: '127.0.0.1' },
+      { containerPort: 30007, hostPort: 30007, listenAddress: '127.0.0.1' },
       { containerPort: 30080, hostPort: 30080, listenAddress: '127.0.0.1' },
     ]);
     expect(r.apiServer).toEqual({ host: '127.0.0.1', port: 39999 });
@@ -242,9 +243,9 @@ describe('KindDriver (fake docker and kind)', () => {
     world.kindCreateFailures.push('command "docker run --name svclab-race-control-plane …" failed: Bind for 127.0.0.1:30080 failed: port is already allocated');
     const r = await driver().create({ name: 'svclab-race', nodeImage: IMAGE });
     expect(world.log.filter((l) => l.startsWith(`${KIND} create cluster`))).toHaveLength(2);
-    expect(r.ports.map((p) => p.hostPort).sort()).toEqual([45001, 45002, 45003]);
+    expect(r.ports.map((p) => p.hostPort).sort()).toEqual([45001, 45002, 45003, 45004]);
     expect(world.networks).toHaveLength(1);
-    expect(JSON.parse(world.networks[0]!.labels['svclab.spec']!).ports.map((p: { hostPort: number }) => p.hostPort)).toEqual([45001, 45002, 45003]);
+    expect(JSON.parse(world.networks[0]!.labels['svclab.spec']!).ports.map((p: { hostPort: number }) => p.hostPort)).toEqual([45001, 45002, 45003, 45004]);
   });
 
   it('delete removes nodes, network and a workstation sharing the control plane namespace; unknown names are CLUSTER_UNKNOWN', async () => {
