@@ -134,7 +134,9 @@ export class SessionManager {
   async terminalList(id: string): Promise<{ name: string; title: string }[]> {
     const s = this.get(id);
     const nodes = (await this.deps.nodeShells?.(s).catch(() => [])) ?? [];
-    return [{ name: 'workstation', title: 'workstation' }, ...nodes.map((n) => ({ name: `node:${n.name}`, title: `${n.name} (${n.role}, root)` }))];
+    // Tab titles drop the cluster's name: "control-plane (root)", "worker2 (root)".
+    const short = (n: { name: string }) => (s.cluster && n.name.startsWith(`${s.cluster.name}-`) ? n.name.slice(s.cluster.name.length + 1) : n.name);
+    return [{ name: 'workstation', title: 'workstation' }, ...nodes.map((n) => ({ name: `node:${n.name}`, title: `${short(n)} (root)` }))];
   }
 
   /** The named terminal of a session, made on first use. */

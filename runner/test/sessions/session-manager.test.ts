@@ -50,7 +50,7 @@ describe('node shells', () => {
     const s = await m.create('02-selectors-and-endpoints');
     expect(await m.terminalList(s.id)).toEqual([
       { name: 'workstation', title: 'workstation' },
-      { name: 'node:svclab-main-worker', title: 'svclab-main-worker (worker, root)' },
+      { name: 'node:svclab-main-worker', title: 'svclab-main-worker (root)' },
     ]);
     const t = await m.terminal(s.id, 'node:svclab-main-worker');
     t.attach({ send: () => undefined }, 0, 80, 24);
