@@ -24,6 +24,7 @@ import { choosePorts, NetPortProbe, type PortProbe } from './host-ports.ts';
 import { kindClusterConfig, renderKindConfig } from './kind-config.ts';
 import { HostKernelModuleProbe, assertProxyModeSupported, type KernelModuleProbe } from './proxy-mode-support.ts';
 import { assertInotifyRoom, hostInotifyUsage, type InotifyUsage } from './inotify-limits.ts';
+import { pidAlive as defaultPidAlive } from '../exec/process-util.ts';
 
 /** Network label holding the JSON spec (with the chosen host ports) the cluster was made from. */
 export const SPEC_LABEL = 'svclab.spec';
@@ -440,13 +441,4 @@ async function defaultFreeDiskBytes(): Promise<number> {
     } catch { /* try the next */ }
   }
   return Number.POSITIVE_INFINITY;
-}
-
-function defaultPidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }

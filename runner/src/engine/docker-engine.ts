@@ -5,6 +5,7 @@
 import { RunnerError } from '../errors.ts';
 import { outputTail, type CommandResult, type CommandRunner } from '../exec/command-runner.ts';
 import type { ContainerEngine, ContainerInfo, ContainerSpec, EngineInfo, Labels } from './container-engine.ts';
+import { LineSplitter } from '../exec/process-util.ts';
 
 export interface DockerEngineOptions {
   runner: CommandRunner;
@@ -244,25 +245,4 @@ function lines(s: string): string[] {
 
 function unique(xs: string[]): string[] {
   return [...new Set(xs)];
-}
-
-/** Turns output chunks into whole lines. */
-class LineSplitter {
-  private buf = '';
-  private readonly onLine: (line: string) => void;
-  constructor(onLine: (line: string) => void) {
-    this.onLine = onLine;
-  }
-  push(chunk: string): void {
-    this.buf += chunk;
-    let i: number;
-    while ((i = this.buf.indexOf('\n')) >= 0) {
-      this.onLine(this.buf.slice(0, i).replace(/\r$/, ''));
-      this.buf = this.buf.slice(i + 1);
-    }
-  }
-  flush(): void {
-    if (this.buf) this.onLine(this.buf);
-    this.buf = '';
-  }
 }

@@ -10,6 +10,7 @@ import type { CommandRunner } from '../exec/command-runner.ts';
 import { resolveProfile, type ImageProfile, type ImageProfileName } from './profiles.ts';
 import { hash16, hashRecipes } from './recipe-hash.ts';
 import { loadRecipes, recipeKey, topoOrder, transitiveDeps, type Recipe, type RecipeKind, type RecipeSet } from './recipes.ts';
+import { LineSplitter, pidAlive } from '../exec/process-util.ts';
 
 export interface ImagesDeps {
   runner: CommandRunner;
@@ -453,26 +454,6 @@ function openLog(path: string, header: string): BuildLog {
   };
 }
 
-class LineSplitter {
-  private buf = '';
-  private readonly onLine: (line: string) => void;
-  constructor(onLine: (line: string) => void) {
-    this.onLine = onLine;
-  }
-  push(chunk: string): void {
-    this.buf += chunk;
-    let i: number;
-    while ((i = this.buf.indexOf('\n')) >= 0) {
-      this.onLine(this.buf.slice(0, i).replace(/\r$/, ''));
-      this.buf = this.buf.slice(i + 1);
-    }
-  }
-  flush(): void {
-    if (this.buf) this.onLine(this.buf);
-    this.buf = '';
-  }
-}
-
 export function envName(name: string): string {
   return name.toUpperCase().replace(/-/g, '_');
 }
@@ -491,13 +472,4 @@ function byName(a: Recipe, b: Recipe): number {
 
 function escapeRe(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }

@@ -7,6 +7,7 @@ import type { ContainerEngine } from '../engine/container-engine.ts';
 import { RunnerError } from '../errors.ts';
 import type { PtyFactory } from '../pty/pty-factory.ts';
 import { Terminal } from './terminal.ts';
+import { pidAlive } from '../exec/process-util.ts';
 
 export type SessionState = 'starting' | 'ready' | 'failed';
 
@@ -58,14 +59,6 @@ export const ROLE_LABEL = 'svclab.role';
 /** The pid of the runner (or `svclab validate`) that owns a workstation, so one never reaps another's. */
 export const OWNER_LABEL = 'svclab.owner-pid';
 
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 export class SessionManager {
   private readonly deps: SessionManagerDeps;
