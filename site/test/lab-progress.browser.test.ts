@@ -81,14 +81,14 @@ describe.skipIf(unavailable)('terminal tabs, checks, Solve, progress and Reset l
     await startLab(p);
     const tabs = p.getByRole('tablist', { name: 'Terminals' });
     await tabs.waitFor();
-    expect(await tabs.getByRole('tab').allInnerTexts()).toEqual(['workstation', 'svclab-main-control-plane (control-plane, root)', 'svclab-main-worker (worker, root)']);
+    expect(await tabs.getByRole('tab').allInnerTexts()).toEqual(['workstation', 'svclab-main-control-plane (root)', 'svclab-main-worker (root)']);
     expect(await p.locator('[data-ref="node-note"]').innerText()).toMatch(/root shells in the node’s privileged container.*loopback/);
 
     await typeInTerminal(p, 'echo ws-mark\n');
     await until(() => terminalText(p), (t) => t.split('\n').some((l) => l.trim() === 'ws-mark'), 20_000, 'ws-mark in the workstation');
 
-    await p.getByRole('tab', { name: 'svclab-main-control-plane (control-plane, root)' }).click();
-    expect(await p.getByRole('tab', { name: 'svclab-main-control-plane (control-plane, root)' }).getAttribute('aria-selected')).toBe('true');
+    await p.getByRole('tab', { name: 'svclab-main-control-plane (root)' }).click();
+    expect(await p.getByRole('tab', { name: 'svclab-main-control-plane (root)' }).getAttribute('aria-selected')).toBe('true');
     await p.locator('[data-ref="term-state"][data-state="open"]').waitFor({ timeout: 20_000 });
     await typeInTerminal(p, 'hostname\n');
     const cp = await until(() => terminalText(p), (t) => t.split('\n').some((l) => l.trim() === 'svclab-main-control-plane'), 20_000, 'hostname on the control plane');
@@ -100,20 +100,20 @@ describe.skipIf(unavailable)('terminal tabs, checks, Solve, progress and Reset l
     const ws = await terminalText(p);
     expect(ws).toContain('ws-mark');
     expect(ws).not.toContain('svclab-main-control-plane');
-    await p.getByRole('tab', { name: 'svclab-main-control-plane (control-plane, root)' }).click();
+    await p.getByRole('tab', { name: 'svclab-main-control-plane (root)' }).click();
     expect(await terminalText(p)).toContain('svclab-main-control-plane');
 
     // A reload comes back to the node tab, its output replayed once by the runner.
     await p.reload();
-    await p.getByRole('tab', { name: 'svclab-main-control-plane (control-plane, root)', selected: true }).waitFor({ timeout: 20_000 });
+    await p.getByRole('tab', { name: 'svclab-main-control-plane (root)', selected: true }).waitFor({ timeout: 20_000 });
     const replayed = await until(() => terminalText(p), (t) => t.includes('svclab-main-control-plane\n'), 20_000, 'the node tab replayed after reload');
     expect(replayed.split('\n').filter((l) => l.trim() === 'svclab-main-control-plane')).toHaveLength(1);
 
     // Keyboard: arrows move along the tabs (roving tabindex), the selected one is the Tab stop.
-    await p.getByRole('tab', { name: 'svclab-main-control-plane (control-plane, root)' }).focus();
+    await p.getByRole('tab', { name: 'svclab-main-control-plane (root)' }).focus();
     await p.keyboard.press('ArrowRight');
-    expect(await p.evaluate(() => document.activeElement?.textContent)).toBe('svclab-main-worker (worker, root)');
-    expect(await p.getByRole('tab', { name: 'svclab-main-worker (worker, root)' }).getAttribute('aria-selected')).toBe('true');
+    expect(await p.evaluate(() => document.activeElement?.textContent)).toBe('svclab-main-worker (root)');
+    expect(await p.getByRole('tab', { name: 'svclab-main-worker (root)' }).getAttribute('aria-selected')).toBe('true');
     await p.keyboard.press('Home');
     expect(await p.getByRole('tab', { name: 'workstation' }).getAttribute('aria-selected')).toBe('true');
     expect(errors).toEqual([]);

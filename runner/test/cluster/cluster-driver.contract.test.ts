@@ -77,7 +77,7 @@ function contract(label: string, makeHarness: () => Promise<Harness>) {
       const c = (await h.driver.list()).find((x) => x.name === name);
       expect(c?.state).toBe('running');
       expect(c?.spec).toMatchObject({ workers: 2, proxyMode: 'iptables', podSubnet: '10.244.0.0/16', serviceSubnet: '10.96.0.0/12', nodeImage: h.nodeImage });
-      expect(c?.ports.map((p) => p.containerPort).sort()).toEqual([443, 80, 30080].sort());
+      expect(c?.ports.map((p) => p.containerPort).sort()).toEqual([443, 80, 30007, 30080].sort());
       expect(c?.ports.every((p) => p.listenAddress === '127.0.0.1' && p.hostPort > 0)).toBe(true);
       expect(c?.dockerLabels.containers['io.x-k8s.kind.cluster']).toBe(name);
       expect(c?.dockerLabels.networks['svclab.cluster']).toBe(name);
