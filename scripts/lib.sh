@@ -14,6 +14,11 @@ ensure_npm_deps() {
   case "$v" in v2[4-9]*|v[3-9][0-9]*) ;; *) echo "svclab needs Node 24 but node_modules/.bin/node is $v" >&2; return 1 ;; esac
 }
 
+# The project's own CLI (npm links a package's bin for its dependents, not for itself).
+svclab() {
+  node "$ROOT/bin/svclab.mjs" "$@"
+}
+
 docker_up() {
   command -v docker >/dev/null 2>&1 && docker info >/dev/null 2>&1
 }

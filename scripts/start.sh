@@ -17,4 +17,4 @@ if [ ! -f "$ROOT/dist/index.html" ] || [ -n "$(find "$ROOT/site" "$ROOT/labs" "$
   echo "• building the site (astro build)…"
   (cd "$ROOT" && astro build --silent)
 fi
-exec svclab start "$@"
+exec node "$ROOT/bin/svclab.mjs" start "$@"
