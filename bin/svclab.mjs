@@ -17,5 +17,7 @@ if (major < 24) {
   const r = spawnSync(node24, [fileURLToPath(import.meta.url), ...process.argv.slice(2)], { stdio: 'inherit' });
   process.exit(r.status ?? 1);
 }
+// `svclab images status | head`: a closed pipe ends the output, not with a crash.
+process.stdout.on('error', (e) => { if (e.code === 'EPIPE') process.exit(0); throw e; });
 const { main } = await import('../runner/src/cli.ts');
 process.exitCode = await main(process.argv.slice(2));
