@@ -1,7 +1,7 @@
 import { defineConfig } from 'vitest/config';
 
 // Tests that talk to real kind clusters (each prints one SKIP line when it can't).
-const REAL = ['runner/test/**/*.real.test.ts', 'runner/test/cluster/cluster-driver.contract.test.ts', 'runner/test/checks/kube-api.contract.test.ts'];
+const REAL = ['runner/test/**/*.real.test.ts', 'site/test/**/*.real.test.ts', 'runner/test/cluster/cluster-driver.contract.test.ts', 'runner/test/checks/kube-api.contract.test.ts'];
 
 export default defineConfig({
   test: {
@@ -30,6 +30,7 @@ export default defineConfig({
         test: {
           name: 'browser',
           include: ['site/test/**/*.browser.test.ts'],
+          exclude: REAL,
           environment: 'node',
           testTimeout: 120_000,
           hookTimeout: 120_000,
