@@ -6,6 +6,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequ
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { RunnerError } from '../errors.ts';
+import type { LiveObject } from '../sessions/lab-cluster.ts';
 import type { Session, SessionManager } from '../sessions/session-manager.ts';
 import { viewSession } from '../sessions/session-manager.ts';
 import { checkOrigin, checkToken, TOKEN_COOKIE, tokenFrom } from './auth.ts';
@@ -26,6 +27,8 @@ export interface ChecksPort {
 
 export interface ApplyPort {
   apply(session: Session, yaml: string, manifests: ParsedManifest[]): Promise<{ dryRun: string; applied: string }>;
+  /** The live object behind each document, for the editor's diff (null: not created yet). */
+  live?(session: Session, yaml: string, manifests: ParsedManifest[]): Promise<LiveObject[]>;
 }
 
 /** Solve a step and reset a lab; both need the session's cluster. */
@@ -122,6 +125,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     const body = parse(z.object({ yaml: z.string().max(1024 * 1024), stepId: z.string().optional() }), req.body, 'apply request');
     const manifests = parseManifests(body.yaml);
     return deps.apply.apply(s, body.yaml, manifests);
+  });
+
+  app.post('/api/sessions/:id/live', async (req) => {
+    const s = session(req);
+    const body = parse(z.object({ yaml: z.string().max(1024 * 1024) }), req.body, 'live request');
+    const manifests = parseManifests(body.yaml);
+    if (!deps.apply.live) throw new RunnerError('NO_CLUSTER');
+    return { objects: await deps.apply.live(s, body.yaml, manifests) };
   });
 
   app.post('/api/sessions/:id/steps/:stepId/check', async (req, reply) => {

@@ -10,6 +10,7 @@ import { RunnerError } from '../errors.ts';
 import type { ApplyPort } from '../http/app.ts';
 import type { ParsedManifest } from '../http/yaml-input.ts';
 import type { Lab } from '../labs/load-labs.ts';
+import { stringify as stringifyYaml } from 'yaml';
 import type { Session } from './session-manager.ts';
 
 const KUBECTL_TIMEOUT_MS = 60_000;
@@ -106,6 +107,7 @@ export function workstationApply(engine: ContainerEngine): ApplyPort {
       }
       return { dryRun: dry.stdout.trim(), applied: real.stdout.trim() };
     },
+    live: (session, yaml, manifests) => liveObjects(engine, session, yaml, manifests),
   };
 }
 
@@ -130,4 +132,55 @@ export async function solveStep(engine: ContainerEngine, session: Session, lab: 
 export async function resetSession(engine: ContainerEngine, session: Session, lab: Lab): Promise<void> {
   await engine.exec(session.workstation, ['sh', '-c', 'rm -rf "$HOME/answers"'], { timeoutMs: 15_000, user: 'learner' });
   if (session.cluster) await resetLab(engine, session, lab);
+}
+
+export interface LiveObject {
+  kind: string;
+  apiVersion: string;
+  name: string;
+  namespace?: string;
+  /** The editor line where this document starts. */
+  line: number;
+  /** The object as the cluster has it (what a learner can compare), or null when it does not exist. */
+  live: string | null;
+}
+
+const NOISE_METADATA = ['managedFields', 'uid', 'resourceVersion', 'creationTimestamp', 'generation', 'selfLink'];
+
+/** The live object without status and the fields the server fills in, as YAML. */
+export function liveYaml(obj: Record<string, unknown>): string {
+  const copy = structuredClone(obj);
+  delete copy.status;
+  const meta = copy.metadata as Record<string, unknown> | undefined;
+  if (meta) {
+    for (const k of NOISE_METADATA) delete meta[k];
+    const ann = meta.annotations as Record<string, string> | undefined;
+    if (ann) {
+      delete ann['kubectl.kubernetes.io/last-applied-configuration'];
+      if (!Object.keys(ann).length) delete meta.annotations;
+    }
+  }
+  return stringifyYaml(copy, { lineWidth: 0 });
+}
+
+/** The live counterpart of each document in the editor (for the editor's diff view). */
+export async function liveObjects(engine: ContainerEngine, session: Session, yaml: string, manifests: readonly ParsedManifest[]): Promise<LiveObject[]> {
+  if (!session.cluster) throw new RunnerError('NO_CLUSTER');
+  if (!manifests.length) return [];
+  const r = await kubectlIn(engine, session, ['get', '--ignore-not-found', '-o', 'json', '-f', '-'], yaml);
+  if (r.exitCode !== 0) {
+    const msg = r.stderr.trim() || r.stdout.trim();
+    const line = lineForServerError(msg, manifests);
+    throw new RunnerError('APPLY_REJECTED', { message: `The cluster could not look these objects up: ${msg.split('\n')[0]}`, hint: 'Check kind and apiVersion: the cluster must know the resource type.', details: { server: msg, ...(line ? { line, column: 1 } : {}) } });
+  }
+  const text = r.stdout.trim();
+  const parsed = text ? (JSON.parse(text) as Record<string, unknown>) : {};
+  const items = (parsed.kind === 'List' ? (parsed.items as Record<string, unknown>[]) : text ? [parsed] : []) ?? [];
+  return manifests.map((m) => {
+    const found = items.find((o) => {
+      const meta = (o.metadata ?? {}) as { name?: string; namespace?: string };
+      return o.kind === m.kind && meta.name === m.name && (m.namespace === undefined || meta.namespace === undefined || meta.namespace === m.namespace);
+    });
+    return { kind: m.kind, apiVersion: m.apiVersion, name: m.name, ...(m.namespace ? { namespace: m.namespace } : {}), line: m.line, live: found ? liveYaml(found) : null };
+  });
 }

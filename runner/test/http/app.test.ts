@@ -104,6 +104,18 @@ describe('apply', () => {
   });
 });
 
+describe('live objects (editor diff)', () => {
+  it('checks the YAML first, then needs a cluster', async () => {
+    const t = await fakeApp();
+    const id = await startSession(t);
+    const bad = await t.app.inject({ method: 'POST', url: `/api/sessions/${id}/live`, headers: auth, payload: { yaml: 'apiVersion: v1\nkind: Service\nmetadata:\n\tname: x\n' } });
+    expect(bad.json().error).toMatchObject({ code: 'YAML_INVALID', details: { line: 4 } });
+    const r = await t.app.inject({ method: 'POST', url: `/api/sessions/${id}/live`, headers: auth, payload: { yaml: 'apiVersion: v1\nkind: Service\nmetadata:\n  name: x\n' } });
+    expect(r.statusCode).toBe(409);
+    expect(r.json().error.code).toBe('NO_CLUSTER');
+  });
+});
+
 describe('terminal WebSocket', () => {
   async function listen() {
     const t = await fakeApp();
