@@ -90,17 +90,24 @@ export function controlPlaneWaitPatches(wait = CONTROL_PLANE_WAIT): [KubeadmClus
   ];
 }
 
+/** Container ports mapped on the edge node instead of the control plane: the DaemonSet-mode ingress controller binds them there. */
+export const EDGE_NODE_PORTS: readonly number[] = [80, 443];
+
 export function kindClusterConfig(spec: ClusterSpec, ports: readonly PortMapping[]): KindCluster {
+  const mapping = (p: PortMapping): KindPortMapping => ({ containerPort: p.containerPort, hostPort: p.hostPort, listenAddress: p.listenAddress, protocol: 'TCP' });
+  // Without workers the control plane is the edge node and carries every port.
+  const onEdge = (p: PortMapping) => spec.workers > 0 && EDGE_NODE_PORTS.includes(p.containerPort);
+  const edgePorts = ports.filter(onEdge).map(mapping);
   const controlPlane: KindNode = {
     role: 'control-plane',
     image: spec.nodeImage,
     ...(spec.workers === 0 ? { labels: { [EDGE_NODE_LABEL]: 'true' } } : {}),
-    extraPortMappings: ports.map((p) => ({ containerPort: p.containerPort, hostPort: p.hostPort, listenAddress: p.listenAddress, protocol: 'TCP' })),
+    extraPortMappings: ports.filter((p) => !onEdge(p)).map(mapping),
   };
   const workers: KindNode[] = Array.from({ length: spec.workers }, (_, i) => ({
     role: 'worker',
     image: spec.nodeImage,
-    ...(i === 0 ? { labels: { [EDGE_NODE_LABEL]: 'true' } } : {}),
+    ...(i === 0 ? { labels: { [EDGE_NODE_LABEL]: 'true' }, ...(edgePorts.length > 0 ? { extraPortMappings: edgePorts } : {}) } : {}),
   }));
   return {
     kind: 'Cluster',

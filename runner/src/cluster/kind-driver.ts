@@ -335,15 +335,18 @@ export class KindDriver implements ClusterDriver {
         if (parsed.success) spec = parsed.data;
       } catch { /* an unreadable record makes the cluster broken, not the listing */ }
     }
-    const cp = nodes.find((c) => c.labels[KIND_ROLE_LABEL] === 'control-plane');
     const ports: PortMapping[] = [];
     let apiServer: ClusterInfo['apiServer'];
-    for (const [key, bindings] of Object.entries(cp?.ports ?? {})) {
-      const containerPort = Number(key.split('/')[0]);
-      const b = bindings[0];
-      if (!b) continue;
-      if (containerPort === 6443) apiServer = { host: b.hostIp || '127.0.0.1', port: b.hostPort };
-      else ports.push({ containerPort, hostPort: b.hostPort, listenAddress: '127.0.0.1' });
+    // Most ports are on the control plane; 80/443 on the edge node (kind-config.ts EDGE_NODE_PORTS).
+    for (const node of nodes) {
+      const isCp = node.labels[KIND_ROLE_LABEL] === 'control-plane';
+      for (const [key, bindings] of Object.entries(node.ports)) {
+        const containerPort = Number(key.split('/')[0]);
+        const b = bindings[0];
+        if (!b || ports.some((p) => p.containerPort === containerPort)) continue;
+        if (containerPort === 6443) { if (isCp) apiServer = { host: b.hostIp || '127.0.0.1', port: b.hostPort }; }
+        else ports.push({ containerPort, hostPort: b.hostPort, listenAddress: '127.0.0.1' });
+      }
     }
     if (ports.length === 0 && spec) for (const p of spec.ports) if (p.hostPort) ports.push({ containerPort: p.containerPort, hostPort: p.hostPort, listenAddress: '127.0.0.1' });
     // The marker stays until the last step, so a marker whose `up` died means a half-made cluster,

@@ -153,10 +153,8 @@ export class FakeDockerWorld {
       for (const n of cfg.nodes) {
         const nodeName = n.role === 'control-plane' ? `${name}-control-plane` : `${name}-worker${++workers === 1 ? '' : workers}`;
         const ports: WorldContainer['ports'] = {};
-        if (n.role === 'control-plane') {
-          ports['6443/tcp'] = [{ HostIp: '127.0.0.1', HostPort: '39999' }];
-          for (const p of n.extraPortMappings ?? []) ports[`${p.containerPort}/tcp`] = [{ HostIp: p.listenAddress, HostPort: String(p.hostPort) }];
-        }
+        if (n.role === 'control-plane') ports['6443/tcp'] = [{ HostIp: '127.0.0.1', HostPort: '39999' }];
+        for (const p of n.extraPortMappings ?? []) ports[`${p.containerPort}/tcp`] = [{ HostIp: p.listenAddress, HostPort: String(p.hostPort) }];
         this.addContainer({ name: nodeName, labels: { 'io.x-k8s.kind.cluster': name, 'io.x-k8s.kind.role': n.role }, network, networkMode: network, ports });
       }
       const failure = this.kindCreateFailures.shift() ?? this.failKindCreate;

@@ -29,14 +29,21 @@ describe('kind config', () => {
     expect(single.nodes[0]!.labels).toEqual({ 'svclab.io/edge': 'true' });
   });
 
-  it('maps the chosen host ports on the control plane, bound to 127.0.0.1 only', () => {
+  it('maps the chosen host ports bound to 127.0.0.1 only: 80/443 on the edge node (worker 1), the rest on the control plane', () => {
     const cfg = kindClusterConfig(spec, ports);
     expect(cfg.nodes[0]!.extraPortMappings).toEqual([
       { containerPort: 30080, hostPort: 30080, listenAddress: '127.0.0.1', protocol: 'TCP' },
+    ]);
+    expect(cfg.nodes[1]!.extraPortMappings).toEqual([
       { containerPort: 80, hostPort: 41234, listenAddress: '127.0.0.1', protocol: 'TCP' },
       { containerPort: 443, hostPort: 443, listenAddress: '127.0.0.1', protocol: 'TCP' },
     ]);
-    expect(cfg.nodes.slice(1).every((n) => n.extraPortMappings === undefined)).toBe(true);
+    expect(cfg.nodes[2]!.extraPortMappings).toBeUndefined();
+  });
+
+  it('maps every port on the control plane when it is the edge node (no workers)', () => {
+    const single = kindClusterConfig(parseClusterSpec({ ...spec, workers: 0 }), ports);
+    expect(single.nodes[0]!.extraPortMappings!.map((p) => p.containerPort)).toEqual([30080, 80, 443]);
   });
 
   it('sets the subnets, the API server address and the kube-proxy mode', () => {
