@@ -307,9 +307,6 @@ export const proxyRulesCheckSchema = strict({
 });
 export type ProxyRulesCheck = z.infer<typeof proxyRulesCheckSchema>;
 
-/** Kinds named for later; a lab using one gets "not implemented yet", not "unknown". */
-export const plannedCheckKinds: readonly string[] = [];
-
 export const checkSchema = z.discriminatedUnion('kind', [
   commandCheckSchema,
   resourceCheckSchema,
