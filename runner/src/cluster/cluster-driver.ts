@@ -154,8 +154,22 @@ export interface ClusterDriver {
   nodes(name: string): Promise<NodeInfo[]>;
   /** Run argv inside a node container; a non-zero exit is data, not an exception. */
   execOnNode(cluster: string, node: string, argv: readonly string[], opts: { timeoutMs: number; input?: string }): Promise<ExecResult>;
-  /** Copy a local docker image into every node's containerd. */
-  loadImage(cluster: string, imageRef: string): Promise<void>;
+  /**
+   * Copy a local docker image into every node's containerd. A node whose containerd
+   * already holds the image under that name with the same image id (preloaded by the
+   * node image, or loaded before) is skipped; when every node has it, nothing is loaded
+   * and docker needs no copy of it if `imageId` is given.
+   */
+  loadImage(cluster: string, imageRef: string, opts?: { imageId?: string }): Promise<LoadImageResult>;
+  /** Nodes whose containerd lacks `imageRef` with image id `imageId` (sha256:…, docker's id of it). */
+  nodesWithoutImage(cluster: string, imageRef: string, imageId: string): Promise<string[]>;
+}
+
+export interface LoadImageResult {
+  /** Nodes the image was copied into. */
+  loaded: string[];
+  /** Nodes that already held it (same name, same id). */
+  present: string[];
 }
 
 /** Kind names the nodes after the cluster; worker 1 is `<name>-worker`, worker n>1 `<name>-worker<n>`. */

@@ -7,7 +7,7 @@ import { RunnerError } from '../errors.ts';
 import {
   CLUSTER_LABEL, KIND_CLUSTER_LABEL, nodeNames, parseClusterSpec,
   type ClusterDriver, type ClusterInfo, type ClusterSpec, type ClusterSpecInput, type CreateOptions, type CreateResult,
-  type ExecResult, type KubeconfigVariant, type NodeInfo, type PortMapping,
+  type ExecResult, type KubeconfigVariant, type LoadImageResult, type NodeInfo, type PortMapping,
 } from './cluster-driver.ts';
 import { BRING_UP_STEP_IDS, BRING_UP_STEP_TITLES, runSteps, type BringUpStepId } from './bring-up-steps.ts';
 import { assertProxyModeSupported } from './proxy-mode-support.ts';
@@ -143,10 +143,18 @@ export class FakeClusterDriver implements ClusterDriver {
     return this.responder(call);
   }
 
-  async loadImage(cluster: string, imageRef: string): Promise<void> {
+  async loadImage(cluster: string, imageRef: string, opts: { imageId?: string } = {}): Promise<LoadImageResult> {
     const c = this.get(cluster);
-    if (!(this.opts.imageExists?.(imageRef) ?? true)) throw new RunnerError('IMAGE_MISSING', { message: `The image ${imageRef} is not in docker.` });
-    if (!c.images.includes(imageRef)) c.images.push(imageRef);
+    const all = c.nodes.map((n) => n.name);
+    if (c.images.includes(imageRef)) return { loaded: [], present: all };
+    if (opts.imageId === undefined && !(this.opts.imageExists?.(imageRef) ?? true)) throw new RunnerError('IMAGE_MISSING', { message: `The image ${imageRef} is not in docker.` });
+    c.images.push(imageRef);
+    return { loaded: all, present: [] };
+  }
+
+  async nodesWithoutImage(cluster: string, imageRef: string, _imageId: string): Promise<string[]> {
+    const c = this.get(cluster);
+    return c.images.includes(imageRef) ? [] : c.nodes.map((n) => n.name);
   }
 
   /** Images loaded into a cluster (test helper). */

@@ -16,11 +16,12 @@ import {
   CLUSTER_LABEL, CLUSTER_NAME_PREFIX, EDGE_NODE_LABEL, KIND_CLUSTER_LABEL, KIND_ROLE_LABEL, SESSION_LABEL,
   clusterSpecSchema, edgeNodeName, nodeKubectl, nodeNames, parseClusterSpec,
   type ClusterDriver, type ClusterInfo, type ClusterSpec, type ClusterSpecInput, type CreateOptions, type CreateResult,
-  type ExecResult, type KubeconfigVariant, type NodeInfo, type PortMapping,
+  type ExecResult, type KubeconfigVariant, type LoadImageResult, type NodeInfo, type PortMapping,
 } from './cluster-driver.ts';
 import { BRING_UP_STEP_TITLES, runSteps, type BringUpStep, type BringUpStepId } from './bring-up-steps.ts';
 import { DockerObjects, dockerError, type DockerContainer, type DockerNetwork } from './docker-objects.ts';
 import { choosePorts, NetPortProbe, type PortProbe } from './host-ports.ts';
+import { CLUSTER_DOMAIN, corednsConfigMap } from './cluster-dns.ts';
 import { kindClusterConfig, renderKindConfig } from './kind-config.ts';
 import { HostKernelModuleProbe, assertProxyModeSupported, type KernelModuleProbe } from './proxy-mode-support.ts';
 import { assertInotifyRoom, hostInotifyUsage, type InotifyUsage } from './inotify-limits.ts';
@@ -160,6 +161,22 @@ export class KindDriver implements ClusterDriver {
           });
         }
       }),
+      step('dns-cluster-only', async () => {
+        // Before the nodes are Ready: CoreDNS's pods are then still unscheduled and start with our Corefile.
+        const cp = `${spec.name}-control-plane`;
+        const kubectl = async (args: string[], input?: string) => {
+          const r = await this.execOnNode(spec.name, cp, nodeKubectl(args), { timeoutMs: 60_000, ...(input !== undefined ? { input } : {}) });
+          if (r.exitCode !== 0) {
+            throw new RunnerError('CLUSTER_FAILED', { message: `Could not configure CoreDNS: \`kubectl ${args.join(' ')}\` failed: ${lastMeaningfulLine(r.stderr || r.stdout)}`, details: { step: 'dns-cluster-only', argv: args, output: outputTail(r) } });
+          }
+          return r.stdout;
+        };
+        await kubectl(['apply', '--server-side', '--force-conflicts', '--field-manager=svclab', '-f', '-'], corednsConfigMap(spec));
+        // A pod already placed on a node may have mounted kubeadm's Corefile: restart them (`reload` would take a minute or more).
+        const placed = (await kubectl(['-n', 'kube-system', 'get', 'pods', '-l', 'k8s-app=kube-dns', '-o', 'jsonpath={.items[*].spec.nodeName}'])).trim();
+        if (placed !== '') await kubectl(['-n', 'kube-system', 'rollout', 'restart', 'deployment/coredns']);
+        return `zones ${CLUSTER_DOMAIN}, ${spec.serviceSubnet}, ${spec.podSubnet}; other names REFUSED${placed !== '' ? '; CoreDNS restarted' : ''}`;
+      }),
       step('wait-ready', async (signal) => {
         const expected = nodeNames(spec.name, spec.workers).map((n) => n.name);
         const deadline = this.o.now() + this.o.readyTimeoutMs;
@@ -253,13 +270,42 @@ export class KindDriver implements ClusterDriver {
     return { exitCode: r.exitCode, stdout: r.stdout, stderr: r.stderr };
   }
 
-  async loadImage(cluster: string, imageRef: string): Promise<void> {
-    const argv = [await this.kind(), 'load', 'docker-image', imageRef, '--name', cluster];
+  async loadImage(cluster: string, imageRef: string, opts: { imageId?: string } = {}): Promise<LoadImageResult> {
+    const missingImage = () => new RunnerError('IMAGE_MISSING', { message: `The image ${imageRef} is not in docker, so it can't be loaded into ${cluster}.`, details: { image: imageRef } });
+    let id = opts.imageId;
+    if (id === undefined) {
+      const r = await this.o.runner.run([this.o.dockerPath, 'image', 'inspect', '--format', '{{.Id}}', imageRef], { timeoutMs: 30_000 });
+      if (r.exitCode !== 0) {
+        if (/No such image|No such object/i.test(r.stderr)) throw missingImage();
+        throw dockerError(r);
+      }
+      id = r.stdout.trim();
+    }
+    const all = (await this.nodes(cluster)).map((n) => n.name);
+    const missing = await this.nodesWithoutImage(cluster, imageRef, id);
+    const present = all.filter((n) => !missing.includes(n));
+    if (missing.length === 0) return { loaded: [], present };
+    const argv = [await this.kind(), 'load', 'docker-image', imageRef, '--name', cluster, ...(present.length > 0 ? ['--nodes', missing.join(',')] : [])];
     const r = await this.o.runner.run(argv, { timeoutMs: 10 * 60_000, env: { KIND_EXPERIMENTAL_PROVIDER: 'docker' } });
-    if (r.exitCode === 0) return;
+    if (r.exitCode === 0) return { loaded: missing, present };
     if (/no nodes found for cluster/i.test(r.stderr)) throw new RunnerError('CLUSTER_UNKNOWN', { message: `There is no cluster named ${cluster}.`, details: { cluster } });
-    if (/not present locally|No such image/i.test(r.stderr)) throw new RunnerError('IMAGE_MISSING', { message: `The image ${imageRef} is not in docker, so it can't be loaded into ${cluster}.`, details: { image: imageRef } });
+    if (/not present locally|No such image/i.test(r.stderr)) throw missingImage();
     throw this.kindError(r, `Loading ${imageRef} into ${cluster}`);
+  }
+
+  /** Asks each node's CRI (`crictl inspecti`, as kind load does) which image id it has under that name. */
+  async nodesWithoutImage(cluster: string, imageRef: string, imageId: string): Promise<string[]> {
+    const nodes = await this.nodes(cluster);
+    const ids = await Promise.all(nodes.map(async (n) => {
+      const r = await this.execOnNode(cluster, n.name, ['crictl', 'inspecti', '-o', 'json', imageRef], { timeoutMs: 30_000 });
+      if (r.exitCode !== 0) return undefined;
+      try {
+        return (JSON.parse(r.stdout) as { status?: { id?: string } }).status?.id;
+      } catch {
+        return undefined;
+      }
+    }));
+    return nodes.filter((_, i) => ids[i] !== imageId).map((n) => n.name);
   }
 
   /** The kubeconfig file kind keeps for this cluster (kind writes it; svclab never touches ~/.kube/config). */

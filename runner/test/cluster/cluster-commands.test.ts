@@ -78,8 +78,8 @@ describe('svclab up/down/status/kubectl', () => {
     const r = await up(['--name', 'demo'], deps);
     expect(r.name).toBe('svclab-demo');
     expect(lines[0]).toContain('Creating cluster svclab-demo: 1 control plane + 2 workers, kube-proxy iptables');
-    expect(lines.some((l) => /^\[1\/10\] Preflight: kube-proxy mode is supported ok \(\d+\.\d s, total \d+\.\d s\)/.test(l))).toBe(true);
-    expect(lines.some((l) => l.startsWith('[10/10] Done ok'))).toBe(true);
+    expect(lines.some((l) => /^\[1\/11\] Preflight: kube-proxy mode is supported ok \(\d+\.\d s, total \d+\.\d s\)/.test(l))).toBe(true);
+    expect(lines.some((l) => l.startsWith('[11/11] Done ok'))).toBe(true);
     expect(lines).toContain('  127.0.0.1:30080 → node port 30080');
   });
 

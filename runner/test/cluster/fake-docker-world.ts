@@ -139,6 +139,9 @@ export class FakeDockerWorld {
         return { stdout: JSON.stringify({ items: ready.map((n) => ({ metadata: { name: n.name }, status: { conditions: [{ type: 'Ready', status: 'True' }] } })) }) };
       }
       if (argv.includes('label')) return { stdout: 'node/x labeled\n' };
+      if (argv[0] === 'kubectl' && argv.includes('apply')) return { stdout: 'configmap/coredns serverside-applied\n' };
+      if (argv[0] === 'kubectl' && argv.includes('get') && argv.includes('pods')) return { stdout: '' };
+      if (argv[0] === 'kubectl' && argv.includes('rollout')) return { stdout: 'deployment.apps/coredns restarted\n' };
       return { exitCode: 127, stderr: `exec: "${argv[0]}": executable file not found in $PATH` };
     }
     return { exitCode: 1, stderr: `fake docker: unsupported ${a.join(' ')}` };

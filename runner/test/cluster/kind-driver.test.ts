@@ -294,4 +294,38 @@ describe('KindDriver (fake docker and kind)', () => {
     expect((await rejection(d.execOnNode('svclab-ex', 'svclab-other-worker', ['true'], { timeoutMs: 1000 }))).code).toBe('INVALID_ARGUMENT');
     expect((await rejection(d.execOnNode('svclab-ex', 'svclab-ex-worker9', ['true'], { timeoutMs: 1000 }))).code).toBe('CLUSTER_UNKNOWN');
   });
+  it('gives CoreDNS a Corefile without forward before the nodes are Ready, and restarts pods already placed', async () => {
+    const d = driver();
+    await d.create({ name: 'svclab-dns', nodeImage: IMAGE });
+    const apply = world.execs.find((e) => e.argv.includes('apply'))!;
+    expect(apply.node).toBe('svclab-dns-control-plane');
+    const cm = parse(apply.input!) as { metadata: { name: string; namespace: string }; data: { Corefile: string } };
+    expect(cm.metadata).toEqual({ name: 'coredns', namespace: 'kube-system' });
+    expect(cm.data.Corefile).toMatch(/^cluster\.local 10\.96\.0\.0\/12 10\.244\.0\.0\/16 \{$/m);
+    expect(cm.data.Corefile).not.toMatch(/^\s*forward\b/m);
+    expect(world.execs.some((e) => e.argv.includes('restart'))).toBe(false);
+
+    world.execHandler = (_node, argv) => (argv.includes('pods') ? { stdout: 'svclab-dns2-control-plane' } : undefined);
+    const events: StepEvent[] = [];
+    await d.create({ name: 'svclab-dns2', nodeImage: IMAGE }, { onStep: (e) => events.push(e) });
+    expect(world.execs.some((e) => e.argv.join(' ').endsWith('-n kube-system rollout restart deployment/coredns'))).toBe(true);
+    expect(events.find((e) => e.id === 'dns-cluster-only' && e.state === 'ok')!.detail).toMatch(/other names REFUSED; CoreDNS restarted/);
+  });
+
+  it('loads an image only into the nodes whose containerd lacks it (same name, same id)', async () => {
+    const d = driver();
+    await d.create({ name: 'svclab-li', nodeImage: IMAGE });
+    world.execHandler = (node, argv) => (argv[0] === 'crictl'
+      ? (node.endsWith('worker2') ? { exitCode: 1, stderr: 'no such image' } : { stdout: JSON.stringify({ status: { id: node.endsWith('worker') ? 'sha256:old' : 'sha256:abc' } }) })
+      : undefined);
+    expect(await d.loadImage('svclab-li', 'svclab/web:latest', { imageId: 'sha256:abc' })).toEqual({ loaded: ['svclab-li-worker', 'svclab-li-worker2'], present: ['svclab-li-control-plane'] });
+    const load = world.runner.calls.find((c) => c.argv[1] === 'load')!;
+    expect(load.argv).toEqual([KIND, 'load', 'docker-image', 'svclab/web:latest', '--name', 'svclab-li', '--nodes', 'svclab-li-worker,svclab-li-worker2']);
+    expect(world.execs.filter((e) => e.argv[0] === 'crictl').map((e) => e.argv)).toEqual(Array(3).fill(['crictl', 'inspecti', '-o', 'json', 'svclab/web:latest']));
+
+    world.execHandler = (_node, argv) => (argv[0] === 'crictl' ? { stdout: JSON.stringify({ status: { id: 'sha256:abc' } }) } : undefined);
+    const calls = world.runner.calls.length;
+    expect(await d.loadImage('svclab-li', 'svclab/web:latest', { imageId: 'sha256:abc' })).toEqual({ loaded: [], present: ['svclab-li-control-plane', 'svclab-li-worker', 'svclab-li-worker2'] });
+    expect(world.runner.calls.slice(calls).some((c) => c.argv[1] === 'load')).toBe(false);
+  });
 });

@@ -90,6 +90,15 @@ describe('installComponents', () => {
     expect(w.kubectl.filter((k) => k.argv.includes('rollout')).map((k) => k.argv[4])).toEqual(['deployment/controller', 'daemonset/speaker', 'deployment/traefik']);
   });
 
+  it('loads nothing when every node already holds the images (the node image preloads them)', async () => {
+    for (const ref of ['svclab/traefik:v3.6.12', 'svclab/metallb-controller:v0.15.2', 'svclab/metallb-speaker:v0.15.2']) await w.driver.loadImage(NAME, ref, { imageId: 'sha256:x' });
+    const events: StepEvent[] = [];
+    await installComponents(NAME, w.deps, { ingressMode: 'nodeport', onStep: (e) => events.push(e) });
+    expect(events.find((e) => e.id === 'components-images' && e.state === 'ok')!.detail).toBe('3 images already in all 3 nodes (node image)');
+    expect(w.runner.calls.filter((c) => c.argv[1] === 'load' || c.argv[1] === 'image')).toEqual([]);
+    expect(w.driver.execCalls.filter((c) => c.argv[0] === 'ctr')).toEqual([]);
+  });
+
   it('daemonset mode: taints the edge node before the DaemonSet is applied, waits for traefik-edge', async () => {
     const r = await installComponents(NAME, w.deps, { ingressMode: 'daemonset' });
     expect(r.edgeNodes).toEqual([`${NAME}-worker`]);
