@@ -4,7 +4,9 @@ import { parseArgs } from 'node:util';
 import { Progress } from './cli/progress.ts';
 import { startRunner } from './cli/start.ts';
 import { validateCommand } from './cli/validate.ts';
-import { clusterCommandDeps, DEFAULT_CLUSTER_NAME, installClusterComponents, loadLabImages, realDeps, workstationImage } from './cli/wiring.ts';
+import { clusterCommandDeps, DEFAULT_CLUSTER_NAME, installClusterComponents, loadLabImages, makePool, realDeps, runnerStatusFile, workstationImage } from './cli/wiring.ts';
+import { gib } from './pool/pool-size.ts';
+import { formatRunnerStatus, readRunnerStatus } from './pool/runner-status.ts';
 import * as clusterCommands from './cluster/cluster-commands.ts';
 import { reapOrphans } from './cluster/reaper.ts';
 import { runDoctor } from './doctor/doctor.ts';
@@ -32,6 +34,9 @@ const HELP = `svclab — interactive labs for Kubernetes Service networking
 Usage: svclab <command> [options]
 
   start [--port N] [--host ADDR --allow-remote]   run the runner and site (127.0.0.1:4173)
+        [--cluster NAME]         every session in one shared cluster (default svclab-main)
+        [--pool N|auto] [--pool-memory GiB] [--session-idle-minutes M]
+                                 workshop: a warm pool, one cluster per learner
   doctor [--fix]                 check every prerequisite, with the fix for each
   labs list | show ID | lint     the labs; lint checks every lab.yaml and manifest
   images status | build [NAME…]  container images svclab builds (content-addressed)
@@ -56,22 +61,37 @@ const commands: Record<string, Command> = {
   async version(_args, io) { io.out(svclabVersion()); return 0; },
 
   async start(args, io) {
-    const { values } = parseArgs({ args, options: { port: { type: 'string', default: '4173' }, host: { type: 'string', default: '127.0.0.1' }, 'allow-remote': { type: 'boolean', default: false }, cluster: { type: 'string' } } });
+    const { values } = parseArgs({ args, options: {
+      port: { type: 'string', default: '4173' }, host: { type: 'string', default: '127.0.0.1' }, 'allow-remote': { type: 'boolean', default: false }, cluster: { type: 'string' },
+      pool: { type: 'string' }, 'pool-memory': { type: 'string' }, 'session-idle-minutes': { type: 'string', default: '60' },
+    } });
     const port = Number(values.port);
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new RunnerError('INVALID_ARGUMENT', { message: `--port ${values.port} is not a port number.`, hint: 'Use a number from 1 to 65535 (0 picks a free one).' });
+    const idleMinutes = Number(values['session-idle-minutes']);
+    if (!(idleMinutes > 0)) throw new RunnerError('INVALID_ARGUMENT', { message: `--session-idle-minutes ${values['session-idle-minutes']}: expected a number of minutes above 0.`, hint: 'Example: --session-idle-minutes 90' });
+    if (values.pool !== undefined && values.cluster !== undefined) throw new RunnerError('INVALID_ARGUMENT', { message: 'Use either --cluster (one shared cluster) or --pool (a cluster per learner), not both.', hint: 'svclab start --pool auto' });
     const d = realDeps();
     const clusterName = values.cluster ?? DEFAULT_CLUSTER_NAME;
+    const pool = values.pool === undefined ? undefined : makePool(values.pool, values['pool-memory']);
     const running = await startRunner({
       host: values.host, port, allowRemote: values['allow-remote'], cacheDir: cacheDir(), out: io.out, workstationImage: workstationImage(cacheDir()),
       cluster: {
         engine: d.engine, driver: d.driver,
-        clusterFor: async () => ((await d.driver.list()).some((c) => c.name === clusterName && c.state === 'running') ? clusterName : undefined),
+        clusterFor: pool
+          ? (s, onWait) => pool.pool.claim(s.learner, { onWait })
+          : async () => ((await d.driver.list()).some((c) => c.name === clusterName && c.state === 'running') ? clusterName : undefined),
       },
+      ...(pool ? { pool: pool.pool } : {}),
+      sessionIdleMs: idleMinutes * 60_000,
+      statusFile: runnerStatusFile(cacheDir()),
     });
     // Leftovers of a failed or killed `up` (workstations are reaped by the session manager).
     await reapOrphans({ runner: d.runner, driver: d.driver, out: (l) => io.out(`• ${l}`) }).catch((e: unknown) => io.out(`! could not look for leftovers: ${String(e)}`));
     const clusters = await d.driver.list().catch(() => []);
-    io.out(clusters.some((c) => c.name === clusterName && c.state === 'running')
+    if (pool) {
+      await pool.pool.start();
+      io.out(`  pool: ${pool.sizing.size} cluster(s) per learner (budget ${gib(pool.sizing.budgetBytes)}, ${pool.sizing.budgetSource}; at most ${pool.sizing.max}); filling in the background — see \`svclab status\``);
+    } else io.out(clusters.some((c) => c.name === clusterName && c.state === 'running')
       ? `  cluster: ${clusterName} (sessions get a workstation inside it)`
       : `  cluster: none running named ${clusterName}; the terminal works, Apply and cluster checks wait for \`svclab up\``);
     await new Promise<void>((resolve) => {
@@ -129,7 +149,12 @@ const commands: Record<string, Command> = {
     return 0;
   },
   async down(args, io) { await clusterCommands.down(args, await clusterCommandDeps(io.out)); return 0; },
-  async status(_args, io) { await clusterCommands.status(await clusterCommandDeps(io.out)); return 0; },
+  async status(_args, io) {
+    await clusterCommands.status(await clusterCommandDeps(io.out));
+    const runner = await readRunnerStatus(runnerStatusFile(cacheDir()));
+    for (const l of runner ? formatRunnerStatus(runner) : ['runner: not running (start it with `npm start`, or `svclab start --pool auto` for a workshop)']) io.out(l);
+    return 0;
+  },
   async kubectl(args, io) { return clusterCommands.kubectl(args, await clusterCommandDeps(io.out)); },
 
   async validate(args, io) { return validateCommand(args, io.out, cacheDir()); },

@@ -1,6 +1,9 @@
 // `svclab start`: the runner on loopback, serving the built site and the API.
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import type { ClusterPool } from '../pool/cluster-pool.ts';
+import { runnerStatus, writeRunnerStatus } from '../pool/runner-status.ts';
 import { join } from 'node:path';
 import { ClusterCheckContexts } from '../checks/cluster-check-context.ts';
 import { DockerEngine } from '../engine/docker-engine.ts';
@@ -28,6 +31,12 @@ export interface StartOptions {
   maxSessions?: number;
   /** Give sessions the running svclab cluster of this name (the learner's cluster). */
   cluster?: LabClusterDeps;
+  /** Workshop mode: each learner claims a cluster of this warm pool (cluster.clusterFor claims from it). */
+  pool?: ClusterPool;
+  /** Sessions unused this long are ended (their pooled cluster goes back). Default 60 min. */
+  sessionIdleMs?: number;
+  /** Where `svclab status` finds what this runner holds. */
+  statusFile?: string;
 }
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
@@ -55,6 +64,13 @@ export async function startRunner(opts: StartOptions): Promise<{ url: string; cl
     ...(cluster ? {
       workstationNetwork: workstationNetwork(cluster),
       prepare: (s) => prepareSessionCluster(cluster, s, labPorts.lab(s.labId)),
+      ...(opts.pool ? {
+        // A learner's cluster goes back once none of their sessions is left.
+        onRemoved: async (s: Session) => {
+          if (!sessions.list().some((o) => o.learner === s.learner && o.id !== s.id && o.state !== 'failed')) await opts.pool!.release(s.learner);
+        },
+        onNodeShell: (s: Session) => opts.pool!.taint(s.learner),
+      } : {}),
       // Node shells are root in privileged containers: only for a runner on loopback.
       ...(LOOPBACK.has(opts.host) ? {
         nodeShells: async (s: Session) => (s.cluster ? (await cluster.driver.nodes(s.cluster.name)).map((n) => ({ name: n.name, container: n.container, role: n.role })) : []),
@@ -62,6 +78,13 @@ export async function startRunner(opts: StartOptions): Promise<{ url: string; cl
     } : {}),
   });
   const reaped = await sessions.reapOrphans().catch(() => []);
+  const status = () => runnerStatus(sessions, opts.pool);
+  const idleMs = opts.sessionIdleMs ?? 60 * 60_000;
+  const sweep = setInterval(() => {
+    void sessions.expireIdle(idleMs).catch(() => undefined);
+    if (opts.statusFile) void writeRunnerStatus(opts.statusFile, status()).catch(() => undefined);
+  }, 15_000);
+  sweep.unref();
   if (reaped.length) opts.out(`• removed ${reaped.length} workstation container(s) left by an earlier runner`);
   const token = randomBytes(24).toString('base64url');
   const siteDir = join(projectRoot, 'dist');
@@ -72,6 +95,7 @@ export async function startRunner(opts: StartOptions): Promise<{ url: string; cl
     ...(cluster ? { actions: { solve: (s: Session, stepId: string) => solveStep(engine, s, labPorts.lab(s.labId), stepId), reset: (s: Session) => resetSession(engine, s, labPorts.lab(s.labId)) } } : {}),
     siteDir: existsSync(join(siteDir, 'index.html')) ? siteDir : undefined,
     version: svclabVersion(),
+    status,
   });
   await app.listen({ host: opts.host, port: opts.port });
   const addr = app.server.address();
@@ -86,8 +110,11 @@ export async function startRunner(opts: StartOptions): Promise<{ url: string; cl
   return {
     url,
     close: async () => {
+      clearInterval(sweep);
+      await opts.pool?.close();
       await sessions.closeAll();
       await app.close();
+      if (opts.statusFile) await rm(opts.statusFile, { force: true });
     },
   };
 }

@@ -1,5 +1,12 @@
 // The real objects behind the CLI and the runner, made in one place.
+import { mkdirSync } from 'node:fs';
+import { availableParallelism, totalmem } from 'node:os';
 import { join } from 'node:path';
+import { RunnerError } from '../errors.ts';
+import { makeLogger } from '../logger.ts';
+import { ClusterPool } from '../pool/cluster-pool.ts';
+import { poolSizing, type PoolSizing } from '../pool/pool-size.ts';
+import { clusterHealthy, forgetBaseline, recycleCluster, takeBaseline } from '../pool/recycle.ts';
 import type { ClusterCommandDeps } from '../cluster/cluster-commands.ts';
 import { makeClusterCommandDeps } from '../cluster/cluster-wiring.ts';
 import { formatStepEvent } from '../cluster/bring-up-steps.ts';
@@ -51,4 +58,53 @@ export async function installClusterComponents(cluster: string, out: (l: string)
   const d = realDeps(cacheDir);
   const r = await installComponents(cluster, componentsDeps(d.images, d.driver), { ingressMode, onStep: (e) => out(formatStepEvent(e)) });
   out(`✓ Traefik (${r.ingressMode}) and MetalLB (pool ${r.pool.first}-${r.pool.last}) installed in ${(r.totalMs / 1000).toFixed(1)} s`);
+}
+
+export function runnerStatusFile(cacheDir = defaultCacheDir()): string {
+  return join(cacheDir, 'runner-status.json');
+}
+
+/** Everything a pooled cluster gets: the cluster, the lab image, Traefik and MetalLB, then its baseline. Removed again on failure. */
+export async function provisionPoolCluster(name: string, signal: AbortSignal, out: (l: string) => void = () => undefined, cacheDir = defaultCacheDir()): Promise<void> {
+  const d = realDeps(cacheDir);
+  const images = await makeClusterCommandDeps({ cacheDir, out, signal });
+  await d.driver.create({ name, nodeImage: await images.nodeImage() }, { signal });
+  try {
+    await loadLabImages(name, cacheDir, out);
+    if (signal.aborted) throw new Error('aborted');
+    await installClusterComponents(name, out, cacheDir);
+    await takeBaseline({ driver: d.driver, dir: poolStateDir(cacheDir) }, name);
+  } catch (e) {
+    await d.driver.delete(name).catch(() => undefined);
+    throw e;
+  }
+}
+
+export function poolStateDir(cacheDir = defaultCacheDir()): string {
+  return join(cacheDir, 'pool');
+}
+
+/** The warm pool of `svclab start --pool`, sized from the memory budget (refused with the numbers when too big). */
+export function makePool(requested: string, memoryGiB: string | undefined, cacheDir = defaultCacheDir()): { pool: ClusterPool; sizing: PoolSizing } {
+  const n = requested === 'auto' || requested === '' ? 'auto' : Number(requested);
+  const budget = memoryGiB === undefined ? undefined : Number(memoryGiB);
+  if (budget !== undefined && !Number.isFinite(budget)) throw new RunnerError('INVALID_ARGUMENT', { message: `--pool-memory ${memoryGiB}: expected a number of GiB.`, hint: 'Example: --pool-memory 12' });
+  const sizing = poolSizing({ requested: n, totalMemBytes: totalmem(), cpus: availableParallelism(), ...(budget !== undefined ? { budgetGiB: budget } : {}) });
+  const d = realDeps(cacheDir);
+  const rdeps = { driver: d.driver, dir: poolStateDir(cacheDir) };
+  mkdirSync(join(cacheDir, 'logs'), { recursive: true });
+  const logger = makeLogger({ destination: join(cacheDir, 'logs', 'pool.log') });
+  const pool = new ClusterPool({
+    driver: d.driver,
+    provision: (name, signal) => provisionPoolCluster(name, signal, (l) => logger.info({ cluster: name }, l), cacheDir),
+    recycle: async (name) => {
+      const r = await recycleCluster(rdeps, name);
+      logger.info({ cluster: name, ...r }, r.trusted ? 'recycled' : 'not trusted after use: deleting');
+      if (!r.trusted) await forgetBaseline(rdeps, name);
+      return r.trusted;
+    },
+    healthy: (name) => clusterHealthy(rdeps, name),
+    logger,
+  }, { size: sizing.size });
+  return { pool, sizing };
 }

@@ -9,7 +9,10 @@ import { RunnerError } from '../errors.ts';
 import type { LiveObject } from '../sessions/lab-cluster.ts';
 import type { Session, SessionManager } from '../sessions/session-manager.ts';
 import { viewSession } from '../sessions/session-manager.ts';
+import { randomBytes } from 'node:crypto';
 import { checkOrigin, checkToken, TOKEN_COOKIE, tokenFrom } from './auth.ts';
+
+export const LEARNER_COOKIE = 'svclab_learner';
 import { parseManifests, type ParsedManifest } from './yaml-input.ts';
 import { handleTerminalSocket } from './terminal-socket.ts';
 
@@ -52,6 +55,10 @@ export interface AppDeps {
   checks: ChecksPort;
   apply: ApplyPort;
   actions?: LabActionsPort;
+  /** The pool and sessions at a glance (GET /api/status), for instructors and `svclab status`. */
+  status?: () => unknown;
+  /** How long POST /api/sessions waits for a session to be ready before answering 202 (default 8 s). */
+  startWaitMs?: number;
   /** Directory of the built site; omitted in API-only tests. */
   siteDir?: string;
   version: string;
@@ -105,30 +112,66 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.get('/api/labs', async () => ({ labs: deps.labs.list() }));
   app.get('/api/labs/:labId', async (req) => deps.labs.get((req.params as { labId: string }).labId));
 
+  app.get('/api/status', async () => deps.status?.() ?? { pool: null, sessions: deps.sessions.list().map(viewSession) });
+
+  // A learner is a browser: the cookie ties one learner's sessions (and pooled cluster) together.
   app.post('/api/sessions', async (req, reply) => {
     const body = parse(z.object({ labId: z.string().min(1) }), req.body, 'session request');
     deps.labs.get(body.labId);
-    const s = await deps.sessions.create(body.labId);
-    return reply.code(201).send({ session: viewSession(s) });
+    let learner = req.cookies[LEARNER_COOKIE];
+    if (!learner || !/^[A-Za-z0-9_-]{8,64}$/.test(learner)) {
+      learner = randomBytes(12).toString('base64url');
+      void reply.setCookie(LEARNER_COOKIE, learner, { path: '/', httpOnly: true, sameSite: 'strict', maxAge: 30 * 24 * 3600 });
+    }
+    const s = deps.sessions.begin(body.labId, learner);
+    // Ready soon (a cluster was free): answer 201 with a ready session. Else 202 and the page polls.
+    let timer: NodeJS.Timeout | undefined;
+    const soon = new Promise<'pending'>((r) => { timer = setTimeout(() => r('pending'), deps.startWaitMs ?? 8_000); });
+    try {
+      const outcome = await Promise.race([s.ready.then(() => 'ready' as const), soon]);
+      return reply.code(outcome === 'ready' ? 201 : 202).send({ session: viewSession(s) });
+    } catch (e) {
+      deps.sessions.forget(s.id);
+      throw e;
+    } finally {
+      clearTimeout(timer);
+    }
   });
 
-  const session = (req: FastifyRequest): Session => deps.sessions.get(parse(sessionParams, req.params, 'session id').id);
+  const session = (req: FastifyRequest): Session => {
+    const id = parse(sessionParams, req.params, 'session id').id;
+    deps.sessions.touch(id);
+    return deps.sessions.get(id);
+  };
+  /** Work on a session's workstation or cluster needs it ready. */
+  const readySession = (req: FastifyRequest): Session => {
+    const s = session(req);
+    if (s.state !== 'ready') {
+      throw new RunnerError('SESSION_STARTING', s.state === 'failed' && s.error ? { message: s.error.message, hint: s.error.hint } : { message: `This lab session is still starting (${s.state}).` });
+    }
+    return s;
+  };
 
-  app.get('/api/sessions/:id', async (req) => ({ session: viewSession(session(req)) }));
+  app.get('/api/sessions/:id', async (req) => {
+    const s = session(req);
+    const view = viewSession(s);
+    if (s.state === 'failed') deps.sessions.forget(s.id);
+    return { session: view };
+  });
   app.delete('/api/sessions/:id', async (req, reply) => {
     await deps.sessions.remove(session(req).id);
     return reply.code(204).send();
   });
 
   app.post('/api/sessions/:id/apply', async (req) => {
-    const s = session(req);
+    const s = readySession(req);
     const body = parse(z.object({ yaml: z.string().max(1024 * 1024), stepId: z.string().optional() }), req.body, 'apply request');
     const manifests = parseManifests(body.yaml);
     return deps.apply.apply(s, body.yaml, manifests);
   });
 
   app.post('/api/sessions/:id/live', async (req) => {
-    const s = session(req);
+    const s = readySession(req);
     const body = parse(z.object({ yaml: z.string().max(1024 * 1024) }), req.body, 'live request');
     const manifests = parseManifests(body.yaml);
     if (!deps.apply.live) throw new RunnerError('NO_CLUSTER');
@@ -136,7 +179,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
 
   app.post('/api/sessions/:id/steps/:stepId/check', async (req, reply) => {
-    const s = session(req);
+    const s = readySession(req);
     const { stepId } = req.params as { stepId: string };
     const body = parse(z.object({ lang: z.enum(['en', 'zh']).optional() }).optional(), req.body ?? undefined, 'check request');
     const abort = new AbortController();
@@ -148,7 +191,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
 
   app.post('/api/sessions/:id/steps/:stepId/solve', async (req) => {
-    const s = session(req);
+    const s = readySession(req);
     const { stepId } = req.params as { stepId: string };
     await (deps.actions ?? noClusterActions).solve(s, stepId);
     deps.sessions.recordProgress(s.id, stepId, 'solved-with-help');
@@ -156,7 +199,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
 
   app.post('/api/sessions/:id/reset', async (req) => {
-    const s = session(req);
+    const s = readySession(req);
     await (deps.actions ?? noClusterActions).reset(s);
     s.progress.clear();
     return { session: viewSession(s) };

@@ -27,14 +27,17 @@ export async function kubectlIn(engine: ContainerEngine, session: Session, args:
 export interface LabClusterDeps {
   engine: ContainerEngine;
   driver: ClusterDriver;
-  /** The cluster a new session uses, or undefined when none is running. */
-  clusterFor: (labId: string) => Promise<string | undefined>;
+  /**
+   * The cluster a new session uses, or undefined when none is running. A pool
+   * may make the session wait in line, reporting through `onWait`.
+   */
+  clusterFor: (session: Session, onWait: (w: { position: number; etaSeconds?: number }) => void) => Promise<string | undefined>;
 }
 
 /** Where a new session's workstation joins the network: the control-plane node's namespace. */
 export function workstationNetwork(deps: LabClusterDeps) {
-  return async (session: Session): Promise<string | undefined> => {
-    const cluster = await deps.clusterFor(session.labId);
+  return async (session: Session, onWait: (w: { position: number; etaSeconds?: number }) => void = () => undefined): Promise<string | undefined> => {
+    const cluster = await deps.clusterFor(session, onWait);
     if (!cluster) return undefined;
     const nodes = await deps.driver.nodes(cluster);
     const cp = nodes.find((n) => n.role === 'control-plane');

@@ -9,7 +9,12 @@ import type { PtyFactory } from '../pty/pty-factory.ts';
 import { Terminal } from './terminal.ts';
 import { pidAlive } from '../exec/process-util.ts';
 
-export type SessionState = 'starting' | 'ready' | 'failed';
+/**
+ * waiting: no cluster is free yet (see `wait`). claiming: taking a cluster.
+ * starting: the workstation container. applying: kubeconfig and the lab's starting objects.
+ */
+export type SessionState = 'waiting' | 'claiming' | 'starting' | 'applying' | 'ready' | 'failed';
+export const START_PHASES = ['claiming', 'starting', 'applying'] as const;
 
 export interface Session {
   id: string;
@@ -18,6 +23,14 @@ export interface Session {
   workstation: string;
   state: SessionState;
   error?: { code: string; message: string; hint: string };
+  /** Who started it (a browser's learner cookie); one learner's sessions share a pooled cluster. */
+  learner: string;
+  /** While state is 'waiting': place in line and an estimate. */
+  wait?: { position: number; etaSeconds?: number };
+  /** Last request or terminal use (ms since epoch), for idle expiry. */
+  lastSeen: number;
+  /** Settles when the session is ready (rejects when it failed). */
+  ready: Promise<void>;
   /** The kind cluster this session's kubectl and checks talk to, once it has one. */
   cluster?: { name: string; kubeconfigPath: string };
   terminals: Map<string, Terminal>;
@@ -32,6 +45,9 @@ export interface SessionView {
   workstation: string;
   state: SessionState;
   error?: Session['error'];
+  wait?: Session['wait'];
+  /** The start phases and where this session is in them. */
+  steps: { id: (typeof START_PHASES)[number]; state: 'done' | 'running' | 'pending' }[];
   cluster: string | null;
 }
 
@@ -41,8 +57,16 @@ export interface SessionManagerDeps {
   logger: Logger;
   /** The workstation image to run; throws RunnerError IMAGE_MISSING/IMAGE_STALE when absent. */
   workstationImage: () => Promise<string>;
-  /** Where the workstation joins the network: a network name or "container:<node>". */
-  workstationNetwork?: (session: Session) => Promise<string | undefined>;
+  /**
+   * Where the workstation joins the network: a network name or "container:<node>".
+   * May wait for a cluster (state 'waiting', reported through `onWait`).
+   */
+  workstationNetwork?: (session: Session, onWait: (w: { position: number; etaSeconds?: number }) => void) => Promise<string | undefined>;
+  /** After a session is gone (its cluster can go back to the pool). */
+  onRemoved?: (session: Session) => Promise<void>;
+  /** A root node shell was opened (a pooled cluster can't be trusted for recycling after). */
+  onNodeShell?: (session: Session) => void;
+  now?: () => number;
   /** Runs once the workstation is up (kubeconfig, the lab's starting objects). */
   prepare?: (session: Session) => Promise<void>;
   maxSessions?: number;
@@ -72,22 +96,65 @@ export class SessionManager {
     return this.deps.ownerPid ?? process.pid;
   }
 
-  async create(labId: string): Promise<Session> {
-    if (this.sessions.size >= (this.deps.maxSessions ?? 20)) {
+  /** Forget a failed session once its error has been seen. */
+  forget(id: string): void {
+    if (this.sessions.get(id)?.state === 'failed') this.sessions.delete(id);
+  }
+
+  /** Start a session and wait until it is ready (or throw why not). */
+  async create(labId: string, learner?: string): Promise<Session> {
+    const s = this.begin(labId, learner);
+    try {
+      await s.ready;
+    } catch (e) {
+      this.sessions.delete(s.id);
+      throw e;
+    }
+    return s;
+  }
+
+  /**
+   * Start a session and return at once; `session.ready` settles when it is ready.
+   * A session that fails is removed, keeping its error for one more look (`get`).
+   */
+  begin(labId: string, learner?: string): Session {
+    const live = [...this.sessions.values()].filter((s) => s.state !== 'failed');
+    if (live.length >= (this.deps.maxSessions ?? 20)) {
       throw new RunnerError('SESSION_LIMIT', { details: { limit: this.deps.maxSessions ?? 20 } });
     }
     const id = this.deps.newId?.() ?? randomBytes(6).toString('hex');
     const session: Session = {
-      id, labId, createdAt: new Date().toISOString(), workstation: `svclab-ws-${id}`, state: 'starting', terminals: new Map(), progress: new Map(),
+      id, labId, createdAt: new Date().toISOString(), workstation: `svclab-ws-${id}`, state: 'claiming', terminals: new Map(), progress: new Map(),
+      learner: learner ?? id, lastSeen: this.now(), ready: Promise.resolve(),
     };
     this.sessions.set(id, session);
+    session.ready = this.bringUp(session);
+    session.ready.catch(() => undefined);
+    return session;
+  }
+
+  private now(): number {
+    return this.deps.now?.() ?? Date.now();
+  }
+
+  private async bringUp(session: Session): Promise<void> {
+    const id = session.id;
     try {
+      // The image first: a missing image is said at once, before any cluster is claimed.
       const image = await this.deps.workstationImage();
-      const network = await this.deps.workstationNetwork?.(session);
+      const network = await this.deps.workstationNetwork?.(session, (w) => {
+        if (session.state === 'claiming' || session.state === 'waiting') {
+          session.state = 'waiting';
+          session.wait = w;
+        }
+      });
+      delete session.wait;
+      if (!this.sessions.has(id)) throw new RunnerError('SESSION_UNKNOWN', { message: 'The session ended while it was starting.' });
+      session.state = 'starting';
       await this.deps.engine.runContainer({
         name: session.workstation,
         image,
-        labels: { [SESSION_LABEL]: id, [ROLE_LABEL]: 'workstation', 'svclab.lab': labId, [OWNER_LABEL]: String(this.ownerPid) },
+        labels: { [SESSION_LABEL]: id, [ROLE_LABEL]: 'workstation', 'svclab.lab': session.labId, [OWNER_LABEL]: String(this.ownerPid) },
         command: ['sleep', 'infinity'],
         user: 'learner',
         hostname: network?.startsWith('container:') ? undefined : 'workstation',
@@ -97,16 +164,40 @@ export class SessionManager {
         network,
         env: { TERM: 'xterm-256color', LANG: 'C.UTF-8' },
       });
+      session.state = 'applying';
       await this.deps.prepare?.(session);
       session.state = 'ready';
-      this.deps.logger.info({ session: id, labId, image }, 'session ready');
+      session.lastSeen = this.now();
+      this.deps.logger.info({ session: id, labId: session.labId, image, cluster: session.cluster?.name }, 'session ready');
     } catch (e) {
-      this.sessions.delete(id);
+      const err = e instanceof RunnerError ? e : new RunnerError('WORKSTATION_FAILED', { cause: e, details: String(e) });
+      session.state = 'failed';
+      delete session.wait;
+      session.error = { code: err.code, message: err.message, hint: err.hint };
       await this.deps.engine.removeContainer(session.workstation).catch(() => undefined);
-      if (e instanceof RunnerError) throw e;
-      throw new RunnerError('WORKSTATION_FAILED', { cause: e, details: String(e) });
+      await this.deps.onRemoved?.(session).catch(() => undefined);
+      this.deps.logger.warn({ session: id, err: String(e) }, 'session failed to start');
+      // Kept for a minute so a polling page can read why, then forgotten.
+      setTimeout(() => { if (this.sessions.get(id) === session) this.sessions.delete(id); }, 60_000).unref?.();
+      throw err;
     }
-    return session;
+  }
+
+  /** A request or keystroke for this session: it is in use. */
+  touch(id: string): void {
+    const s = this.sessions.get(id);
+    if (s) s.lastSeen = this.now();
+  }
+
+  /** Remove ready sessions nobody has used for `idleMs` (no request, no attached terminal); returns their ids. */
+  async expireIdle(idleMs: number): Promise<string[]> {
+    const now = this.now();
+    const idle = [...this.sessions.values()].filter((s) => s.state === 'ready' && now - s.lastSeen > idleMs && ![...s.terminals.values()].some((t) => t.clientCount > 0));
+    for (const s of idle) {
+      this.deps.logger.info({ session: s.id, idleMinutes: Math.round((now - s.lastSeen) / 60_000) }, 'session expired');
+      await this.remove(s.id).catch(() => undefined);
+    }
+    return idle.map((s) => s.id);
   }
 
   get(id: string): Session {
@@ -137,6 +228,7 @@ export class SessionManager {
     const s = this.get(id);
     let t = s.terminals.get(name);
     if (t) return t;
+    if (s.state !== 'ready') throw new RunnerError('SESSION_STARTING', { message: `This lab session is still starting (${s.state}).` });
     let argv: string[];
     if (name === 'workstation') {
       argv = this.deps.engine.execArgv(s.workstation, ['bash', '-l'], { tty: true, user: 'learner', workdir: '/home/learner' });
@@ -149,6 +241,7 @@ export class SessionManager {
         });
       }
       argv = this.deps.engine.execArgv(node.container, ['bash', '-l'], { tty: true });
+      this.deps.onNodeShell?.(s);
     }
     t = s.terminals.get(name) ?? new Terminal({ name, argv, ptys: this.deps.ptys });
     s.terminals.set(name, t);
@@ -166,9 +259,13 @@ export class SessionManager {
     const s = this.get(id);
     this.sessions.delete(id);
     for (const t of s.terminals.values()) t.close();
+    if (s.state === 'failed') return;
+    // A session still starting stops at its next phase; its bring-up cleans up after itself.
+    await s.ready.catch(() => undefined);
     await this.deps.engine.removeContainer(s.workstation).catch((e: unknown) => {
       this.deps.logger.warn({ session: id, err: String(e) }, 'workstation removal failed');
     });
+    await this.deps.onRemoved?.(s).catch((e: unknown) => this.deps.logger.warn({ session: id, err: String(e) }, 'releasing the session\'s cluster failed'));
   }
 
   async closeAll(): Promise<void> {
@@ -194,7 +291,13 @@ export class SessionManager {
 }
 
 export function viewSession(s: Session): SessionView {
-  const v: SessionView = { id: s.id, labId: s.labId, createdAt: s.createdAt, workstation: s.workstation, state: s.state, cluster: s.cluster?.name ?? null };
+  const at = (START_PHASES as readonly string[]).indexOf(s.state);
+  const steps = START_PHASES.map((id, i) => ({
+    id,
+    state: s.state === 'ready' || (at >= 0 && i < at) ? ('done' as const) : i === at ? ('running' as const) : ('pending' as const),
+  }));
+  const v: SessionView = { id: s.id, labId: s.labId, createdAt: s.createdAt, workstation: s.workstation, state: s.state, steps, cluster: s.cluster?.name ?? null };
   if (s.error) v.error = s.error;
+  if (s.wait) v.wait = s.wait;
   return v;
 }

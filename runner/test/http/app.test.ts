@@ -81,6 +81,49 @@ describe('sessions', () => {
   });
 });
 
+describe('starting with a warm pool', () => {
+  it('answers 202 while the learner waits in line, reports place and estimate, then ready', async () => {
+    let give: ((net: string | undefined) => void) | undefined;
+    const t = await fakeApp({ startWaitMs: 30 }, {
+      workstationNetwork: (_s, onWait) => new Promise((resolve) => { onWait({ position: 2, etaSeconds: 75 }); give = resolve; }),
+    });
+    const r = await t.app.inject({ method: 'POST', url: '/api/sessions', headers: auth, payload: { labId: '02-selectors-and-endpoints' } });
+    expect(r.statusCode).toBe(202);
+    const learner = r.cookies.find((c) => c.name === 'svclab_learner');
+    expect(learner).toMatchObject({ httpOnly: true, sameSite: 'Strict' });
+    const s = r.json().session;
+    expect(s).toMatchObject({ state: 'waiting', wait: { position: 2, etaSeconds: 75 }, steps: [{ id: 'claiming', state: 'pending' }, { id: 'starting', state: 'pending' }, { id: 'applying', state: 'pending' }] });
+    expect(t.sessions.get(s.id).learner).toBe(learner!.value);
+    // Nothing can run in a session that is not ready yet: a clear error, not a docker failure.
+    const apply = await t.app.inject({ method: 'POST', url: `/api/sessions/${s.id}/apply`, headers: auth, payload: { yaml: 'apiVersion: v1\nkind: Service\nmetadata:\n  name: x\n' } });
+    expect(apply.statusCode).toBe(409);
+    expect(apply.json().error).toMatchObject({ code: 'SESSION_STARTING', message: expect.stringContaining('waiting') });
+    give!(undefined);
+    await t.sessions.get(s.id).ready;
+    const got = (await t.app.inject({ url: `/api/sessions/${s.id}`, headers: auth })).json().session;
+    expect(got).toMatchObject({ state: 'ready', steps: [{ state: 'done' }, { state: 'done' }, { state: 'done' }] });
+    expect(got.wait).toBeUndefined();
+    // The same browser's next lab keeps its learner id.
+    const again = await t.app.inject({ method: 'POST', url: '/api/sessions', headers: auth, cookies: { svclab_learner: learner!.value }, payload: { labId: '02-selectors-and-endpoints' } });
+    expect(again.cookies.find((c) => c.name === 'svclab_learner')).toBeUndefined();
+    expect(t.sessions.get(again.json().session.id).learner).toBe(learner!.value);
+  });
+
+  it('shows a late failure once, with its message and hint, then forgets the session', async () => {
+    let fail: ((e: unknown) => void) | undefined;
+    const { RunnerError } = await import('../../src/errors.ts');
+    const t = await fakeApp({ startWaitMs: 30 }, { workstationNetwork: () => new Promise((_r, reject) => { fail = reject; }) });
+    const r = await t.app.inject({ method: 'POST', url: '/api/sessions', headers: auth, payload: { labId: '02-selectors-and-endpoints' } });
+    expect(r.json().session.state).toBe('claiming');
+    fail!(new RunnerError('POOL_TIMEOUT'));
+    await t.sessions.get(r.json().session.id).ready.catch(() => undefined);
+    const got = await t.app.inject({ url: `/api/sessions/${r.json().session.id}`, headers: auth });
+    expect(got.json().session).toMatchObject({ state: 'failed', error: { code: 'POOL_TIMEOUT', hint: expect.stringContaining('Start lab') } });
+    expect((await t.app.inject({ url: `/api/sessions/${r.json().session.id}`, headers: auth })).statusCode).toBe(404);
+    expect(t.engine.containers.size).toBe(0);
+  });
+});
+
 describe('apply', () => {
   it('marks tab indentation and duplicate keys with their line, before any cluster is involved', async () => {
     const t = await fakeApp();

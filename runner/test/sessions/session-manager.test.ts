@@ -59,3 +59,31 @@ describe('node shells', () => {
     await expect(m.terminal(s.id, 'node:other-cluster-node')).rejects.toMatchObject({ code: 'BAD_REQUEST' });
   });
 });
+
+describe('SessionManager idle expiry', () => {
+  it('ends sessions unused for the idle time, keeps ones in use, and tells the pool', async () => {
+    const engine = new FakeContainerEngine();
+    engine.addImage('svclab/workstation:t');
+    let now = 1_000_000;
+    const removed: string[] = [];
+    let n = 0;
+    const m = new SessionManager({
+      engine, ptys: new FakePtyFactory(), logger: pino({ level: 'silent' }), workstationImage: async () => 'svclab/workstation:t',
+      newId: () => `s${++n}`, now: () => now, onRemoved: async (s) => { removed.push(s.id); },
+    });
+    const idle = await m.create('02', 'alice');
+    const busy = await m.create('02', 'bob');
+    now += 30 * 60_000;
+    m.touch(busy.id);
+    now += 31 * 60_000;
+    expect(await m.expireIdle(60 * 60_000)).toEqual([idle.id]);
+    expect(removed).toEqual([idle.id]);
+    expect(m.has(busy.id)).toBe(true);
+    expect(engine.containers.size).toBe(1);
+    // An attached terminal counts as use, however long nobody typed.
+    const t = await m.terminal(busy.id);
+    t.attach({ send: () => undefined }, 0, 80, 24);
+    now += 5 * 60 * 60_000;
+    expect(await m.expireIdle(60 * 60_000)).toEqual([]);
+  });
+});

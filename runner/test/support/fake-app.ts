@@ -4,7 +4,7 @@ import { FakeContainerEngine } from '../../src/engine/fake-container-engine.ts';
 import { RunnerError } from '../../src/errors.ts';
 import { buildApp, noClusterApply, type AppDeps, type LabsPort } from '../../src/http/app.ts';
 import { FakePtyFactory } from '../../src/pty/fake-pty-factory.ts';
-import { SessionManager } from '../../src/sessions/session-manager.ts';
+import { SessionManager, type SessionManagerDeps } from '../../src/sessions/session-manager.ts';
 
 export const TEST_TOKEN = 'test-token-0123456789abcdef';
 
@@ -21,13 +21,13 @@ export const fakeLabs: LabsPort = {
   },
 };
 
-export async function fakeApp(overrides: Partial<AppDeps> = {}) {
+export async function fakeApp(overrides: Partial<AppDeps> = {}, sessionDeps: Partial<SessionManagerDeps> = {}) {
   const engine = new FakeContainerEngine();
   engine.addImage('svclab/workstation:abc');
   const ptys = new FakePtyFactory();
   const logger = pino({ level: 'silent' });
   let ids = 0;
-  const sessions = new SessionManager({ engine, ptys, logger, workstationImage: async () => 'svclab/workstation:abc', newId: () => `s${++ids}` });
+  const sessions = new SessionManager({ engine, ptys, logger, workstationImage: async () => 'svclab/workstation:abc', newId: () => `s${++ids}`, ...sessionDeps });
   let origins: string[] = [];
   const app = await buildApp({
     logger, token: TEST_TOKEN, allowedOrigins: () => origins, sessions, labs: fakeLabs,
