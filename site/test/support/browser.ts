@@ -101,3 +101,18 @@ export async function until<T>(fn: () => Promise<T>, ok: (v: T) => boolean, time
   }
   return last;
 }
+
+/** Serious and critical axe-core violations on the page, as "rule: targets" lines. */
+export async function seriousAxeViolations(page: Page): Promise<string[]> {
+  const { readFileSync } = await import('node:fs');
+  const { createRequire } = await import('node:module');
+  const axePath = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
+  await page.addScriptTag({ content: readFileSync(axePath, 'utf8') });
+  return page.evaluate(async () => {
+    const axe = (window as unknown as { axe: { run(ctx: unknown): Promise<{ violations: { id: string; impact: string; nodes: { target: string[] }[] }[] }> } }).axe;
+    // Starlight's header search button: its visible text adds the shortcut (Ctrl K) to its
+    // accessible name "Search" (label-content-name-mismatch). Not svclab markup.
+    const res = await axe.run({ exclude: [['button[data-open-modal]']] });
+    return res.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+  });
+}
