@@ -4,7 +4,8 @@ import { availableParallelism, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { RunnerError } from '../errors.ts';
 import { makeLogger } from '../logger.ts';
-import { ClusterPool } from '../pool/cluster-pool.ts';
+import type { Logger } from 'pino';
+import { ClusterPool, type PoolDeps } from '../pool/cluster-pool.ts';
 import { poolSizing, type PoolSizing } from '../pool/pool-size.ts';
 import { clusterHealthy, forgetBaseline, recycleCluster, takeBaseline } from '../pool/recycle.ts';
 import type { ClusterCommandDeps } from '../cluster/cluster-commands.ts';
@@ -90,11 +91,17 @@ export function makePool(requested: string, memoryGiB: string | undefined, cache
   const budget = memoryGiB === undefined ? undefined : Number(memoryGiB);
   if (budget !== undefined && !Number.isFinite(budget)) throw new RunnerError('INVALID_ARGUMENT', { message: `--pool-memory ${memoryGiB}: expected a number of GiB.`, hint: 'Example: --pool-memory 12' });
   const sizing = poolSizing({ requested: n, totalMemBytes: totalmem(), cpus: availableParallelism(), ...(budget !== undefined ? { budgetGiB: budget } : {}) });
-  const d = realDeps(cacheDir);
-  const rdeps = { driver: d.driver, dir: poolStateDir(cacheDir) };
   mkdirSync(join(cacheDir, 'logs'), { recursive: true });
   const logger = makeLogger({ destination: join(cacheDir, 'logs', 'pool.log') });
-  const pool = new ClusterPool({
+  const pool = new ClusterPool(realPoolDeps(logger, cacheDir), { size: sizing.size });
+  return { pool, sizing };
+}
+
+/** The real pool's dependencies: kind clusters provisioned with every component, recycled against their baseline. */
+export function realPoolDeps(logger: Logger, cacheDir = defaultCacheDir()): PoolDeps {
+  const d = realDeps(cacheDir);
+  const rdeps = { driver: d.driver, dir: poolStateDir(cacheDir) };
+  return {
     driver: d.driver,
     provision: (name, signal) => provisionPoolCluster(name, signal, (l) => logger.info({ cluster: name }, l), cacheDir),
     recycle: async (name) => {
@@ -105,6 +112,5 @@ export function makePool(requested: string, memoryGiB: string | undefined, cache
     },
     healthy: (name) => clusterHealthy(rdeps, name),
     logger,
-  }, { size: sizing.size });
-  return { pool, sizing };
+  };
 }

@@ -50,6 +50,8 @@ export interface PoolOptions {
   provisionEstimateMs?: number;
   /** Give up a claim that waited this long. */
   claimTimeoutMs?: number;
+  /** Names of pooled clusters: <prefix><n>. Tests and benchmarks use their own. */
+  prefix?: string;
 }
 
 interface Waiter {
@@ -78,7 +80,7 @@ export class ClusterPool {
 
   constructor(deps: PoolDeps, opts: PoolOptions) {
     this.deps = deps;
-    this.opts = { provisionEstimateMs: 90_000, claimTimeoutMs: 15 * 60_000, ...opts };
+    this.opts = { provisionEstimateMs: 90_000, claimTimeoutMs: 15 * 60_000, prefix: POOL_PREFIX, ...opts };
   }
 
   private now(): number {
@@ -92,7 +94,7 @@ export class ClusterPool {
 
   /** Adopt the ready clusters a previous runner left (a warm pool survives restarts), delete the rest, then fill. */
   async start(): Promise<void> {
-    const found = (await this.deps.driver.list()).filter((c) => c.name.startsWith(POOL_PREFIX));
+    const found = (await this.deps.driver.list()).filter((c) => c.name.startsWith(this.opts.prefix));
     for (const c of found) {
       const ok = c.state === 'running' && this.clusters.size < this.opts.size && (await this.deps.recycle(c.name).catch(() => false));
       if (ok) {
@@ -249,7 +251,7 @@ export class ClusterPool {
   }
 
   private nextName(): string {
-    for (let i = 1; ; i++) if (!this.clusters.has(`${POOL_PREFIX}${i}`)) return `${POOL_PREFIX}${i}`;
+    for (let i = 1; ; i++) if (!this.clusters.has(`${this.opts.prefix}${i}`)) return `${this.opts.prefix}${i}`;
   }
 
   /** One provisioning at a time (2 cores: parallel bring-ups only slow each other down). */
