@@ -59,6 +59,21 @@ export interface EndpointSlice extends KubeObject {
   ports?: { name?: string; port?: number; protocol?: string }[] | null;
 }
 
+export interface Ingress extends KubeObject {
+  spec?: {
+    ingressClassName?: string;
+    tls?: { hosts?: string[]; secretName?: string }[];
+    rules?: { host?: string; [k: string]: unknown }[];
+    [k: string]: unknown;
+  };
+}
+
+/** A Secret as the API sends it: `data` values are base64. */
+export interface Secret extends KubeObject {
+  type?: string;
+  data?: Record<string, string>;
+}
+
 export interface ObjectRef {
   apiVersion: string;
   kind: string;
@@ -79,6 +94,8 @@ export interface KubeApi {
   listPods(namespace: string, selector?: Labels): Promise<Pod[]>;
   /** The EndpointSlices the EndpointSlice controller (or a person) made for a Service. */
   listEndpointSlices(namespace: string, service: string): Promise<EndpointSlice[]>;
+  /** Ingresses in a namespace; in every namespace when it is omitted. */
+  listIngresses(namespace?: string): Promise<Ingress[]>;
 }
 
 export class KubeApiError extends Error {
@@ -147,6 +164,11 @@ export class ClientNodeKubeApi implements KubeApi {
       this.client.list('discovery.k8s.io/v1', 'EndpointSlice', namespace, undefined, undefined, undefined, undefined, `kubernetes.io/service-name=${service}`),
     );
     return plain(list.items) as EndpointSlice[];
+  }
+
+  async listIngresses(namespace?: string): Promise<Ingress[]> {
+    const list = await this.call(`list Ingresses${namespace === undefined ? '' : ` in ${namespace}`}`, () => this.client.list('networking.k8s.io/v1', 'Ingress', namespace));
+    return plain(list.items) as Ingress[];
   }
 
   private async call<T>(what: string, fn: () => Promise<T>): Promise<T> {
@@ -254,6 +276,11 @@ export class FakeKubeApi implements KubeApi {
   async listEndpointSlices(namespace: string, service: string): Promise<EndpointSlice[]> {
     this.check(`list endpointslices ${namespace}/${service}`);
     return this.objects.filter((o) => o.kind === 'EndpointSlice' && ns(o) === namespace && o.metadata?.labels?.['kubernetes.io/service-name'] === service) as EndpointSlice[];
+  }
+
+  async listIngresses(namespace?: string): Promise<Ingress[]> {
+    this.check(`list ingresses ${namespace ?? '*'}`);
+    return this.objects.filter((o) => o.kind === 'Ingress' && (namespace === undefined || ns(o) === namespace)) as Ingress[];
   }
 
   private check(call: string): void {

@@ -19,6 +19,8 @@ export interface Observation {
   observed: string;
   /** Waiting cannot change this outcome: answer now instead of polling on. */
   final?: boolean;
+  /** The hint names the learner's own objects (this Secret, that Ingress): it goes before the lab's general hint. */
+  hintNamesObjects?: boolean;
 }
 
 const texts = {
@@ -114,7 +116,8 @@ export async function pollCheck(check: Check, ctx: CheckContext, observe: (attem
     message: last.status === 'error' ? t.couldNotRun(last.message) : last.message,
     details: { expected: last.expected, observed: last.status === 'pass' ? last.observed : last.observed + t.attempts(n, waited) },
   };
-  const hint = last.status === 'error' ? last.hint ?? t.errorHint : last.status === 'fail' ? check.hint?.[lang] ?? last.hint : undefined;
+  const failHint = last.hintNamesObjects && last.hint ? last.hint : check.hint?.[lang] ?? last.hint;
+  const hint = last.status === 'error' ? last.hint ?? t.errorHint : last.status === 'fail' ? failHint : undefined;
   if (hint) result.hint = hint;
   return result;
 }

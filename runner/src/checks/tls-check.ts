@@ -2,6 +2,8 @@
 // served certificate's subject, subjectAltName and issuer; self-signed or not.
 import type { TlsCheck } from '../labs/lab-schema.ts';
 import type { CheckContext, CheckResult } from './check.ts';
+import { defaultCertController, diagnoseDefaultCert } from './ingress-tls-diagnosis.ts';
+import { KubeApiError } from './kube-api.ts';
 import { cannotRun, kubeOf, langOf, lastLine, pollCheck, say, tail, vantageOf, type Observation } from './poll-check.ts';
 import { hostLoopbackPort, hostMayReach, resolveServiceTarget } from './service-facts.ts';
 
@@ -40,14 +42,12 @@ function normDn(dn: string): string {
   return dn.replace(/\s*=\s*/g, '=').replace(/\s*,\s*/g, ',').trim();
 }
 
-const FAKE_CERT = /Kubernetes Ingress Controller Fake Certificate/;
-
 const texts = {
   en: {
     handshake: (at: string, name: string, why: string) => `No certificate came back from ${at} for ${name}: ${why}`,
     handshakeHint: 'Is anything listening with TLS there? Check the Service or Ingress port and that its pods are ready.',
-    fake: (name: string) => `The server sent the ingress controller's default "Fake Certificate" for ${name}: no TLS secret is configured for that host.`,
-    fakeHint: 'List the host under spec.tls[].hosts of the Ingress, with secretName naming a kubernetes.io/tls Secret that exists in the same namespace.',
+    fake: (name: string) => `The server sent the ingress controller's default certificate for ${name}: it has no certificate of its own for that name.`,
+    fakeHint: 'List the host under spec.tls[].hosts of the Ingress, with secretName naming a kubernetes.io/tls Secret in the same namespace. If they look right, the controller may not have loaded them yet (press Check again in a few seconds), or its log says why it rejected them: `kubectl -n traefik logs deploy/traefik`.',
     subject: (name: string, got: string, re: string) => `The certificate served for ${name} has subject "${got}"; expected one matching /${re}/.`,
     issuer: (name: string, got: string, re: string) => `The certificate served for ${name} was issued by "${got}"; expected an issuer matching /${re}/.`,
     san: (name: string, missing: string[], got: string[]) => `The certificate served for ${name} does not cover ${missing.join(', ')} (its DNS names: ${got.join(', ') || 'none'}).`,
@@ -60,8 +60,8 @@ const texts = {
   zh: {
     handshake: (at: string, name: string, why: string) => `${at} 没有为 ${name} 返回证书：${why}`,
     handshakeHint: '那里有没有监听 TLS 的服务？检查 Service 或 Ingress 的端口，以及后端 Pod 是否 ready。',
-    fake: (name: string) => `服务器为 ${name} 返回的是 ingress controller 默认的 "Fake Certificate"：这个主机没有配置 TLS secret。`,
-    fakeHint: '在 Ingress 的 spec.tls[].hosts 里列出这个主机，并让 secretName 指向同一命名空间里已存在的 kubernetes.io/tls 类型 Secret。',
+    fake: (name: string) => `服务器为 ${name} 返回的是 ingress controller 的默认证书：它没有这个名字自己的证书。`,
+    fakeHint: '在 Ingress 的 spec.tls[].hosts 里列出这个主机，并让 secretName 指向同一命名空间里的 kubernetes.io/tls 类型 Secret。如果这些都没问题，可能是 Controller 还没加载（过几秒再点 Check），或者它的日志里写了拒绝的原因：`kubectl -n traefik logs deploy/traefik`。',
     subject: (name: string, got: string, re: string) => `为 ${name} 返回的证书 subject 是 "${got}"，期望匹配 /${re}/。`,
     issuer: (name: string, got: string, re: string) => `为 ${name} 返回的证书由 "${got}" 签发，期望签发者匹配 /${re}/。`,
     san: (name: string, missing: string[], got: string[]) => `为 ${name} 返回的证书不包含 ${missing.join(', ')}（它的 DNS 名字：${got.join(', ') || '无'}）。`,
@@ -115,7 +115,16 @@ export async function runTlsCheck(check: TlsCheck, ctx: CheckContext): Promise<C
     const observed = `subject=${cert.subject}; issuer=${cert.issuer}; DNS=${cert.dnsNames.join(',') || '-'}`;
     const isSelfSigned = normDn(cert.subject) === normDn(cert.issuer);
 
-    if (FAKE_CERT.test(cert.subject) && !(e.subject && new RegExp(e.subject).test(cert.subject))) {
+    const controller = defaultCertController(cert.subject);
+    if (controller && !(e.subject && new RegExp(e.subject).test(cert.subject))) {
+      // Name the learner's Ingress and Secret when the API can tell which one is wrong.
+      const why = ctx.kube
+        ? await diagnoseDefaultCert(ctx.kube, name, controller, langOf(ctx)).catch((err: unknown) => {
+            if (err instanceof KubeApiError) return undefined;
+            throw err;
+          })
+        : undefined;
+      if (why) return { status: 'fail', message: why.message, hint: why.hint, hintNamesObjects: true, expected, observed };
       return { status: 'fail', message: t.fake(name), hint: t.fakeHint, expected, observed };
     }
     if (e.subject && !new RegExp(e.subject).test(cert.subject)) return { status: 'fail', message: t.subject(name, cert.subject, e.subject), expected, observed };

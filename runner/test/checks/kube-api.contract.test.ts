@@ -29,6 +29,8 @@ function objects(pause: string): KubeObject[] {
       metadata: { name: 'svc-b-manual', namespace: ns, labels: { 'kubernetes.io/service-name': 'svc-b', 'endpointslice.kubernetes.io/managed-by': 'svclab-test' } },
       addressType: 'IPv4', endpoints: [{ addresses: ['10.0.0.1'], conditions: { ready: true } }], ports: [{ name: 'http', port: 8080, protocol: 'TCP' }],
     },
+    // A class no controller serves: nothing acts on it.
+    { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', metadata: { name: 'ing', namespace: ns }, spec: { ingressClassName: 'svclab-contract-none', tls: [{ hosts: ['a.svclab.test'], secretName: 'a-tls' }], rules: [{ host: 'a.svclab.test', http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: 'svc-a', port: { number: 80 } } } }] } }] } },
     pod('p1', { app: 'a', tier: 'x' }),
     pod('p2', { app: 'b' }),
   ];
@@ -66,6 +68,13 @@ function contract(label: string, make: () => Promise<{ api: KubeApi; unreachable
       expect(slices.map((s) => s.metadata?.name)).toEqual(['svc-b-manual']);
       expect(slices[0]!.endpoints?.[0]?.addresses).toEqual(['10.0.0.1']);
       expect(await api.listEndpointSlices(ns, 'nope')).toEqual([]);
+    });
+
+    it('lists Ingresses in a namespace and in all of them', async () => {
+      const [ing] = await api.listIngresses(ns);
+      expect(ing?.spec?.tls).toEqual([{ hosts: ['a.svclab.test'], secretName: 'a-tls' }]);
+      expect((await api.listIngresses()).map((i) => `${i.metadata?.namespace}/${i.metadata?.name}`)).toContain(`${ns}/ing`);
+      expect(await api.listIngresses(`${ns}-none`)).toEqual([]);
     });
 
     it('reads cluster-scoped objects', async () => {

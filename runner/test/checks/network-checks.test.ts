@@ -3,10 +3,10 @@
 import { describe, expect, it } from 'vitest';
 import { runDnsCheck } from '../../src/checks/dns-check.ts';
 import { parseCurlOutput, runHttpCheck } from '../../src/checks/http-check.ts';
-import type { EndpointSlice, KubeObject, Service } from '../../src/checks/kube-api.ts';
+import type { EndpointSlice, Ingress, KubeObject, Secret, Service } from '../../src/checks/kube-api.ts';
 import { runTlsCheck } from '../../src/checks/tls-check.ts';
 import { dnsCheckSchema, httpCheckSchema, tlsCheckSchema } from '../../src/labs/lab-schema.ts';
-import { context, lab02Fixed, parse, pods } from './check-fixtures.ts';
+import { context, fixtureText, lab02Fixed, parse, pods } from './check-fixtures.ts';
 
 /** What `curl -sS -D - -w '\n@@svclab-http %{http_code}\n' URL…` prints for these answers. */
 function curlOut(answers: { status: number; servedBy?: string; body?: string }[]): string {
@@ -270,11 +270,11 @@ describe('tls check', () => {
     expect(ctx.vantage.calls[0]!.argv[2]).not.toContain('shop.example.com');
   });
 
-  it("the ingress controller's fake certificate: no TLS secret for that host", async () => {
+  it("ingress-nginx's fake certificate: no Ingress has a tls entry for the host", async () => {
     const ctx = context();
     ctx.vantage.on('workstation', 'openssl', { stdout: cert('O = Acme Co, CN = Kubernetes Ingress Controller Fake Certificate', 'O = Acme Co, CN = Kubernetes Ingress Controller Fake Certificate', ['ingress.local']) });
     const r = await runTlsCheck(check(), ctx);
-    expect(r.message).toBe('The server sent the ingress controller\'s default "Fake Certificate" for shop.example.com: no TLS secret is configured for that host.');
+    expect(r.message).toBe('The server sent the ingress controller\'s default certificate ("Kubernetes Ingress Controller Fake Certificate") for shop.example.com: no Ingress lists shop.example.com under spec.tls, so the ingress controller has no certificate for shop.example.com and falls back to its self-signed default.');
   });
 
   it('wrong SAN, wrong issuer, self-signed when a CA was expected', async () => {
@@ -293,5 +293,93 @@ describe('tls check', () => {
     expect(r.status).toBe('fail');
     expect(r.message).toBe('No certificate came back from 172.18.0.3:443 for shop.example.com: connect:errno=111');
     expect((await runTlsCheck(check(), context())).status).toBe('error');
+  });
+});
+
+describe("tls check: why Traefik sends its default certificate (recorded Ingress and Secrets)", () => {
+  const traefikDefault = 'subject=CN = TRAEFIK DEFAULT CERT\nissuer=CN = TRAEFIK DEFAULT CERT\nX509v3 Subject Alternative Name: \n    DNS:5d9b3f0c1e2a4b6c8d0e1f2a3b4c5d6e.7f8a9b0c1d2e3f4a5b6c7d8e9f0a1b2c.traefik.default\n';
+  const check = (over: Record<string, unknown> = {}) =>
+    parse(tlsCheckSchema, { kind: 'tls', connect: '127.0.0.1:30443', servername: 'shop.svclab.test', expect: { subject: 'CN ?= ?shop\\.svclab\\.test', san: ['shop.svclab.test'], selfSigned: true }, hint: { en: "The lab's general hint.", zh: '实验的通用提示。' }, ...over });
+  const ingress = (tls: NonNullable<Ingress['spec']>['tls'], namespace = 'default'): Ingress => ({
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'Ingress',
+    metadata: { name: 'sites', namespace },
+    spec: { ingressClassName: 'traefik', ...(tls ? { tls } : {}), rules: [{ host: 'blog.svclab.test' }, { host: 'shop.svclab.test' }] },
+  });
+  const b64 = (s: string) => Buffer.from(s).toString('base64');
+  const secret = (name: string, data: Record<string, string>, type = 'kubernetes.io/tls', namespace = 'default'): Secret => ({
+    apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace }, type, data: Object.fromEntries(Object.entries(data).map(([k, v]) => [k, b64(v)])),
+  });
+  const shopCrt = fixtureText('tls/shop.svclab.test.crt');
+  const shopKey = fixtureText('tls/shop.svclab.test.key');
+  const wrongCrt = fixtureText('tls/wrong.example.com.crt');
+  const wrongKey = fixtureText('tls/wrong.example.com.key');
+  const shopTls = [{ hosts: ['shop.svclab.test'], secretName: 'shop-tls' }];
+  const run = async (objects: KubeObject[], lang: 'en' | 'zh' = 'en') => {
+    const ctx = context(objects, lang);
+    ctx.vantage.on('workstation', 'openssl', { stdout: traefikDefault });
+    return runTlsCheck(check(), ctx);
+  };
+  const lead = 'The server sent Traefik\'s default certificate ("TRAEFIK DEFAULT CERT") for shop.svclab.test:';
+  const fallsBack = 'so Traefik has no certificate for shop.svclab.test and falls back to its self-signed default.';
+
+  it('the Secret the Ingress names does not exist: which one, in which namespace, and how to make it', async () => {
+    const r = await run([ingress(shopTls)]);
+    expect(r.status).toBe('fail');
+    expect(r.message).toBe(`${lead} Ingress default/sites names Secret shop-tls for it in spec.tls, but there is no Secret shop-tls in namespace default (a Secret is read from the Ingress's own namespace), ${fallsBack}`);
+    // The diagnosed hint names the learner's objects, so it goes before the lab's general one.
+    expect(r.hint).toBe('Make a key and a certificate for shop.svclab.test, then store them as Secret shop-tls in namespace default: openssl req -x509 -newkey rsa:2048 -nodes -days 30 -keyout tls.key -out tls.crt -subj /CN=shop.svclab.test -addext subjectAltName=DNS:shop.svclab.test && kubectl -n default create secret tls shop-tls --cert=tls.crt --key=tls.key');
+    expect(r.details?.observed).toMatch(/^subject=CN = TRAEFIK DEFAULT CERT; /);
+  });
+
+  it('the Secret exists in another namespace than the Ingress', async () => {
+    const r = await run([ingress(shopTls), secret('shop-tls', { 'tls.crt': shopCrt, 'tls.key': shopKey }, 'kubernetes.io/tls', 'shop')]);
+    expect(r.message).toContain('there is no Secret shop-tls in namespace default');
+  });
+
+  it('an Opaque Secret without tls.crt and tls.key; an empty tls.key', async () => {
+    let r = await run([ingress(shopTls), secret('shop-tls', { 'shop.crt': shopCrt, 'shop.key': shopKey }, 'Opaque')]);
+    expect(r.message).toBe(`${lead} Secret default/shop-tls (type Opaque) has no tls.crt and no tls.key (its keys: shop.crt, shop.key); the certificate and key are read from tls.crt and tls.key only, ${fallsBack}`);
+    expect(r.hint).toBe('Make it again as a TLS Secret, which has exactly those two keys: kubectl -n default delete secret shop-tls && kubectl -n default create secret tls shop-tls --cert=tls.crt --key=tls.key (with your certificate and key files).');
+    r = await run([ingress(shopTls), secret('shop-tls', { 'tls.crt': shopCrt, 'tls.key': '' })]);
+    expect(r.message).toContain('Secret default/shop-tls (type kubernetes.io/tls) has an empty tls.key (its keys: tls.crt, tls.key)');
+  });
+
+  it('a tls.crt that is not a certificate', async () => {
+    const r = await run([ingress(shopTls), secret('shop-tls', { 'tls.crt': 'hello', 'tls.key': shopKey })]);
+    expect(r.message).toBe(`${lead} the tls.crt of Secret default/shop-tls is not a PEM certificate, so it cannot be loaded, ${fallsBack}`);
+  });
+
+  it('a certificate for another name', async () => {
+    const r = await run([ingress(shopTls), secret('shop-tls', { 'tls.crt': wrongCrt, 'tls.key': wrongKey })]);
+    expect(r.message).toBe(`${lead} Secret default/shop-tls holds a certificate for wrong.example.com, not for shop.svclab.test (a certificate is picked by the name the client asks for, SNI), ${fallsBack}`);
+  });
+
+  it('a key from another openssl run', async () => {
+    const r = await run([ingress(shopTls), secret('shop-tls', { 'tls.crt': shopCrt, 'tls.key': wrongKey })]);
+    expect(r.message).toBe(`${lead} the tls.key of Secret default/shop-tls is not the key of its tls.crt (two openssl runs make two different keys), so the pair is rejected, ${fallsBack}`);
+  });
+
+  it('no tls entry: says which Ingress routes the host over plain HTTP', async () => {
+    const r = await run([ingress(undefined), secret('shop-tls', { 'tls.crt': shopCrt, 'tls.key': shopKey })]);
+    expect(r.message).toBe(`${lead} no Ingress lists shop.svclab.test under spec.tls (Ingress default/sites routes it over plain HTTP only), ${fallsBack}`);
+    expect(r.hint).toContain('Under spec of Ingress default/sites add `tls: [{hosts: [shop.svclab.test], secretName: NAME}]`');
+  });
+
+  it('everything looks right (the controller has not reloaded yet): the general message and the lab\'s hint', async () => {
+    const r = await run([ingress(shopTls), secret('shop-tls', { 'tls.crt': shopCrt, 'tls.key': shopKey })]);
+    expect(r).toMatchObject({ status: 'fail', message: 'The server sent the ingress controller\'s default certificate for shop.svclab.test: it has no certificate of its own for that name.', hint: "The lab's general hint." });
+  });
+
+  it('the API cannot be read: the general message, still a fail (the certificate was seen)', async () => {
+    const ctx = context([ingress(shopTls)]);
+    ctx.kube.unreachable = 'the Kubernetes API at https://127.0.0.1:1 could not be reached';
+    ctx.vantage.on('workstation', 'openssl', { stdout: traefikDefault });
+    expect(await runTlsCheck(check(), ctx)).toMatchObject({ status: 'fail', message: expect.stringMatching(/^The server sent the ingress controller's default certificate for shop\.svclab\.test/) });
+  });
+
+  it('in Chinese', async () => {
+    const r = await run([ingress(shopTls)], 'zh');
+    expect(r.message).toBe('服务器为 shop.svclab.test 返回的是 Traefik 的默认证书（"TRAEFIK DEFAULT CERT"）：Ingress default/sites 在 spec.tls 里为它指定了 Secret shop-tls，但命名空间 default 里没有 Secret shop-tls（Secret 只从 Ingress 自己的命名空间读取），所以 Traefik 没有 shop.svclab.test 的证书，只好退回它自签名的默认证书。');
   });
 });
