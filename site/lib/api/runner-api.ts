@@ -19,7 +19,21 @@ export class RunnerApiError extends Error {
   }
 }
 
-export type Session = { id: string; labId: string; workstation?: unknown; state: string; createdAt?: string };
+/**
+ * A session as GET/POST /api/sessions return it. While it starts (POST may answer 202):
+ * state waiting | claiming | starting | applying, `steps` the start phases, `wait` the place
+ * in line while no cluster is free; `error` once it has failed.
+ */
+export type Session = {
+  id: string;
+  labId: string;
+  workstation?: unknown;
+  state: string;
+  createdAt?: string;
+  wait?: { position: number; etaSeconds?: number };
+  steps?: { id: string; state: 'done' | 'running' | 'pending' }[];
+  error?: { code: string; message: string; hint: string };
+};
 export type CheckResult = {
   checkId: string;
   kind: string;

@@ -71,6 +71,29 @@ export type PanelStrings = {
   nodeShellNote: string;
   enlargeDiagram: string;
   closeDialog: string;
+  cancelStart: string;
+  phasesLabel: string;
+  phaseWaiting: string;
+  phaseClaiming: string;
+  phaseStarting: string;
+  phaseApplying: string;
+  phaseDone: string;
+  phaseRunning: string;
+  phasePending: string;
+  startPhase: string;
+  startElapsed: string;
+  waitingInLine: string;
+  waitingNoLine: string;
+  waitEta: string;
+  waitEtaOver: string;
+  waitNoEta: string;
+  startFailed: string;
+  startFailedHint: string;
+  startSlow: string;
+  startSlowHint: string;
+  lostContact: string;
+  /** Start errors in this language, by runner error code (else the runner's own text). */
+  startErrors: Record<string, { message: string; hint: string }>;
 };
 
 export const panelStrings: Record<'en' | 'zh-CN', PanelStrings> = {
@@ -143,6 +166,28 @@ export const panelStrings: Record<'en' | 'zh-CN', PanelStrings> = {
     terminalTabs: 'Terminals',
     enlargeDiagram: 'Enlarge diagram',
     closeDialog: 'Close',
+    cancelStart: 'Cancel',
+    phasesLabel: 'Starting the lab',
+    phaseWaiting: 'Wait for a free cluster',
+    phaseClaiming: 'Claim a cluster',
+    phaseStarting: 'Start your workstation',
+    phaseApplying: 'Set up the lab’s objects',
+    phaseDone: 'done',
+    phaseRunning: 'in progress',
+    phasePending: 'to do',
+    startPhase: 'Starting the lab: {phase} (step {n} of {total})…',
+    startElapsed: 'Time so far:',
+    waitingInLine: 'Every cluster is in use: you are number {position} in line.',
+    waitingNoLine: 'Preparing a cluster for you…',
+    waitEta: 'Preparing — ready in about {s} s.',
+    waitEtaOver: 'Preparing — taking a little longer than estimated…',
+    waitNoEta: 'Preparing — {s} s so far.',
+    startFailed: 'The lab could not start.',
+    startFailedHint: 'Press Start lab to try again. If it fails again, the runner’s log (in the terminal where you ran `npm start`) says why.',
+    startSlow: 'Starting is taking much longer than expected.',
+    startSlowHint: 'Reload the page to look again, or press Cancel and then Start lab.',
+    lostContact: 'Lost contact with the runner; trying again…',
+    startErrors: {},
     nodeShellNote: 'Node tabs are root shells in the node’s privileged container: a mistake there can break the cluster. They are offered only because the runner listens on loopback.',
   },
   'zh-CN': {
@@ -214,6 +259,38 @@ export const panelStrings: Record<'en' | 'zh-CN', PanelStrings> = {
     terminalTabs: '终端',
     enlargeDiagram: '放大示意图',
     closeDialog: '关闭',
+    cancelStart: '取消',
+    phasesLabel: '实验启动进度',
+    phaseWaiting: '等待空闲集群',
+    phaseClaiming: '分配集群',
+    phaseStarting: '启动你的工作站',
+    phaseApplying: '创建实验所需的对象',
+    phaseDone: '已完成',
+    phaseRunning: '进行中',
+    phasePending: '待进行',
+    startPhase: '正在启动实验：{phase}（第 {n}/{total} 步）……',
+    startElapsed: '已用时间：',
+    waitingInLine: '集群都在使用中：你排在第 {position} 位。',
+    waitingNoLine: '正在为你准备集群……',
+    waitEta: '正在准备，大约 {s} 秒后就绪。',
+    waitEtaOver: '正在准备，比预计的稍慢一些……',
+    waitNoEta: '正在准备，已等待 {s} 秒。',
+    startFailed: '实验没能启动。',
+    startFailedHint: '点击“开始实验”再试一次。如果仍然失败，可以在运行 `npm start` 的终端里查看 runner 日志，找出原因。',
+    startSlow: '启动花的时间比预期长得多。',
+    startSlowHint: '刷新页面重新查看，或者点击“取消”后再点“开始实验”。',
+    lostContact: '与 runner 的连接中断，正在重试……',
+    startErrors: {
+      POOL_TIMEOUT: { message: '等了很久也没有集群空出来。', hint: '所有集群都在使用中。过几分钟再点“开始实验”，或者请讲师扩大集群池。' },
+      POOL_CLOSED: { message: 'runner 正在停止，无法分配集群。', hint: '重新启动 runner（npm start），再点“开始实验”。' },
+      SESSION_LIMIT: { message: 'runner 上的实验会话数已达上限。', hint: '结束不再使用的会话，或者调高 --max-sessions。' },
+      IMAGE_MISSING: { message: 'svclab 需要的容器镜像还没有构建。', hint: '执行 `svclab images build`。' },
+      IMAGE_STALE: { message: '有容器镜像比它的构建配方旧。', hint: '执行 `svclab images build`，重新构建有变化的镜像。' },
+      DOCKER_MISSING: { message: '没有安装 Docker。', hint: '以 root 身份执行 apt-get install -y docker.io，然后运行 `svclab doctor`。' },
+      DOCKER_DOWN: { message: 'Docker 守护进程没有运行。', hint: '以 root 身份执行 `svclab doctor --fix`，或者自己启动 dockerd（dockerd &）。' },
+      WORKSTATION_FAILED: { message: '工作站容器没能启动。', hint: '运行 `svclab doctor` 检查；runner 日志里有 docker 给出的具体信息。' },
+      CLUSTER_FAILED: { message: '集群没能创建出来。', hint: 'runner 日志里有失败的步骤和输出；可以执行 `svclab down --all` 清理后重试。' },
+    },
     nodeShellNote: '节点标签页是节点特权容器里的 root shell，误操作可能弄坏集群。只有 runner 监听在本机回环地址时才会提供。',
   },
 };

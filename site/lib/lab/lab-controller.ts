@@ -9,10 +9,13 @@ import type { ConnectionState } from '../terminal/terminal-connection.ts';
 import { sessionStore, type SessionStore } from './session-store.ts';
 import { readProgress, writeProgress, type StepStatus, type StoredProgress } from './progress-store.ts';
 import { h, ref, show } from './dom.ts';
+import { FAILED_STATES, PENDING_STATES, phasesOf, startError, startStatus, startTicker, type Phase } from './start-progress.ts';
 import type { LabHost } from './define-lab-element.ts';
 
-const PENDING_STATES = new Set(['creating', 'starting', 'pending', 'provisioning', 'claiming', 'applying']);
-const FAILED_STATES = new Set(['failed', 'error', 'stopped', 'removed']);
+/** Give up watching a start after this long (the session stays; a reload looks again). */
+export const START_WATCH_MS = 20 * 60_000;
+/** Polls that may fail in a row (runner restarting, network blip) before the panel says so and stops. */
+const POLL_FAILURES_ALLOWED = 15;
 /** Automatic re-check back-off while a step is open: 5 s, 10 s, 20 s, 40 s, then every 60 s. */
 export const AUTO_CHECK_FIRST_MS = 5_000;
 export const AUTO_CHECK_MAX_MS = 60_000;
@@ -66,6 +69,10 @@ export class LabController {
   #autoAbort: AbortController | undefined;
   #editorLoading: Promise<void> | undefined;
   #busy = false;
+  /** Bumped by End lab / Cancel: a start being watched stops watching. */
+  #startGen = 0;
+  /** The session being started (not ready yet), so Cancel can remove it. */
+  #pendingId: string | undefined;
   #labLoad: Promise<void> = Promise.resolve();
 
   constructor(host: LabHost, labId: string, strings: PanelStrings, api: RunnerApi, store: SessionStore) {
@@ -137,11 +144,16 @@ export class LabController {
   }
 
   async #resume(id: string): Promise<void> {
+    this.#busy = true;
+    this.#setBusy(true);
     try {
       const session = await this.api.session(id);
       await this.#settle(session);
     } catch (err) {
       this.#handleSessionError(err);
+    } finally {
+      this.#busy = false;
+      this.#setBusy(false);
     }
   }
 
@@ -156,34 +168,100 @@ export class LabController {
       await this.#settle(session);
     } catch (err) {
       const e = asRunnerError(err);
-      this.#setStatus(e.message, e.hint, true);
+      const text = startError(e, this.s);
+      this.#setStatus(text.message, text.hint, true);
     } finally {
       this.#busy = false;
       this.#setBusy(false);
     }
   }
 
+  /** End lab; while a session is still starting, Cancel (the same button). */
   async stop(): Promise<void> {
-    const session = this.session;
+    const id = this.session?.id ?? this.#pendingId;
+    this.#startGen++;
+    this.#pendingId = undefined;
+    this.#showStartProgress(undefined);
     this.#endSession();
     this.#setStatus(this.s.statusIdle);
-    if (session) await this.api.endSession(session.id).catch(() => undefined);
+    if (id) await this.api.endSession(id).catch(() => undefined);
   }
 
-  /** Wait (bounded) for a new session to leave its pending state, then show it. */
+  /**
+   * Follow a session until it is ready or failed, polling every second: the phases, the place
+   * in line with a countdown while no cluster is free, and the runner's words on failure.
+   */
   async #settle(initial: Session): Promise<void> {
     let session = initial;
+    const gen = ++this.#startGen;
     const began = Date.now();
-    const deadline = began + 180_000;
-    while (PENDING_STATES.has(session.state) && Date.now() < deadline) {
-      const secs = String(Math.round((Date.now() - began) / 1000));
-      this.#setStatus(`${this.s.statusStarting} (${session.state}, ${this.s.elapsed.replace('{s}', secs)})`);
-      await new Promise((r) => setTimeout(r, 1000));
-      session = await this.api.session(session.id);
+    let waited = false;
+    let etaAt: number | undefined;
+    let waitKey = '';
+    let lastStatus = '';
+    let failures = 0;
+    const stop = this.#ref('stop');
+    if (PENDING_STATES.has(session.state)) {
+      this.#pendingId = session.id;
+      stop.textContent = this.s.cancelStart;
+      stop.hidden = false;
     }
-    if (FAILED_STATES.has(session.state)) {
+    const render = () => {
+      const phases = phasesOf(session, this.s, waited);
+      this.#showStartProgress(phases, startTicker(session, this.s, Date.now(), began, etaAt));
+      const status = failures ? this.s.lostContact : startStatus(session, this.s, phases);
+      if (status !== lastStatus) this.#setStatus((lastStatus = status));
+    };
+    const ticker = setInterval(() => gen === this.#startGen && render(), 1000);
+    try {
+      while (PENDING_STATES.has(session.state)) {
+        if (session.state === 'waiting') {
+          waited = true;
+          // The runner says the estimate when the place in line changes; between those the
+          // countdown runs here, so the same estimate read again does not restart it.
+          const key = `${session.wait?.position}/${session.wait?.etaSeconds}`;
+          if (key !== waitKey) {
+            waitKey = key;
+            const eta = session.wait?.etaSeconds;
+            etaAt = typeof eta === 'number' ? Date.now() + eta * 1000 : undefined;
+          }
+        }
+        render();
+        if (Date.now() - began > START_WATCH_MS) {
+          this.#setStatus(this.s.startSlow, this.s.startSlowHint, true);
+          return;
+        }
+        await new Promise((r) => setTimeout(r, 1000));
+        if (gen !== this.#startGen) return; // cancelled, or another start took over
+        try {
+          session = await this.api.session(session.id);
+          failures = 0;
+        } catch (err) {
+          const e = asRunnerError(err);
+          if (isStale(e)) {
+            this.#handleSessionError(e);
+            return;
+          }
+          if (++failures >= POLL_FAILURES_ALLOWED) {
+            this.#setStatus(e.message, e.hint, true);
+            return;
+          }
+        }
+        if (gen !== this.#startGen) return;
+      }
+    } finally {
+      clearInterval(ticker);
+      if (gen === this.#startGen) {
+        this.#showStartProgress(undefined);
+        this.#pendingId = undefined;
+        stop.textContent = this.s.stop;
+      }
+    }
+    if (FAILED_STATES.has(session.state) || !session.state) {
       this.#endSession();
-      this.#setStatus(`${this.s.statusStale} (${session.state})`, undefined, true);
+      const text = startError(session.error, this.s);
+      this.#setStatus(text.message, text.hint, true);
+      this.#ref('start').textContent = this.s.startAgain;
       return;
     }
     this.session = session;
@@ -191,7 +269,7 @@ export class LabController {
     const start = this.#ref('start');
     start.hidden = true;
     start.textContent = this.s.start;
-    this.#ref('stop').hidden = false;
+    stop.hidden = false;
     this.#ref('reset-lab').hidden = false;
     this.#renderTabs({ terminals: [WORKSTATION], nodeShells: false });
     this.#maybeMountTerminal();
@@ -202,6 +280,38 @@ export class LabController {
       .catch(() => undefined); // a runner without node shells: the workstation tab alone
     void this.#syncProgress(id);
     this.#scheduleAutoCheck(true);
+  }
+
+  /** The start phases and the ticking line under the status; undefined hides them. */
+  #showStartProgress(phases: Phase[] | undefined, ticker = ''): void {
+    const list = this.#ref('phases');
+    const tick = this.#ref('start-ticker');
+    list.hidden = !phases;
+    tick.hidden = !phases;
+    this.host.querySelector('.svclab-lab')?.toggleAttribute('aria-busy', Boolean(phases));
+    if (!phases) {
+      list.replaceChildren();
+      tick.textContent = '';
+      return;
+    }
+    tick.textContent = ticker;
+    const key = JSON.stringify(phases.map((p) => [p.id, p.state]));
+    if (list.dataset.key === key) return; // unchanged: leave the list (and screen readers) alone
+    list.dataset.key = key;
+    const word = { done: this.s.phaseDone, running: this.s.phaseRunning, pending: this.s.phasePending };
+    const mark = { done: '✓', running: '●', pending: '○' };
+    list.replaceChildren(
+      ...phases.map((p) =>
+        h(
+          'li',
+          { class: `svclab-phase svclab-phase--${p.state}`, 'data-phase': p.id, 'data-state': p.state, 'aria-current': p.state === 'running' ? 'step' : undefined },
+          h('span', { class: 'svclab-phase__mark', 'aria-hidden': 'true' }, mark[p.state]),
+          ' ',
+          p.label,
+          h('span', { class: 'sr-only' }, ` (${word[p.state]})`),
+        ),
+      ),
+    );
   }
 
   /** The runner's progress wins over the local mirror while a session exists. */

@@ -10,7 +10,7 @@ import { labsPort } from '../../../runner/src/http/lab-ports.ts';
 import { loadLabs } from '../../../runner/src/labs/load-labs.ts';
 import { FakePty } from '../../../runner/src/pty/fake-pty-factory.ts';
 import type { PtyFactory, PtySpawnOptions } from '../../../runner/src/pty/pty-factory.ts';
-import { SessionManager } from '../../../runner/src/sessions/session-manager.ts';
+import { SessionManager, type SessionManagerDeps } from '../../../runner/src/sessions/session-manager.ts';
 import { siteDir } from './browser.ts';
 
 const root = join(import.meta.dirname, '../../..');
@@ -59,7 +59,14 @@ export const FAKE_NODES = [
   { name: 'svclab-main-worker', container: 'svclab-main-worker', role: 'worker' },
 ];
 
-export type FakeTierOptions = { actions?: LabActionsPort; nodeShells?: boolean };
+export type FakeTierOptions = {
+  actions?: LabActionsPort;
+  nodeShells?: boolean;
+  /** A start that waits in line, takes its time or fails: the session manager's hooks. */
+  start?: Pick<SessionManagerDeps, 'workstationNetwork' | 'prepare'>;
+  /** How long POST /api/sessions waits before answering 202 (the runner's default is 8 s). */
+  startWaitMs?: number;
+};
 
 export async function startFakeTierStack(checks?: ChecksPort, opts: FakeTierOptions = {}): Promise<FakeTierStack> {
   const logger = pino({ level: 'silent' });
@@ -73,6 +80,7 @@ export async function startFakeTierStack(checks?: ChecksPort, opts: FakeTierOpti
     logger,
     workstationImage: async () => 'svclab/workstation:fake',
     ...(opts.nodeShells ? { nodeShells: async () => FAKE_NODES } : {}),
+    ...opts.start,
   });
   const token = 'fake-tier-token-0123456789';
   let origins: string[] = [];
@@ -85,6 +93,7 @@ export async function startFakeTierStack(checks?: ChecksPort, opts: FakeTierOpti
     checks: checks ?? { run: async () => ({ results: [], passed: true }) },
     apply: noClusterApply,
     ...(opts.actions ? { actions: opts.actions } : {}),
+    ...(opts.startWaitMs !== undefined ? { startWaitMs: opts.startWaitMs } : {}),
     siteDir,
     version: '0.0.0-fake-tier',
   });
