@@ -90,6 +90,10 @@ describe.skipIf('skip' in real)('components on a real cluster', () => {
   let nodes: NodeInfo[] = [];
   let cp: NodeInfo;
   let port30080 = 0;
+  let port80 = 0;
+  let port443 = 0;
+  let imagesStep = '';
+  let webLoad: Awaited<ReturnType<typeof driver.loadImage>>;
   let installed: InstallResult;
   const tmp = mkdtemp(join(tmpdir(), 'svclab-comp-tls-'));
 
@@ -111,13 +115,15 @@ describe.skipIf('skip' in real)('components on a real cluster', () => {
     const log = (e: Parameters<typeof formatStepEvent>[0]) => { if (e.state !== 'running') console.log(`  ${formatStepEvent(e)}`); };
     const c = await driver.create({ name, workers: 2, proxyMode: 'iptables', nodeImage: real.nodeImage }, { onStep: log });
     port30080 = c.ports.find((p) => p.containerPort === 30080)!.hostPort;
+    port80 = c.ports.find((p) => p.containerPort === 80)!.hostPort;
+    port443 = c.ports.find((p) => p.containerPort === 443)!.hostPort;
     nodes = await driver.nodes(name);
     cp = nodes[0]!;
     // As loadLabImages does after `svclab up`: the lab pods' image under the name lab manifests use.
     const tag = await runner.run(['docker', 'tag', real.web, 'svclab/web:latest'], { timeoutMs: 30_000 });
     if (tag.exitCode !== 0) throw new Error(tag.stderr);
-    await driver.loadImage(name, 'svclab/web:latest');
-    installed = await installComponents(name, real.deps, { ingressMode: 'nodeport', onStep: log });
+    webLoad = await driver.loadImage(name, 'svclab/web:latest');
+    installed = await installComponents(name, real.deps, { ingressMode: 'nodeport', onStep: (e) => { log(e); if (e.id === 'components-images' && e.state === 'ok') imagesStep = e.detail ?? ''; } });
     console.log(`  components: ${(installed.totalMs / 1000).toFixed(1)} s; pool ${installed.pool.range}`);
     for (const f of ['blog.yaml', 'shop.yaml']) await kubectl(['apply', '-f', '-'], await readFile(join(labDir, f), 'utf8'));
     for (const d of ['blog', 'shop']) await kubectl(['rollout', 'status', `deployment/${d}`, '--timeout=180s']);
@@ -127,6 +133,11 @@ describe.skipIf('skip' in real)('components on a real cluster', () => {
     try { await driver.delete(name); } catch { /* already gone */ }
     await rm(await tmp, { recursive: true, force: true });
   }, 5 * 60_000);
+
+  it('loads no image: the node image preloads svclab/web:latest, Traefik and MetalLB', () => {
+    expect(webLoad).toEqual({ loaded: [], present: nodes.map((n) => n.name) });
+    expect(imagesStep).toBe(`3 images already in all ${nodes.length} nodes (node image)`);
+  });
 
   it('installs IngressClass traefik as the default class, and the controller answers 404 until an Ingress exists', async () => {
     const ic = JSON.parse(await kubectl(['get', 'ingressclass', 'traefik', '-o', 'json'])) as { metadata: { annotations: Record<string, string> } };
@@ -211,7 +222,10 @@ describe.skipIf('skip' in real)('components on a real cluster', () => {
     expect(after.items[0]!.status.containerStatuses[0]!.restartCount).toBe(before.items[0]!.status.containerStatuses[0]!.restartCount);
   });
 
-  it('daemonset mode: the controller runs only on the tainted edge node, in its network, answering on its port 80', async () => {
+  it('daemonset mode: the controller runs only on the tainted edge node, in its network, answering on its port 80 and the host\'s 80/443 mappings', async () => {
+    const viaHost80 = () => curl(`http://shop.svclab.test:${port80}/`, ['--resolve', `shop.svclab.test:${port80}:127.0.0.1`]);
+    // Broken first: in nodeport mode nothing listens on the edge node's port 80, which the host's 80 mapping reaches.
+    await expect(viaHost80()).rejects.toThrow(/curl/);
     const r = await installComponents(name, real.deps, { ingressMode: 'daemonset' });
     expect(r.edgeNodes).toEqual([`${name}-worker`]);
     const edge = nodes.find((n) => n.name === r.edgeNodes[0])!;
@@ -226,6 +240,12 @@ describe.skipIf('skip' in real)('components on a real cluster', () => {
       return x.status === 200 ? x : undefined;
     });
     expect(page.body).toContain('Welcome to the shop');
+    // kind maps the host's 80/443 to the edge node (not the control plane): the learner's browser reaches the controller.
+    const host80 = await until('host 80 mapping answers', 60, async () => { const x = await viaHost80(); return x.status === 200 ? x : undefined; });
+    expect(host80.body).toContain('Welcome to the shop');
+    const host443 = await runner.run(['curl', '-sS', '-k', '--max-time', '5', '--resolve', `shop.svclab.test:${port443}:127.0.0.1`, `https://shop.svclab.test:${port443}/`], { timeoutMs: 10_000 });
+    expect(host443.exitCode, host443.stderr).toBe(0);
+    expect(host443.stdout).toContain('Welcome to the shop');
     const other = nodes.find((n) => n.role === 'worker' && n.name !== edge.name)!;
     await expect(curl(`http://${other.internalIP}/`)).rejects.toThrow(/curl/);
   });
