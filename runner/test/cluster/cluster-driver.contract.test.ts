@@ -452,11 +452,14 @@ function realChecks(ctx: { driver: () => ClusterDriver; name: string; created: (
       writeFileSync(join(ctxDir, 'Dockerfile'), 'FROM scratch\nCOPY rootfs/ /\nCMD ["/bin/true"]\n');
       const built = await docker.run(['docker', 'build', '-q', '-t', tag, '--label', `svclab.test=ct-${run}`, ctxDir], { timeoutMs: 120_000 });
       expect(built.exitCode, built.stderr).toBe(0);
-      await ctx.driver().loadImage(name, tag);
+      const all = (await ctx.driver().nodes(name)).map((n) => n.name);
+      expect(await ctx.driver().loadImage(name, tag)).toEqual({ loaded: all, present: [] });
       for (const n of await ctx.driver().nodes(name)) {
         const r = await ctx.driver().execOnNode(name, n.name, ['crictl', 'images', '-o', 'json'], { timeoutMs: 30_000 });
         expect(r.stdout, n.name).toContain(`docker.io/${tag}`);
       }
+      // Loading it again copies nothing: every node has that name with that id.
+      expect(await ctx.driver().loadImage(name, tag)).toEqual({ loaded: [], present: all });
       expect((await rejection(ctx.driver().loadImage(name, `svclab-test/absent:${run}`))).code).toBe('IMAGE_MISSING');
     } finally {
       await docker.run(['docker', 'rmi', '-f', tag], { timeoutMs: 60_000 });
