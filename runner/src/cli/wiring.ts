@@ -48,8 +48,11 @@ export async function loadLabImages(cluster: string, cacheDir = defaultCacheDir(
   const tag = await d.runner.run(['docker', 'tag', web, 'svclab/web:latest'], { timeoutMs: 30_000 });
   if (tag.exitCode !== 0) throw new Error(`docker tag ${web} svclab/web:latest failed: ${tag.stderr}`);
   const started = performance.now();
-  await d.driver.loadImage(cluster, 'svclab/web:latest');
-  out(`✓ loaded svclab/web:latest (${web}) into ${cluster} (${((performance.now() - started) / 1000).toFixed(1)}s)`);
+  const r = await d.driver.loadImage(cluster, 'svclab/web:latest');
+  const secs = ((performance.now() - started) / 1000).toFixed(1);
+  out(r.loaded.length === 0
+    ? `✓ svclab/web:latest (${web}) is already in every node of ${cluster} (node image; ${secs}s)`
+    : `✓ loaded svclab/web:latest (${web}) into ${r.loaded.join(', ')} (${secs}s)`);
 }
 
 export { DEFAULT_CLUSTER_NAME };
