@@ -9,6 +9,7 @@ import { gib } from './pool/pool-size.ts';
 import { formatRunnerStatus, readRunnerStatus } from './pool/runner-status.ts';
 import * as clusterCommands from './cluster/cluster-commands.ts';
 import { reapOrphans } from './cluster/reaper.ts';
+import { parseIngressMode } from './components/manifests.ts';
 import { runDoctor } from './doctor/doctor.ts';
 import { RunnerError } from './errors.ts';
 import { defaultCacheDir, imagesBuild, imagesStatus } from './images/images.ts';
@@ -41,6 +42,7 @@ Usage: svclab <command> [options]
   labs list | show ID | lint     the labs; lint checks every lab.yaml and manifest
   images status | build [NAME…]  container images svclab builds (content-addressed)
   up [--name N] [--workers 0..4] [--proxy-mode iptables|nftables|ipvs]
+     [--ingress-mode nodeport|daemonset]   Traefik as Deployment + NodePort, or DaemonSet on the edge node
   down [--name N | --all]        remove a cluster, or everything svclab made
   status                         clusters and sessions
   kubectl [--name N] ARGS…       kubectl against a cluster
@@ -143,9 +145,18 @@ const commands: Record<string, Command> = {
   },
 
   async up(args, io) {
-    const result = await clusterCommands.up(args, await clusterCommandDeps(io.out));
+    // --ingress-mode is ours (the components); the rest is the cluster's.
+    const rest = [...args];
+    let ingressMode: unknown = 'nodeport';
+    const i = rest.findIndex((a) => a === '--ingress-mode' || a.startsWith('--ingress-mode='));
+    if (i >= 0) {
+      const [flag] = rest.splice(i, 1);
+      ingressMode = flag!.includes('=') ? flag!.slice(flag!.indexOf('=') + 1) : rest.splice(i, 1)[0];
+    }
+    const mode = parseIngressMode(ingressMode); // before any cluster is made
+    const result = await clusterCommands.up(rest, await clusterCommandDeps(io.out));
     await loadLabImages(result.name, cacheDir(), io.out);
-    await installClusterComponents(result.name, io.out, cacheDir());
+    await installClusterComponents(result.name, io.out, cacheDir(), mode);
     return 0;
   },
   async down(args, io) { await clusterCommands.down(args, await clusterCommandDeps(io.out)); return 0; },

@@ -1,0 +1,31 @@
+// Bad command-line input is refused before anything is made: what, and the fix.
+import { describe, expect, it } from 'vitest';
+import { main } from '../../src/cli.ts';
+
+async function run(...argv: string[]) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await main(argv, { out: (l) => out.push(l), err: (l) => err.push(l), tty: false });
+  return { code, out: out.join('\n'), err: err.join('\n') };
+}
+
+describe('svclab CLI bad input', () => {
+  it('refuses an unknown ingress controller mode, naming the modes', async () => {
+    const r = await run('up', '--name', 'svclab-never', '--ingress-mode', 'ds');
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/Unknown ingress controller mode "ds"/);
+    expect(r.err).toMatch(/nodeport .*daemonset/);
+  });
+
+  it('refuses a pool larger than the memory budget, with the numbers', async () => {
+    const r = await run('start', '--pool', '500');
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/500 clusters need about [\d.]+ GiB .*budget is [\d.]+ GiB .*enough for \d+/);
+    expect(r.err).toMatch(/--pool \d+ or fewer/);
+  });
+
+  it('refuses --pool with --cluster, and a non-number of idle minutes', async () => {
+    expect((await run('start', '--pool', '2', '--cluster', 'svclab-main')).err).toMatch(/either --cluster .* or --pool/);
+    expect((await run('start', '--session-idle-minutes', 'soon')).err).toMatch(/--session-idle-minutes soon/);
+  });
+});
