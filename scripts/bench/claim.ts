@@ -52,7 +52,10 @@ async function cleanup(): Promise<void> {
 }
 process.once('SIGINT', () => { void cleanup().then(() => process.exit(130)); });
 
-const logger = pino({ level: 'silent' });
+// The pool's own log (why a cluster was replaced, etc.), next to the other logs.
+const logFile = '/tmp/svclab-bench-claim.log';
+const logger = pino({ level: 'info' }, pino.destination(logFile));
+console.log(`pool log: ${logFile}`);
 const pool = new ClusterPool(realPoolDeps(logger), { size: 1, prefix: PREFIX });
 try {
   await cleanup();

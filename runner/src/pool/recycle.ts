@@ -145,10 +145,14 @@ export async function recycleCluster(deps: RecycleDeps, cluster: string): Promis
   return { trusted: reasons.length === 0, reasons, deleted };
 }
 
-/** The API answers and every node is Ready. */
-export async function clusterHealthy(deps: RecycleDeps, cluster: string): Promise<boolean> {
-  const r = await kubectl(deps, cluster, ['get', 'nodes', '-o', 'jsonpath={range .items[*]}{.status.conditions[?(@.type=="Ready")].status}{"\\n"}{end}'], 10_000);
-  if (r.exitCode !== 0) return false;
-  const states = r.stdout.trim().split('\n').filter(Boolean);
-  return states.length > 0 && states.every((s) => s === 'True');
+/** The API answers and every node is Ready; a busy machine gets a few tries before a cluster is called unhealthy. */
+export async function clusterHealthy(deps: RecycleDeps, cluster: string, attempts = 3): Promise<boolean> {
+  for (let i = 0; i < attempts; i++) {
+    if (i > 0) await new Promise((r) => setTimeout(r, 2_000));
+    const r = await kubectl(deps, cluster, ['get', 'nodes', '-o', 'jsonpath={range .items[*]}{.status.conditions[?(@.type=="Ready")].status}{"\\n"}{end}'], 20_000).catch(() => undefined);
+    if (!r || r.exitCode !== 0) continue;
+    const states = r.stdout.trim().split('\n').filter(Boolean);
+    if (states.length > 0 && states.every((s) => s === 'True')) return true;
+  }
+  return false;
 }
