@@ -185,6 +185,8 @@ try {
     rounds++;
   }
 
+  // Ctrl-C: the SIGINT handler removes the cluster and exits; no figures from a cut-short run.
+  if (abort.signal.aborted) await new Promise(() => undefined);
   const fmt = (ms: number) => `${ms.toFixed(0).padStart(5)} ms`;
   const line = (name: string, xs: readonly number[], base?: readonly number[]) => {
     const ratio = base ? `   ×${(pct(xs, 50) / pct(base, 50)).toFixed(1).padStart(5)} p50  ×${(pct(xs, 95) / pct(base, 95)).toFixed(1).padStart(5)} p95` : '';
@@ -204,6 +206,7 @@ try {
     for (const m of notPassed.slice(0, 10)) console.log(`  ${m}`);
   }
 } catch (e) {
+  if (abort.signal.aborted) await new Promise(() => undefined);
   console.error(`bench checks failed: ${(e as Error).message}`);
   exitCode = 1;
 } finally {
