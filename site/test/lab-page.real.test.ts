@@ -4,7 +4,8 @@
 // fixes it in the terminal and the YAML editor, the check passes and the next step
 // unlocks; a reload keeps the terminal output and the editor text. Lab 11: a
 // self-signed certificate made with openssl in the terminal, a TLS Secret, a TLS
-// Ingress applied from the editor, and the TLS checks pass. Nothing uses Solve.
+// Ingress applied from the editor, and the TLS checks pass. Nothing uses Solve. The
+// editor's Diff reads the live Deployment in lab 02.
 //
 // Runs when docker, the images, Chromium and dist/ exist and the cluster is running, or
 // SVCLAB_TEST_CREATE_CLUSTER=1 lets it make one (`svclab up --name svclab-e2e-site`,
@@ -184,6 +185,23 @@ describe.skipIf('skip' in p)('a learner on the lab pages (real cluster, Chromium
     expect(await editorValue(page)).toBe(fixed);
     await snap(page, 'real-02-6-after-reload');
 
+    // Diff against the live Deployment: the cluster's pods template has no role label yet.
+    await page.getByRole('button', { name: /^Diff/ }).click();
+    await page.locator('[data-ref="diff-view"]').waitFor({ state: 'visible', timeout: 60_000 });
+    const diff = (await until(
+      () => page.evaluate(() => (document.querySelector('svclab-lab') as unknown as { svclab: { diff(): { live: string; mine: string; changes?: number } | undefined } }).svclab.diff()),
+      (x) => (x?.changes ?? 0) > 0,
+      30_000,
+      'the live diff',
+    ))!;
+    expect(diff.live).toMatch(/^kind: Deployment$/m);
+    expect(diff.live).not.toMatch(/role: logstor/);
+    expect(diff.live).not.toMatch(/resourceVersion|managedFields|last-applied/);
+    expect(diff.mine).toMatch(/^ {8}role: logstor$/m);
+    await page.locator('[data-ref="diff-view"]').scrollIntoViewIfNeeded();
+    await snap(page, 'real-02-6b-diff');
+    await page.getByRole('button', { name: 'Close diff' }).click();
+
     const applied = await apply(page);
     expect(applied).toMatch(/Applied\./);
     expect(applied).toMatch(/deployment\.apps\/nginx/);
@@ -245,6 +263,10 @@ describe.skipIf('skip' in p)('a learner on the lab pages (real cluster, Chromium
       'mkdir -p ~/tls && cd ~/tls && openssl req -x509 -newkey rsa:2048 -nodes -days 30 -keyout shop.key -out shop.crt -subj /CN=shop.svclab.test -addext subjectAltName=DNS:shop.svclab.test 2>/dev/null && openssl x509 -in shop.crt -noout -subject',
       /^subject=\s*CN\s*=\s*shop\.svclab\.test$/m,
     );
+    // On a reused cluster an earlier run's Secret is still there (a new session resets only
+    // the lab's manifests; the Secret came from a command), as it would be for a learner
+    // doing the lab a second time: out with it first.
+    await run(page, 'kubectl delete secret shop-tls --ignore-not-found && echo old-secret-gone', /^old-secret-gone$/m);
     await run(page, 'kubectl create secret tls shop-tls --cert=shop.crt --key=shop.key', /secret\/shop-tls created/);
     await snap(page, 'real-11-4-cert-and-secret');
 

@@ -62,7 +62,7 @@ describe.skipIf(unavailable)('Start lab: waiting in line, phases, failure (runne
     // The estimate counts down between polls.
     const first = Number(/about (\d+) s/.exec(await until(() => ticker(p), (t) => /about \d+ s/.test(t), 5_000, 'the countdown'))![1]);
     expect(first).toBeLessThanOrEqual(8);
-    await expect.poll(async () => Number(/about (\d+) s/.exec(await ticker(p))?.[1] ?? 99)).toBeLessThan(first);
+    await expect.poll(async () => Number(/about (\d+) s/.exec(await ticker(p))?.[1] ?? 99), { timeout: 3_000 }).toBeLessThan(first);
     expect(await p.locator('[data-ref="phases"]').getAttribute('aria-label')).toBe('Starting the lab');
     expect(await phase(p, 'claiming').getAttribute('data-state')).toBe('pending');
     expect(await phase(p, 'waiting').innerText()).toMatch(/Wait for a free cluster\s*\(in progress\)/);

@@ -44,6 +44,8 @@ export type CheckResult = {
 };
 export type CheckResponse = { results: CheckResult[]; passed: boolean };
 export type ApplyResponse = { dryRun: string; applied: string };
+/** One editor document's live counterpart (POST /live): its YAML, or null when not created yet. */
+export type LiveObject = { kind: string; apiVersion: string; name: string; namespace?: string; line: number; live: string | null };
 export type StepStatus = 'passed' | 'solved-with-help';
 export type Progress = { labId: string; steps: Record<string, { status: StepStatus; at: string }> };
 /** A shell the session offers: the workstation always; nodes only when the runner is on loopback. */
@@ -108,6 +110,7 @@ export function createRunnerApi(lang: LabLang = 'en', base = '', fetchImpl: type
     session: async (id: string) => (await call<{ session: Session }>('GET', `/api/sessions/${enc(id)}`)).session,
     endSession: (id: string) => call<void>('DELETE', `/api/sessions/${enc(id)}`),
     apply: (id: string, yaml: string, stepId?: string) => call<ApplyResponse>('POST', `/api/sessions/${enc(id)}/apply`, stepId ? { yaml, stepId } : { yaml }),
+    live: async (id: string, yaml: string) => (await call<{ objects: LiveObject[] }>('POST', `/api/sessions/${enc(id)}/live`, { yaml })).objects,
     /** An aborted check (signal) also stops the runner's polling: it sees the request close. */
     check: (id: string, stepId: string, signal?: AbortSignal) => call<CheckResponse>('POST', `/api/sessions/${enc(id)}/steps/${enc(stepId)}/check`, { lang }, signal),
     solve: (id: string, stepId: string) => call<{ solved: boolean }>('POST', `/api/sessions/${enc(id)}/steps/${enc(stepId)}/solve`, {}),

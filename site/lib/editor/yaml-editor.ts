@@ -34,6 +34,33 @@ export type YamlEditor = {
 const SCHEMA_URI = 'svclab://schemas/kubernetes-1.34.json';
 
 /**
+ * Monaco's own themes with two changes for contrast (WCAG AA, checked by axe in the browser
+ * tests): YAML keys and numbers in darker shades, and lighter diff backgrounds, so text on an inserted or
+ * removed line stays readable.
+ */
+function defineThemes(): void {
+  monaco.editor.defineTheme('svclab-light', {
+    base: 'vs',
+    inherit: true,
+    rules: [
+      { token: 'type', foreground: '00666b' },
+      { token: 'number', foreground: '05603e' },
+    ],
+    colors: {
+      'diffEditor.insertedLineBackground': '#9bb95526',
+      'diffEditor.insertedTextBackground': '#9ccc2c33',
+      'diffEditor.removedLineBackground': '#ff000012',
+      'diffEditor.removedTextBackground': '#ff00001a',
+    },
+  });
+  monaco.editor.defineTheme('svclab-dark', { base: 'vs-dark', inherit: true, rules: [], colors: {} });
+}
+
+export function themeName(): string {
+  return document.documentElement.dataset.theme === 'light' ? 'svclab-light' : 'svclab-dark';
+}
+
+/**
  * Monaco's worker hook and monaco-yaml's configuration are global to the page by design
  * (monaco-yaml allows one configured instance), so the "done" mark lives on that global hook
  * rather than in a module variable.
@@ -47,6 +74,7 @@ function configureOnce(): void {
       return label === 'yaml' ? new YamlWorker() : new EditorWorker();
     },
   } as { svclab: true };
+  defineThemes();
   configureMonacoYaml(monacoForYaml(), {
     enableSchemaRequest: false,
     isKubernetes: true,
@@ -110,14 +138,16 @@ export function createYamlEditor(opts: YamlEditorOptions): YamlEditor {
     detectIndentation: false,
     renderWhitespace: 'boundary',
     ariaLabel: opts.ariaLabel,
-    theme: document.documentElement.dataset.theme === 'light' ? 'vs' : 'vs-dark',
+    theme: themeName(),
+    // Monaco dims the number of the empty line after a final newline below contrast AA.
+    renderFinalNewline: 'on',
     fixedOverflowWidgets: true,
     'semanticHighlighting.enabled': true,
   });
 
   // Follow Starlight's theme switch.
   const themeObserver = new MutationObserver(() => {
-    monaco.editor.setTheme(document.documentElement.dataset.theme === 'light' ? 'vs' : 'vs-dark');
+    monaco.editor.setTheme(themeName());
   });
   themeObserver.observe(document.documentElement, { attributes: true, attributeFilter: ['data-theme'] });
 

@@ -94,6 +94,17 @@ export type PanelStrings = {
   lostContact: string;
   /** Start errors in this language, by runner error code (else the runner's own text). */
   startErrors: Record<string, { message: string; hint: string }>;
+  diff: string;
+  diffLabel: string;
+  diffLoading: string;
+  diffHeading: string;
+  diffObject: string;
+  diffLive: string;
+  diffMine: string;
+  diffLegend: string;
+  diffNotCreated: string;
+  diffEmpty: string;
+  diffClose: string;
 };
 
 export const panelStrings: Record<'en' | 'zh-CN', PanelStrings> = {
@@ -188,6 +199,17 @@ export const panelStrings: Record<'en' | 'zh-CN', PanelStrings> = {
     startSlowHint: 'Reload the page to look again, or press Cancel and then Start lab.',
     lostContact: 'Lost contact with the runner; trying again…',
     startErrors: {},
+    diff: 'Diff',
+    diffLabel: 'Diff: compare your YAML with the live objects in the cluster',
+    diffLoading: 'Reading the live objects from the cluster…',
+    diffHeading: 'Your YAML against the cluster',
+    diffObject: 'Object',
+    diffLive: 'Live in the cluster (read-only)',
+    diffMine: 'Your YAML (read-only here; edit it above)',
+    diffLegend: 'Lines marked − are only in the cluster (often defaults the server filled in), lines marked + only in your YAML. Comments are left out. F7 steps through the changes; Escape closes.',
+    diffNotCreated: '{object} is not created yet: Apply creates it.',
+    diffEmpty: 'The editor holds no object to compare.',
+    diffClose: 'Close diff',
     nodeShellNote: 'Node tabs are root shells in the node’s privileged container: a mistake there can break the cluster. They are offered only because the runner listens on loopback.',
   },
   'zh-CN': {
@@ -291,6 +313,17 @@ export const panelStrings: Record<'en' | 'zh-CN', PanelStrings> = {
       WORKSTATION_FAILED: { message: '工作站容器没能启动。', hint: '运行 `svclab doctor` 检查；runner 日志里有 docker 给出的具体信息。' },
       CLUSTER_FAILED: { message: '集群没能创建出来。', hint: 'runner 日志里有失败的步骤和输出；可以执行 `svclab down --all` 清理后重试。' },
     },
+    diff: '对比',
+    diffLabel: '对比：把你的 YAML 与集群中的实际对象对比',
+    diffLoading: '正在从集群读取实际对象……',
+    diffHeading: '你的 YAML 与集群中的对象',
+    diffObject: '对象',
+    diffLive: '集群中的实际对象（只读）',
+    diffMine: '你的 YAML（这里只读，请在上方编辑）',
+    diffLegend: '标 − 的行只在集群里有（多半是服务器补上的默认值），标 + 的行只在你的 YAML 里有。注释不参与对比。按 F7 逐个查看改动，按 Escape 关闭。',
+    diffNotCreated: '{object} 还没有创建，点“应用”就会创建它。',
+    diffEmpty: '编辑器里没有可以对比的对象。',
+    diffClose: '关闭对比',
     nodeShellNote: '节点标签页是节点特权容器里的 root shell，误操作可能弄坏集群。只有 runner 监听在本机回环地址时才会提供。',
   },
 };

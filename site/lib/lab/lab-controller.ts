@@ -1,10 +1,11 @@
 // The lab panel's behaviour: session lifecycle, and lazy loading of the terminal (when it is
 // visible and a session exists) and the editor (when the learner opens it). All state lives
 // in the LabController instance made for one <svclab-lab> element.
-import { createRunnerApi, RunnerApiError, type CheckResult, type Lab, type LabStep, type RunnerApi, type Session, type TerminalInfo, type TerminalList } from '../api/runner-api.ts';
+import { createRunnerApi, RunnerApiError, type CheckResult, type Lab, type LabStep, type LiveObject, type RunnerApi, type Session, type TerminalInfo, type TerminalList } from '../api/runner-api.ts';
 import type { PanelStrings } from '../i18n/panel-strings.ts';
 import type { TerminalView } from '../terminal/terminal-view.ts';
 import type { YamlEditor } from '../editor/yaml-editor.ts';
+import type { LiveDiff } from '../editor/yaml-diff.ts';
 import type { ConnectionState } from '../terminal/terminal-connection.ts';
 import { sessionStore, type SessionStore } from './session-store.ts';
 import { readProgress, writeProgress, type StepStatus, type StoredProgress } from './progress-store.ts';
@@ -31,6 +32,8 @@ export type LabDebug = {
   dropTerminal(): void;
   tapTerminal(fn: (data: string) => void): () => void;
   markers(): Promise<{ owner: string; message: string; line: number }[]>;
+  /** The open diff's two texts and its number of changed ranges, if a diff is shown. */
+  diff(): { live: string; mine: string; changes: number | undefined } | undefined;
 };
 
 export function hydrateLab(host: LabHost): LabController {
@@ -44,6 +47,10 @@ export function hydrateLab(host: LabHost): LabController {
     dropTerminal: () => controller.terminalView?.connection.drop(),
     tapTerminal: (fn) => controller.terminalView?.tap(fn) ?? (() => undefined),
     markers: async () => (await import('../editor/yaml-editor.ts')).currentMarkers(),
+    diff: () => {
+      const texts = controller.liveDiff?.texts();
+      return texts && { ...texts, changes: controller.liveDiff?.changes() };
+    },
   };
   void controller.init();
   return controller;
@@ -58,6 +65,7 @@ export class LabController {
   lab: Lab | undefined;
   session: Session | undefined;
   editor: YamlEditor | undefined;
+  liveDiff: LiveDiff | undefined;
   #terminalVisible = false;
   #tabs: TermTab[] = [];
   #active = 'workstation';
@@ -104,6 +112,13 @@ export class LabController {
     this.#ref('start').addEventListener('click', () => void this.start());
     this.#ref('stop').addEventListener('click', () => void this.stop());
     this.#ref('apply').addEventListener('click', () => void this.apply());
+    this.#ref('diff').addEventListener('click', () => void this.diff());
+    this.#ref('diff-close').addEventListener('click', () => this.closeDiff(true));
+    this.#ref('diff-view').addEventListener('keydown', (ev) => {
+      if (ev.key !== 'Escape' || ev.defaultPrevented) return;
+      ev.preventDefault();
+      this.closeDiff(true);
+    });
     this.#ref('reset').addEventListener('click', () => this.reset());
     this.#ref('reconnect').addEventListener('click', () => this.terminalView?.connection.reconnectNow());
     this.#ref('reset-lab').addEventListener('click', () => void this.resetLab());
@@ -113,6 +128,7 @@ export class LabController {
     if (details.open) void this.openEditor();
     this.#ref<HTMLSelectElement>('editor-step').addEventListener('change', (ev) => {
       this.editor?.setStep((ev.currentTarget as HTMLSelectElement).value);
+      this.closeDiff();
       this.#setApplyResult();
     });
     new IntersectionObserver((entries) => {
@@ -868,6 +884,7 @@ export class LabController {
     editor.clearApplyError();
     try {
       const res = await this.api.apply(this.session.id, editor.value(), editor.stepId);
+      this.closeDiff(); // it showed the cluster before this Apply
       this.#setApplyResult(h('p', { class: 'svclab-ok' }, this.s.applied), res.applied || res.dryRun ? h('pre', {}, [res.dryRun, res.applied].filter(Boolean).join('\n')) : null);
     } catch (err) {
       const e = asRunnerError(err);
@@ -881,8 +898,74 @@ export class LabController {
     }
   }
 
+  /** Diff: the editor's YAML against the live objects (Monaco's diff editor, loaded now). */
+  async diff(): Promise<void> {
+    await this.openEditor();
+    const editor = this.editor;
+    if (!editor) return;
+    if (!this.session) {
+      this.#setApplyResult(h('p', { class: 'svclab-error' }, this.s.needSession));
+      return;
+    }
+    const button = this.#ref<HTMLButtonElement>('diff');
+    button.disabled = true;
+    button.setAttribute('aria-busy', 'true');
+    this.#setApplyResult(h('p', {}, this.s.diffLoading));
+    editor.clearApplyError();
+    const yaml = editor.value();
+    try {
+      const [objects, { createLiveDiff }, { documentAt }] = await Promise.all([this.api.live(this.session.id, yaml), import('../editor/yaml-diff.ts'), import('../editor/yaml-documents.ts')]);
+      this.#setApplyResult();
+      const view = this.#ref('diff-view');
+      const host = this.#ref('diff-host');
+      const note = this.#ref('diff-note');
+      const select = this.#ref<HTMLSelectElement>('diff-object');
+      const name = (o: LiveObject) => `${o.kind} ${o.namespace ? `${o.namespace}/` : ''}${o.name}`;
+      select.replaceChildren(...objects.map((o, i) => h('option', { value: String(i) }, name(o))));
+      this.#ref('diff-pick').hidden = objects.length < 2;
+      const showObject = (i: number) => {
+        const o = objects[i];
+        if (!o || o.live === null) {
+          note.textContent = o ? this.s.diffNotCreated.replace('{object}', name(o)) : this.s.diffEmpty;
+          host.hidden = true;
+          return;
+        }
+        note.textContent = '';
+        host.hidden = false;
+        this.liveDiff ??= createLiveDiff({ host, liveLabel: this.s.diffLive, mineLabel: this.s.diffMine });
+        this.liveDiff.set(o.live, documentAt(yaml, o.line));
+      };
+      select.onchange = () => showObject(Number(select.value));
+      view.hidden = false;
+      showObject(0);
+      view.querySelector<HTMLElement>('h4')?.focus();
+    } catch (err) {
+      const e = asRunnerError(err);
+      if (isStale(e)) this.#handleSessionError(e);
+      this.#setApplyResult(errorBlock(e));
+      const line = typeof e.details?.line === 'number' ? e.details.line : undefined;
+      const column = typeof e.details?.column === 'number' ? e.details.column : undefined;
+      if (line !== undefined) editor.markApplyError(e.message, line, column);
+    } finally {
+      button.disabled = false;
+      button.removeAttribute('aria-busy');
+    }
+  }
+
+  /** Hide the diff (its text was the cluster at that moment); focus back on Diff when asked. */
+  closeDiff(refocus = false): void {
+    const view = this.#ref('diff-view');
+    if (view.hidden) return;
+    view.hidden = true;
+    this.liveDiff?.dispose();
+    this.liveDiff = undefined;
+    this.#ref('diff-host').replaceChildren();
+    if (refocus) this.#ref('diff').focus();
+  }
+
   reset(): void {
     if (!this.editor) return;
+    this.closeDiff();
     this.editor.reset();
     this.#setApplyResult(h('p', {}, this.s.resetDone));
   }

@@ -5,7 +5,7 @@
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { FakeContainerEngine } from '../../../runner/src/engine/fake-container-engine.ts';
-import { buildApp, noClusterApply, type ChecksPort, type LabActionsPort } from '../../../runner/src/http/app.ts';
+import { buildApp, noClusterApply, type ApplyPort, type ChecksPort, type LabActionsPort } from '../../../runner/src/http/app.ts';
 import { labsPort } from '../../../runner/src/http/lab-ports.ts';
 import { loadLabs } from '../../../runner/src/labs/load-labs.ts';
 import { FakePty } from '../../../runner/src/pty/fake-pty-factory.ts';
@@ -61,6 +61,8 @@ export const FAKE_NODES = [
 
 export type FakeTierOptions = {
   actions?: LabActionsPort;
+  /** Apply and the live objects for the editor's diff (default: no cluster). */
+  apply?: ApplyPort;
   nodeShells?: boolean;
   /** A start that waits in line, takes its time or fails: the session manager's hooks. */
   start?: Pick<SessionManagerDeps, 'workstationNetwork' | 'prepare'>;
@@ -91,7 +93,7 @@ export async function startFakeTierStack(checks?: ChecksPort, opts: FakeTierOpti
     sessions,
     labs: labsPort(labs),
     checks: checks ?? { run: async () => ({ results: [], passed: true }) },
-    apply: noClusterApply,
+    apply: opts.apply ?? noClusterApply,
     ...(opts.actions ? { actions: opts.actions } : {}),
     ...(opts.startWaitMs !== undefined ? { startWaitMs: opts.startWaitMs } : {}),
     siteDir,
