@@ -46,7 +46,7 @@ Usage: svclab <command> [options]
   down [--name N | --all]        remove a cluster, or everything svclab made
   status                         clusters and sessions
   kubectl [--name N] ARGS…       kubectl against a cluster
-  validate [LAB…] [--junit FILE] [--keep]
+  validate [LAB…] [--junit FILE] [--keep] [--name svclab-validate-X]
                                  each lab on its own cluster: checks fail before, pass after
   version                        print the version
 

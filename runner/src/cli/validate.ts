@@ -4,6 +4,8 @@
 import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import * as clusterCommands from '../cluster/cluster-commands.ts';
+import { clusterNameSchema, DEFAULT_CLUSTER_NAME } from '../cluster/cluster-driver.ts';
+import { POOL_PREFIX } from '../pool/cluster-pool.ts';
 import { RunnerError } from '../errors.ts';
 import { ClusterValidateTarget } from '../labs/cluster-validate-target.ts';
 import { formatLabError, loadLabs } from '../labs/load-labs.ts';
@@ -18,7 +20,13 @@ import { clusterCommandDeps, installClusterComponents, loadLabImages, workstatio
 export const VALIDATE_CLUSTER = 'svclab-validate';
 
 export async function validateCommand(args: string[], out: (l: string) => void, cacheDir: string): Promise<number> {
-  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { junit: { type: 'string' }, keep: { type: 'boolean', default: false } } });
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { junit: { type: 'string' }, keep: { type: 'boolean', default: false }, name: { type: 'string', default: VALIDATE_CLUSTER } } });
+  // Its own cluster, never a learner's: another name lets two validations run side by side.
+  const cluster = clusterNameSchema.safeParse(values.name);
+  if (!cluster.success || values.name === DEFAULT_CLUSTER_NAME || values.name.startsWith(POOL_PREFIX)) {
+    throw new RunnerError('INVALID_ARGUMENT', { message: `--name ${values.name}: ${cluster.success ? 'that is a learner\'s cluster; validate deletes its cluster when done' : cluster.error.issues[0]?.message}.`, hint: 'Use --name svclab-validate-SOMETHING.' });
+  }
+  const name = cluster.data;
   const { labs: all, errors } = await loadLabs(projectRoot);
   if (errors.length) {
     for (const e of errors) out(formatLabError(e));
@@ -30,20 +38,20 @@ export async function validateCommand(args: string[], out: (l: string) => void, 
   if (unknown.length) throw new RunnerError('LAB_UNKNOWN', { message: `Unknown lab(s): ${unknown.join(', ')}.`, details: { known: all.map((l) => l.id) } });
 
   const deps = await clusterCommandDeps(out, cacheDir);
-  const existing = (await deps.driver.list()).find((c) => c.name === VALIDATE_CLUSTER);
-  if (existing && existing.state !== 'running') await deps.driver.delete(VALIDATE_CLUSTER);
-  if (!existing || existing.state !== 'running') await clusterCommands.up(['--name', VALIDATE_CLUSTER], deps);
-  await loadLabImages(VALIDATE_CLUSTER, cacheDir, out);
-  await installClusterComponents(VALIDATE_CLUSTER, out, cacheDir);
+  const existing = (await deps.driver.list()).find((c) => c.name === name);
+  if (existing && existing.state !== 'running') await deps.driver.delete(name);
+  if (!existing || existing.state !== 'running') await clusterCommands.up(['--name', name], deps);
+  await loadLabImages(name, cacheDir, out);
+  await installClusterComponents(name, out, cacheDir);
 
   const sessions = new SessionManager({
     engine: deps.engine, ptys: new FakePtyFactory(), logger: makeLogger({ level: 'warn' }), workstationImage: workstationImage(cacheDir),
-    workstationNetwork: workstationNetwork({ engine: deps.engine, driver: deps.driver, clusterFor: async () => VALIDATE_CLUSTER }),
+    workstationNetwork: workstationNetwork({ engine: deps.engine, driver: deps.driver, clusterFor: async () => name }),
     prepare: (s) => writeWorkstationKubeconfig(deps, s),
   });
   const session = await sessions.create(labs[0]?.id ?? 'validate');
   try {
-    const target = new ClusterValidateTarget({ driver: deps.driver, cluster: VALIDATE_CLUSTER, engine: deps.engine, workstation: session.workstation, user: 'learner', host: deps.runner });
+    const target = new ClusterValidateTarget({ driver: deps.driver, cluster: name, engine: deps.engine, workstation: session.workstation, user: 'learner', host: deps.runner });
     await target.init();
     const result = await validateLabs({ labs, target, onStep: (e) => out(formatValidateEvent(e)), ...(deps.signal ? { signal: deps.signal } : {}) });
     if (values.junit) await writeFile(values.junit, result.junit);
@@ -51,6 +59,6 @@ export async function validateCommand(args: string[], out: (l: string) => void, 
     return result.ok ? 0 : 1;
   } finally {
     await sessions.closeAll();
-    if (!values.keep) await deps.driver.delete(VALIDATE_CLUSTER).catch(() => undefined);
+    if (!values.keep) await deps.driver.delete(name).catch(() => undefined);
   }
 }

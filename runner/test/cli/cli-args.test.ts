@@ -29,3 +29,11 @@ describe('svclab CLI bad input', () => {
     expect((await run('start', '--session-idle-minutes', 'soon')).err).toMatch(/--session-idle-minutes soon/);
   });
 });
+
+describe('svclab validate --name', () => {
+  it("refuses a learner's cluster or a name that is not a cluster name, before touching docker", async () => {
+    expect((await run('validate', '02', '--name', 'svclab-main')).err).toMatch(/learner's cluster/);
+    expect((await run('validate', '02', '--name', 'svclab-pool-1')).err).toMatch(/learner's cluster/);
+    expect((await run('validate', '02', '--name', 'Bad_Name')).err).toMatch(/--name Bad_Name: .*svclab-/);
+  });
+});
