@@ -106,6 +106,24 @@ describe.skipIf(unavailable)('editor Diff against the live objects (runner app, 
     await p.context().close();
   });
 
+  it('keeps AA contrast in the dark theme too, diff and editor open', async () => {
+    const ctx = await browser.newContext({ viewport: { width: 1280, height: 720 }, colorScheme: 'dark', permissions: ['clipboard-read', 'clipboard-write'] });
+    const p = await ctx.newPage();
+    await p.goto(url());
+    expect(await p.evaluate(() => document.documentElement.dataset.theme)).toBe('dark');
+    await startLab(p);
+    await openEditor(p);
+    const starting = await editorValue(p);
+    await pasteIntoEditor(p, starting.replace('        app: nginx\n', '        app: nginx\n        role: logstor\n'));
+    await p.getByRole('button', { name: /^Diff/ }).click();
+    await expect.poll(() => p.locator('[data-ref="diff-host"] .char-delete').count(), { timeout: 20_000 }).toBeGreaterThan(0);
+    await expect.poll(() => p.locator('[data-ref="diff-host"] .line-insert').count()).toBeGreaterThan(0);
+    await p.locator('[data-ref="diff-view"]').scrollIntoViewIfNeeded();
+    await snap(p, 'diff-4-dark');
+    expect(await seriousAxeViolations(p)).toEqual([]);
+    await ctx.close();
+  });
+
   it('maps a YAML error to the line, like Apply, and keeps the text', async () => {
     const p = await page();
     await p.goto(url());
