@@ -17,6 +17,9 @@ import { pino } from 'pino';
 import { poolStateDir, provisionPoolCluster, realDeps, realPoolDeps } from '../../runner/src/cli/wiring.ts';
 import { nodeKubectl } from '../../runner/src/cluster/cluster-driver.ts';
 import { imagesStatus } from '../../runner/src/images/images.ts';
+import { startRunner } from '../../runner/src/cli/start.ts';
+import { workstationImage } from '../../runner/src/cli/wiring.ts';
+import { defaultCacheDir } from '../../runner/src/images/images.ts';
 import { ClusterPool } from '../../runner/src/pool/cluster-pool.ts';
 import { clusterHealthy } from '../../runner/src/pool/recycle.ts';
 
@@ -91,6 +94,38 @@ try {
   await new Promise((r) => setTimeout(r, 30_000));
   const idle = await memoryMiB(`${PREFIX}1-`);
   console.log(`idle memory of one pooled cluster (3 nodes, Traefik, MetalLB): ${idle.toFixed(0)} MiB`);
+
+  // 3b. Start lab → ready through the runner's API with a warm pool (workstation, kubeconfig,
+  // the lab's starting objects), against the same cluster; Stop hands it back.
+  {
+    const runner = await startRunner({
+      host: '127.0.0.1', port: 0, allowRemote: false, cacheDir: defaultCacheDir(), out: () => undefined, workstationImage: workstationImage(),
+      cluster: { engine: d.engine, driver: d.driver, clusterFor: (s, onWait) => pool.claim(s.learner, { onWait }) },
+      pool,
+    });
+    const url = new URL(runner.url);
+    const auth = { authorization: `Bearer ${url.searchParams.get('token')}` };
+    const headers = { ...auth, 'content-type': 'application/json' };
+    const starts: number[] = [];
+    try {
+      for (let i = 0; i < 5; i++) {
+        const t0 = performance.now();
+        const r = await fetch(new URL('/api/sessions', url), { method: 'POST', headers, body: JSON.stringify({ labId: '02-selectors-and-endpoints' }) });
+        let s = ((await r.json()) as { session: { id: string; state: string } }).session;
+        while (s.state !== 'ready' && s.state !== 'failed') {
+          await new Promise((res) => setTimeout(res, 200));
+          s = ((await (await fetch(new URL(`/api/sessions/${s.id}`, url), { headers: auth })).json()) as { session: typeof s }).session;
+        }
+        if (s.state !== 'ready') throw new Error(`session ${i} failed: ${JSON.stringify(s)}`);
+        starts.push(performance.now() - t0);
+        const del = await fetch(new URL(`/api/sessions/${s.id}`, url), { method: 'DELETE', headers: auth });
+        if (del.status !== 204) throw new Error(`DELETE session ${s.id}: HTTP ${del.status} ${await del.text()}`);
+      }
+    } finally {
+      await runner.close();
+    }
+    console.log(`Start lab → ready through the API, warm pool (lab 02, 5 starts): p50 ${fmt(pct(starts, 50))}  max ${fmt(Math.max(...starts))} — cold/start ratio ${(cold / pct(starts, 50)).toFixed(0)}×`);
+  }
 
   // 4. How many this machine holds.
   const max = Number(values.max);
