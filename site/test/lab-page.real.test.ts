@@ -165,6 +165,11 @@ describe.skipIf('skip' in p)('a learner on the lab pages (real cluster, Chromium
     expect(typo.passed).toBe(false);
     expect(typo.text).toMatch(/not with the value logstor/);
     expect(typo.text).toMatch(/role=logstore; the Service selects role=logstor/); // what the check saw
+    // The script the check ran is one summary line that opens to the whole of it.
+    const script = step(page, 'label-the-pods').locator('details.svclab-script').first();
+    expect(await script.locator('summary').innerText()).toMatch(/^exit code 0 from: sh -c/);
+    expect(await script.getAttribute('open')).toBeNull();
+    expect(typo.text).not.toMatch(/kc get --raw/);
     await step(page, 'label-the-pods').scrollIntoViewIfNeeded();
     await snap(page, 'real-02-5-typo-named');
 

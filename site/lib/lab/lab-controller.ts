@@ -837,12 +837,22 @@ export class LabController {
             'dl',
             { class: 'svclab-diff' },
             h('dt', {}, this.s.expected),
-            h('dd', {}, h('pre', {}, show(d.expected ?? ''))),
+            h('dd', {}, this.#expectedValue(show(d.expected ?? ''))),
             h('dt', {}, this.s.observed),
             h('dd', {}, h('pre', {}, show(d.observed ?? ''))),
           )
         : null,
     );
+  }
+
+  /**
+   * What a check expected. A command check's is the script it ran: a summary line that
+   * opens to the whole script, so the observation beside it stays in view.
+   */
+  #expectedValue(text: string): HTMLElement {
+    if (!text.includes('\n') && text.length <= 160) return h('pre', {}, text);
+    const first = text.split('\n')[0]!;
+    return h('details', { class: 'svclab-script' }, h('summary', {}, first.length > 80 ? `${first.slice(0, 77)}…` : first), h('pre', {}, text));
   }
 
   async openEditor(): Promise<void> {
