@@ -66,7 +66,11 @@ describe.skipIf(unavailable)('editor Diff against the live objects (runner app, 
     await pasteIntoEditor(p, mine);
 
     const diffButton = p.getByRole('button', { name: 'Diff: compare your YAML with the live objects in the cluster' });
-    await diffButton.focus();
+    // Keyboard only: Tab from Apply reaches Diff, Enter presses it.
+    await p.getByRole('button', { name: 'Apply', exact: true }).focus();
+    await p.keyboard.press('Tab');
+    expect(await p.evaluate(() => document.activeElement?.getAttribute('data-ref'))).toBe('diff');
+    expect(await diffButton.count()).toBe(1);
     await p.keyboard.press('Enter');
     await p.locator('[data-ref="diff-view"]').waitFor({ state: 'visible', timeout: 30_000 });
     expect(await p.evaluate(() => document.activeElement?.textContent)).toBe('Your YAML against the cluster');
