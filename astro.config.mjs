@@ -35,6 +35,11 @@ export default defineConfig({
           // One lesson per lab, ordered by their NN- prefix.
           items: [{ autogenerate: { directory: 'labs' } }],
         },
+        {
+          label: 'Workshops',
+          translations: { 'zh-CN': '工作坊' },
+          items: [{ slug: 'instructor' }],
+        },
       ],
       components: {
         // Lesson pages (frontmatter `lab:`) swap the table of contents for the lab panel.
