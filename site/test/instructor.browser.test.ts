@@ -147,6 +147,7 @@ describe.skipIf(unavailable)('instructor page (runner app, status fixture or rea
     expect(await p.locator('[data-ref="updated"]').innerText()).toMatch(/^Updated \d\d:\d\d:\d\d\.$/);
     expect(await seriousAxeViolations(p)).toEqual([]);
     await snap(p, 'instructor-1-en');
+    await p.locator('[data-ref="learners-table"]').screenshot({ path: join(root, 'test-results/screenshots/instructor-1b-en-table.png') });
 
     // Keyboard: Tab reaches the lesson links; a refresh (idle times move on) keeps the focus there.
     await link.focus();
@@ -237,8 +238,17 @@ describe.skipIf(unavailable)('instructor page (runner app, status fixture or rea
     await until(() => box.innerText(), (t) => t.includes('not served by the svclab runner'), 5_000, 'the not-the-runner message');
     await p.unroute('**/api/status');
 
-    // The runner restarted with a new token: the cookie no longer works.
+    // Try again works while updates are paused: the runner is back.
     mode = 'workshop';
+    const pause = p.getByRole('button', { name: 'Pause updates' });
+    await pause.click();
+    expect(await box.innerText()).not.toContain('Trying again');
+    await p.getByRole('button', { name: 'Try again now' }).click();
+    await box.waitFor({ state: 'hidden', timeout: 5_000 });
+    expect(await p.locator('[data-ref="updated"]').innerText()).toBe('Updates are paused.');
+    await pause.click();
+
+    // The runner restarted with a new token: the cookie no longer works.
     await p.context().clearCookies();
     await p.getByRole('button', { name: 'Try again now' }).click();
     await until(() => box.innerText(), (t) => t.includes('did not accept this page’s token'), 5_000, 'the token message');

@@ -89,10 +89,11 @@ export function startBoard(root: HTMLElement): BoardHandle {
 
   const formatSeconds = (s: number) => fill(t.seconds, { s });
 
-  async function poll(): Promise<void> {
+  /** `asked`: the instructor pressed Try again, which works while paused too. */
+  async function poll(asked = false): Promise<void> {
     clearTimeout(timer);
     timer = undefined;
-    if (stopped || paused || document.visibilityState === 'hidden') return;
+    if (stopped || (paused && !asked) || document.visibilityState === 'hidden') return;
     inflight?.abort();
     const ac = new AbortController();
     inflight = ac;
@@ -156,7 +157,7 @@ export function startBoard(root: HTMLElement): BoardHandle {
     if (failure) setText(r('retry-in'), '');
     if (!paused) void poll();
   });
-  r('retry').addEventListener('click', () => void poll());
+  r('retry').addEventListener('click', () => void poll(true));
 
   void poll();
   return {
