@@ -2,7 +2,7 @@
 // POST /api/sessions answers 202 and the page polls. Against the runner's real app and
 // session manager (site/test/support/fake-tier-stack.ts) whose start hooks wait in line,
 // take their time or fail, as the pool and the cluster set-up do.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { RunnerError } from '../../runner/src/errors.ts';
 import { startFakeTierStack, type FakeTierStack } from './support/fake-tier-stack.ts';
@@ -18,6 +18,13 @@ describe.skipIf(unavailable)('Start lab: waiting in line, phases, failure (runne
   let browser: Browser;
   /** What the next start does. */
   let scenario: 'queue' | 'fail' = 'queue';
+  /** The start moves on only when the test says so (a busy machine must not skip a phase). */
+  const gates: (() => void)[] = [];
+  const gate = () => new Promise<void>((r) => gates.push(r));
+  const advance = async () => {
+    await until(async () => gates.length, (n) => n > 0, 15_000, 'the start to reach its next gate');
+    gates.shift()!();
+  };
   const url = (path = LESSON) => `${stack.origin}${path}?token=${stack.token}`;
 
   beforeAll(async () => {
@@ -27,17 +34,20 @@ describe.skipIf(unavailable)('Start lab: waiting in line, phases, failure (runne
         // The pool: second in line (about 8 s), then first (about 4 s), then a cluster.
         workstationNetwork: async (_session, onWait) => {
           onWait({ position: 2, etaSeconds: 8 });
-          await sleep(3500);
+          await gate();
           if (scenario === 'fail') throw new RunnerError('POOL_TIMEOUT');
           onWait({ position: 1, etaSeconds: 4 });
-          await sleep(3000);
+          await gate();
           return undefined;
         },
         // The lab's starting objects.
-        prepare: async () => void (await sleep(2500)),
+        prepare: async () => gate(),
       },
     });
     browser = await launchChromium();
+  });
+  afterEach(() => {
+    for (const open of gates.splice(0)) open();
   });
   afterAll(async () => {
     await browser?.close();
@@ -68,19 +78,24 @@ describe.skipIf(unavailable)('Start lab: waiting in line, phases, failure (runne
     expect(await phase(p, 'waiting').innerText()).toMatch(/Wait for a free cluster\s*\(in progress\)/);
     // The learner can give up while waiting.
     expect(await p.getByRole('button', { name: 'Cancel' }).isVisible()).toBe(true);
+    expect(await p.locator('[data-ref="start"]').isHidden()).toBe(true);
     await snap(p, 'start-1-waiting');
     expect(await seriousAxeViolations(p)).toEqual([]);
 
+    await advance();
     await expect.poll(() => status(p), { timeout: 10_000 }).toBe('Every cluster is in use: you are number 1 in line.');
     // A reload while waiting finds the same session and goes on showing its progress.
     await p.reload();
-    await expect.poll(() => status(p), { timeout: 15_000 }).toMatch(/number 1 in line|Starting the lab:/);
+    await expect.poll(() => status(p), { timeout: 15_000 }).toBe('Every cluster is in use: you are number 1 in line.');
+    await expect.poll(() => ticker(p)).toMatch(/^Preparing — ready in about [1-4] s\.$|^Preparing — taking a little longer/);
+    await advance();
     await expect.poll(() => status(p), { timeout: 15_000 }).toBe('Starting the lab: Set up the lab’s objects (step 3 of 3)…');
     expect(await phase(p, 'claiming').getAttribute('data-state')).toBe('done');
     expect(await phase(p, 'applying').getAttribute('aria-current')).toBe('step');
     expect(await ticker(p)).toMatch(/^Time so far: \d+ s$/);
     await snap(p, 'start-2-applying');
 
+    await advance();
     await expect.poll(() => status(p), { timeout: 15_000 }).toBe('Lab running.');
     await p.locator('[data-ref="term-state"][data-state="open"]').waitFor({ timeout: 15_000 });
     expect(await p.locator('[data-ref="phases"]').isHidden()).toBe(true);
@@ -105,8 +120,9 @@ describe.skipIf(unavailable)('Start lab: waiting in line, phases, failure (runne
     expect(await status(p)).toMatch(/^Not started\./);
     const r = await fetch(`${stack.origin}/api/sessions/${id}`, { headers: { authorization: `Bearer ${stack.token}` } });
     expect(r.status).toBe(404);
-    // Nothing comes back to life once the start it cancelled would have finished.
-    await sleep(2000);
+    // Nothing comes back to life once the start it cancelled goes on (and fails) in the runner.
+    await advance();
+    await sleep(1500);
     expect(await status(p)).toMatch(/^Not started\./);
     await p.context().close();
   });
@@ -122,6 +138,7 @@ describe.skipIf(unavailable)('Start lab: waiting in line, phases, failure (runne
     expect(await phase(p, 'waiting').innerText()).toMatch(/等待空闲集群\s*（?\(?进行中/);
     expect(await p.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
     await snap(p, 'start-zh-1-waiting-phone');
+    await advance();
     await expect.poll(() => status(p), { timeout: 15_000 }).toBe('等了很久也没有集群空出来。');
     const head = await p.locator('.svclab-lab__head').innerText();
     expect(head).toMatch(/过几分钟再点“开始实验”/);

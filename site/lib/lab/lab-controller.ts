@@ -218,7 +218,9 @@ export class LabController {
     let failures = 0;
     const stop = this.#ref('stop');
     if (PENDING_STATES.has(session.state)) {
+      // While it starts the panel offers Cancel, not a second Start.
       this.#pendingId = session.id;
+      this.#ref('start').hidden = true;
       stop.textContent = this.s.cancelStart;
       stop.hidden = false;
     }
