@@ -24,9 +24,12 @@ export function gib(bytes: number): string {
   return `${(bytes / GiB).toFixed(1)} GiB`;
 }
 
+/** `auto` stops at this many clusters per CPU core: 8 idle pooled clusters stayed Ready and healthy on 2 cores (scripts/bench/claim.ts). */
+export const AUTO_CLUSTERS_PER_CORE = 4;
+
 /**
  * `requested`: a count, or 'auto' for as many as the budget allows but no more
- * than two per CPU core (bring-ups and idle control planes need CPU too).
+ * than AUTO_CLUSTERS_PER_CORE per CPU core (idle control planes need CPU too).
  */
 export function poolSizing(opts: { requested: number | 'auto'; totalMemBytes: number; cpus: number; budgetGiB?: number; perClusterBytes?: number }): PoolSizing {
   const perClusterBytes = opts.perClusterBytes ?? DEFAULT_CLUSTER_BYTES;
@@ -40,7 +43,7 @@ export function poolSizing(opts: { requested: number | 'auto'; totalMemBytes: nu
   }
   const max = Math.floor(budgetBytes / perClusterBytes);
   if (opts.requested === 'auto') {
-    const size = Math.min(max, Math.max(1, opts.cpus * 2));
+    const size = Math.min(max, Math.max(1, opts.cpus * AUTO_CLUSTERS_PER_CORE));
     if (size < 1) throw tooBig(1, max, budgetBytes, perClusterBytes, budgetSource);
     return { size, max, budgetBytes, perClusterBytes, budgetSource };
   }

@@ -133,7 +133,8 @@ describe('ClusterPool', () => {
 
 describe('pool sizing', () => {
   it('derives K from the memory budget and refuses more with the numbers', () => {
-    expect(poolSizing({ requested: 'auto', totalMemBytes: 24 * GiB, cpus: 2 })).toMatchObject({ size: 4, max: 9 });
+    expect(poolSizing({ requested: 'auto', totalMemBytes: 24 * GiB, cpus: 2 })).toMatchObject({ size: 8, max: 9 });
+    expect(poolSizing({ requested: 'auto', totalMemBytes: 64 * GiB, cpus: 1 })).toMatchObject({ size: 4 });
     expect(poolSizing({ requested: 3, totalMemBytes: 24 * GiB, cpus: 2 })).toMatchObject({ size: 3 });
     expect(() => poolSizing({ requested: 12, totalMemBytes: 24 * GiB, cpus: 2 })).toThrow(/12 clusters need about 15\.0 GiB .*budget is 12\.0 GiB .*enough for 9/);
     try { poolSizing({ requested: 12, totalMemBytes: 24 * GiB, cpus: 2 }); } catch (e) { expect(e).toMatchObject({ code: 'POOL_TOO_BIG', hint: expect.stringContaining('--pool 9') }); }
