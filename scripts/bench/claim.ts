@@ -22,6 +22,7 @@ import { workstationImage } from '../../runner/src/cli/wiring.ts';
 import { defaultCacheDir } from '../../runner/src/images/images.ts';
 import { ClusterPool } from '../../runner/src/pool/cluster-pool.ts';
 import { clusterHealthy } from '../../runner/src/pool/recycle.ts';
+import { memoryMiB } from './docker-stats.ts';
 
 const { values } = parseArgs({ options: { claims: { type: 'string', default: '20' }, max: { type: 'string', default: '1' }, 'max-minutes': { type: 'string', default: '30' }, keep: { type: 'boolean', default: false } } });
 const PREFIX = 'svclab-poolbench-';
@@ -38,16 +39,6 @@ try {
 const pct = (xs: number[], p: number) => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)]!; };
 const fmt = (ms: number) => (ms >= 10_000 ? `${(ms / 1000).toFixed(1)} s` : `${ms.toFixed(0)} ms`);
 const GiB = 1024 ** 3;
-
-async function memoryMiB(prefix: string): Promise<number> {
-  const r = await d.runner.run(['docker', 'stats', '--no-stream', '--format', '{{.Name}} {{.MemUsage}}'], { timeoutMs: 120_000 });
-  let total = 0;
-  for (const line of r.stdout.split('\n').filter((l) => l.startsWith(prefix))) {
-    const m = /\s([\d.]+)(KiB|MiB|GiB)\s/.exec(`${line} `);
-    if (m) total += Number(m[1]) * ({ KiB: 1 / 1024, MiB: 1, GiB: 1024 } as Record<string, number>)[m[2]!]!;
-  }
-  return total;
-}
 
 async function cleanup(): Promise<void> {
   if (values.keep) return;
@@ -92,7 +83,7 @@ try {
 
   // 3. Idle memory.
   await new Promise((r) => setTimeout(r, 30_000));
-  const idle = await memoryMiB(`${PREFIX}1-`);
+  const idle = await memoryMiB(d.runner, `${PREFIX}1-`);
   console.log(`idle memory of one pooled cluster (3 nodes, Traefik, MetalLB): ${idle.toFixed(0)} MiB`);
 
   // 3b. Start lab → ready through the runner's API with a warm pool (workstation, kubeconfig,
@@ -153,7 +144,7 @@ try {
       if (sick.length) { console.log(`  not healthy: ${sick.join(', ')}`); break; }
       held = k;
     }
-    const mem = await memoryMiB(PREFIX);
+    const mem = await memoryMiB(d.runner, PREFIX);
     console.log(`largest number of ready, healthy pooled clusters held at once: ${held}${held === max ? ` (the --max ${max} asked for; more may fit)` : ''}; their memory ${(mem / 1024).toFixed(1)} GiB (${(mem / held).toFixed(0)} MiB each)`);
   }
 } finally {

@@ -9,6 +9,7 @@ import { realDeps } from '../../runner/src/cli/wiring.ts';
 import { parseClusterSpec } from '../../runner/src/cluster/cluster-driver.ts';
 import { kindBinary, nodeImageRef } from '../../runner/src/cluster/cluster-tools.ts';
 import { kindClusterConfig, renderKindConfig } from '../../runner/src/cluster/kind-config.ts';
+import { memoryMiB } from './docker-stats.ts';
 
 const d = realDeps();
 let kind: string;
@@ -35,16 +36,6 @@ async function waitReady(kubeconfig: string, deadline: number): Promise<{ first:
   throw new Error(`nodes not Ready in time (${kubeconfig})`);
 }
 
-async function memoryMiB(filter: string): Promise<number> {
-  const r = await d.runner.run(['docker', 'stats', '--no-stream', '--format', '{{.Name}} {{.MemUsage}}'], { timeoutMs: 60_000 });
-  let total = 0;
-  for (const line of r.stdout.split('\n').filter((l) => l.startsWith(filter))) {
-    const m = /\s([\d.]+)(KiB|MiB|GiB)\s/.exec(`${line} `);
-    if (m) total += Number(m[1]) * ({ KiB: 1 / 1024, MiB: 1, GiB: 1024 } as Record<string, number>)[m[2]!]!;
-  }
-  return total;
-}
-
 // 1. Plain kind, same config svclab generates (ports left out: no host ports needed).
 const spec = parseClusterSpec({ name: 'svclab-bench', workers: 2, nodeImage: image, ports: [] });
 const cfgDir = mkdtempSync(join(tmpdir(), 'svclab-bench-'));
@@ -57,7 +48,7 @@ const kindCreated = performance.now() - t0;
 const kindReady = await waitReady('bench-kind', performance.now() + 10 * 60_000);
 const kindTotal = kindCreated + kindReady.all;
 await new Promise((res) => setTimeout(res, 30_000));
-const idleMiB = await memoryMiB('bench-kind-');
+const idleMiB = await memoryMiB(d.runner, 'bench-kind-');
 await d.runner.run([kind, 'delete', 'cluster', '--name', 'bench-kind'], { timeoutMs: 5 * 60_000 });
 
 // 2. svclab up.
