@@ -346,7 +346,15 @@ export const labSchema = strict({
   title: localizedSchema,
   summary: localizedSchema,
   proxyMode: z.enum(['iptables', 'nftables']).optional(),
-  setup: strict({ manifests: z.array(manifestPath) }),
+  setup: strict({
+    manifests: z.array(manifestPath),
+    /** Objects made by commands (not manifests) that Reset lab deletes too, e.g. a Secret from `kubectl create secret tls`. */
+    cleanup: z.array(strict({
+      kind: z.string().regex(/^[a-z][a-z0-9.]*$/, 'a resource name kubectl knows, lowercase (secret, configmap, ingresses.networking.k8s.io)'),
+      name: z.string().regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'a Kubernetes object name'),
+      namespace: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'a namespace name').default('default'),
+    })).default([]),
+  }),
   steps: z.array(stepSchema).min(1),
 }).superRefine((lab, ctx) => {
   // Rules across fields: ids unique where they are looked up, polling inside the deadline.

@@ -77,6 +77,9 @@ export async function resetLab(engine: ContainerEngine, session: Session, lab: L
     const text = await manifestText(lab, [...new Set(all)]);
     await kubectlIn(engine, session, ['delete', '--ignore-not-found', '--wait=true', '-f', '-'], text, 120_000);
   }
+  for (const c of lab.setup.cleanup ?? []) {
+    await kubectlIn(engine, session, ['delete', '--ignore-not-found', '--wait=true', '-n', c.namespace, c.kind, c.name], undefined, 60_000);
+  }
   if (!lab.setup.manifests.length) return;
   const r = await kubectlIn(engine, session, ['apply', '--server-side', '--force-conflicts', '-f', '-'], await manifestText(lab, lab.setup.manifests), 120_000);
   if (r.exitCode !== 0) {
