@@ -80,7 +80,7 @@ export function boardView(status: RunnerStatus, t: BoardStrings, lang: BoardLang
   const provisionSeconds = pool.provisionMs.average / 1000;
   return {
     pool: {
-      size: pool.clusters.length === pool.size ? fill(t.poolSize, { size: pool.size }) : fill(t.poolSizeNow, { size: pool.size, n: pool.clusters.length }),
+      size: pool.clusters.length === pool.size ? fill(t.poolSize, { size: pool.size, clusters: pool.size === 1 ? 'cluster' : 'clusters' }) : fill(t.poolSizeNow, { size: pool.size, n: pool.clusters.length, clusters: pool.size === 1 ? 'cluster' : 'clusters' }),
       counts,
       clusters: pool.clusters.map((c) => ({
         key: c.name,
@@ -88,7 +88,7 @@ export function boardView(status: RunnerStatus, t: BoardStrings, lang: BoardLang
       })),
       waiting: pool.waiting === 0 ? t.waitingNone : pool.waiting === 1 ? t.waitingOne : fill(t.waitingMany, { n: pool.waiting }),
       provision: pool.provisionMs.count > 0
-        ? fill(t.provisionMeasured, { t: formatDuration(provisionSeconds, t), n: pool.provisionMs.count })
+        ? fill(t.provisionMeasured, { t: formatDuration(provisionSeconds, t), n: pool.provisionMs.count, nclusters: pool.provisionMs.count === 1 ? 'cluster' : 'clusters' })
         : fill(t.provisionEstimate, { t: formatDuration(provisionSeconds, t) }),
     },
     learners,

@@ -124,6 +124,9 @@ describe('boardView', () => {
     expect(v.pool?.size).toBe('Pool size: 3 clusters (1 right now).');
     expect(v.pool?.waiting).toBe('1 learner is waiting for a cluster.');
     expect(boardView(status(raw), zh, 'zh').pool?.provision).toBe('平均创建时间：约 2 分钟（估计值，尚未创建过集群）。');
+    const one = { ...busy, pool: { size: 1, clusters: [{ name: 'p1', state: 'claimed', forSeconds: 10 }], waiting: 1, provisionMs: { average: 45_000, count: 1 } } };
+    expect(boardView(status(one), en, 'en').pool?.size).toBe('Pool size: 1 cluster.');
+    expect(boardView(status(one), en, 'en').pool?.provision).toBe('Average provisioning time: 45 s (measured over 1 cluster).');
   });
 
   it('learners sorted by lab then learner, with the lab’s lesson link, place in line and ETA, help and idle time', () => {
