@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { ClientNodeKubeApi, FakeKubeApi, KubeApiError, type KubeApi, type KubeObject } from '../../src/checks/kube-api.ts';
 import { nodeKubectl, type ClusterDriver } from '../../src/cluster/cluster-driver.ts';
-import { kindBinary } from '../../src/cluster/cluster-tools.ts';
+import { kindBinary, nodeImageRef } from '../../src/cluster/cluster-tools.ts';
 import { KindDriver } from '../../src/cluster/kind-driver.ts';
 import { DockerEngine } from '../../src/engine/docker-engine.ts';
 import { ExecaRunner } from '../../src/exec/execa-runner.ts';
@@ -128,14 +128,22 @@ describe('ClientNodeKubeApi without a server', () => {
 // --- the real API, when a svclab cluster runs ---
 const runner = new ExecaRunner();
 const engine = new DockerEngine({ runner, queryTimeoutMs: 15_000 });
-const real = await (async (): Promise<{ skip: string } | { driver: ClusterDriver; cluster: string }> => {
+const real = await (async (): Promise<{ skip: string } | { driver: ClusterDriver; cluster: string; owned?: boolean }> => {
   try {
     await engine.info();
     const driver = new KindDriver({ runner, engine, kindPath: process.env['SVCLAB_TEST_KIND'] ?? (await kindBinary({ runner, engine, imagesDir: defaultImagesDir(), cacheDir: defaultCacheDir() })), stateDir: `${defaultCacheDir()}/clusters` });
     const running = (await driver.list()).filter((c) => c.state === 'running').map((c) => c.name);
     const wanted = process.env['SVCLAB_CHECKS_CLUSTER'];
     const cluster = wanted ? running.find((n) => n === wanted) : running.find((n) => n === 'svclab-main') ?? running.find((n) => !n.startsWith('svclab-ct-'));
-    return cluster ? { driver, cluster } : { skip: running.length ? `only other suites' test clusters run (${running.join(', ')})` : 'no svclab cluster is running' };
+    if (cluster) return { driver, cluster };
+    // `npm test` lets it make a small cluster of its own (one node, no host ports).
+    if (!wanted && process.env['SVCLAB_TEST_CREATE_CLUSTER'] === '1') {
+      const nodeImage = process.env['SVCLAB_TEST_NODE_IMAGE'] ?? (await nodeImageRef({ runner, engine, imagesDir: defaultImagesDir(), cacheDir: defaultCacheDir() }));
+      const own = `svclab-kapi-${randomBytes(3).toString('hex')}`;
+      await driver.create({ name: own, workers: 0, nodeImage, ports: [] });
+      return { driver, cluster: own, owned: true };
+    }
+    return { skip: running.length ? `only other suites' test clusters run (${running.join(', ')})` : 'no svclab cluster is running (run `svclab up`, or set SVCLAB_TEST_CREATE_CLUSTER=1)' };
   } catch (e) {
     return { skip: e instanceof Error ? e.message : String(e) };
   }
@@ -159,6 +167,7 @@ describe.skipIf('skip' in real)('live cluster', () => {
     await expect(api.getObject({ apiVersion: 'v1', kind: 'Widget', namespace: ns, name: 'x' })).rejects.toBeInstanceOf(KubeApiError);
   });
   afterAll(async () => {
-    await driver.execOnNode(cluster, cp, nodeKubectl(['delete', 'namespace', ns, '--wait=false']), { timeoutMs: 60_000 }).catch(() => undefined);
-  });
+    if (real.owned) await driver.delete(cluster).catch(() => undefined);
+    else await driver.execOnNode(cluster, cp, nodeKubectl(['delete', 'namespace', ns, '--wait=false']), { timeoutMs: 60_000 }).catch(() => undefined);
+  }, 120_000);
 });
