@@ -1,8 +1,8 @@
 // A workshop on a real warm pool of one cluster, in Chromium: two learners (two browser
 // contexts, so two learner cookies). Alice's Start lab claims the ready cluster and her
 // lab runs in it; Bob's Start lab waits — "number 1 in line" — while Alice works; when
-// Alice presses Stop her cluster is reset and verified, and Bob's lab starts in it with
-// none of Alice's objects left. The instructor page lists both learners. Needs docker,
+// Alice presses End lab her cluster is reset and verified, and Bob's lab starts in it with
+// none of Alice's objects left. The instructor page lists both learners, one waiting. Needs docker,
 // current images, Chromium, dist/ and SVCLAB_TEST_CREATE_CLUSTER=1 (it provisions
 // svclab-poolsite-1); otherwise one SKIP line.
 import { mkdtempSync } from 'node:fs';
@@ -97,7 +97,10 @@ describe.skipIf(skip !== undefined)('a workshop on a real warm pool (Chromium)',
     // The instructor sees both learners: one running lab 02, one waiting.
     const instructor = await (await newContext(browser)).newPage();
     await instructor.goto(`${origin}/instructor/?token=${token}`);
-    await expect.poll(async () => instructor.locator('table').last().innerText(), { timeout: 20_000 }).toMatch(/waiting/i);
+    const learners = () => instructor.locator('table').last().innerText();
+    await expect.poll(learners, { timeout: 20_000 }).toMatch(/waiting/i);
+    // Two learner rows on lab 02: Alice running, Bob waiting.
+    expect(await instructor.locator('table').last().locator('tbody tr').count()).toBe(2);
     await snap(instructor, 'pool-instructor');
 
     await alice.getByRole('button', { name: 'End lab' }).click();
