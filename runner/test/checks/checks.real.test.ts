@@ -18,6 +18,7 @@ import { isRunnerError } from '../../src/errors.ts';
 import { ExecaRunner } from '../../src/exec/execa-runner.ts';
 import { defaultCacheDir, defaultImagesDir } from '../../src/images/images.ts';
 import { checkSchema, type Check } from '../../src/labs/lab-schema.ts';
+import { nodeToolsPod } from '../support/node-tools-pod.ts';
 
 const runner = new ExecaRunner();
 const engine = new DockerEngine({ runner, queryTimeoutMs: 15_000 });
@@ -121,23 +122,7 @@ describe.skipIf('skip' in real)('check kinds on a live cluster', () => {
     },
   });
   // A client pod for the pod vantage point: the node's dig through hostPath, the cluster's resolv.conf.
-  const clientPod = (pause: string) => ({
-    apiVersion: 'v1',
-    kind: 'Pod',
-    metadata: { name: 'client', namespace: ns },
-    spec: {
-      terminationGracePeriodSeconds: 0,
-      containers: [{
-        name: 'client', image: pause, imagePullPolicy: 'Never', command: ['/usr/bin/sleep', 'infinity'],
-        volumeMounts: [{ name: 'usr', mountPath: '/usr', readOnly: true }, { name: 'lib', mountPath: '/lib', readOnly: true }, { name: 'lib64', mountPath: '/lib64', readOnly: true }],
-      }],
-      volumes: [
-        { name: 'usr', hostPath: { path: '/usr', type: 'Directory' } },
-        { name: 'lib', hostPath: { path: '/usr/lib', type: 'Directory' } },
-        { name: 'lib64', hostPath: { path: '/usr/lib64', type: 'Directory' } },
-      ],
-    },
-  });
+  const clientPod = (pause: string) => nodeToolsPod('client', ns, pause);
   const tlsService = { apiVersion: 'v1', kind: 'Service', metadata: { name: 'tls', namespace: ns }, spec: { selector: { app: 'tls' }, ports: [{ port: 443, targetPort: 8443 }] } };
   const tlsSecret = (cn: string) =>
     driver.execOnNode(cluster, cp, ['sh', '-c', [

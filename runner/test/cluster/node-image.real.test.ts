@@ -23,6 +23,7 @@ import { nodeKubectl, type NodeInfo } from '../../src/cluster/cluster-driver.ts'
 import { kindBinary, nodeImageRef } from '../../src/cluster/cluster-tools.ts';
 import { KindDriver } from '../../src/cluster/kind-driver.ts';
 import { componentsDeps } from '../../src/components/install.ts';
+import { nodeToolsPod } from '../support/node-tools-pod.ts';
 
 const runner = new ExecaRunner();
 const engine = new DockerEngine({ runner, queryTimeoutMs: 15_000 });
@@ -100,21 +101,7 @@ describe.skipIf('skip' in real)('a new cluster from the node image', () => {
     // A pod with the cluster's resolv.conf and the node's dig (hostPath /usr): lab images have no shell.
     const preloaded = (await driver.execOnNode(name, cp, ['cat', '/kind/images.txt'], { timeoutMs: 15_000 })).stdout;
     const pause = preloaded.split('\n').find((l) => /\/pause:/.test(l))!;
-    const pod = {
-      apiVersion: 'v1', kind: 'Pod', metadata: { name: 'dns-client', namespace: 'default' },
-      spec: {
-        terminationGracePeriodSeconds: 0,
-        containers: [{
-          name: 'client', image: pause, imagePullPolicy: 'Never', command: ['/usr/bin/sleep', 'infinity'],
-          volumeMounts: [{ name: 'usr', mountPath: '/usr', readOnly: true }, { name: 'lib', mountPath: '/lib', readOnly: true }, { name: 'lib64', mountPath: '/lib64', readOnly: true }],
-        }],
-        volumes: [
-          { name: 'usr', hostPath: { path: '/usr', type: 'Directory' } },
-          { name: 'lib', hostPath: { path: '/usr/lib', type: 'Directory' } },
-          { name: 'lib64', hostPath: { path: '/usr/lib64', type: 'Directory' } },
-        ],
-      },
-    };
+    const pod = nodeToolsPod('dns-client', 'default', pause);
     await kubectl(['apply', '-f', '-'], JSON.stringify(pod));
     await kubectl(['wait', '--for=condition=Ready', 'pod/dns-client', '--timeout=180s']);
     const dig = async (...args: string[]) => (await driver.execOnNode(name, cp, nodeKubectl(['exec', 'dns-client', '--', '/usr/bin/dig', '+time=3', '+tries=2', ...args]), { timeoutMs: 60_000 })).stdout;

@@ -882,14 +882,20 @@ export class LabController {
     return this.#editorLoading;
   }
 
-  async apply(): Promise<void> {
+  /** The open editor when a session runs; else a message where Apply's result goes. */
+  async #editorForSession(): Promise<YamlEditor | undefined> {
     await this.openEditor();
-    const editor = this.editor;
-    if (!editor) return;
+    if (!this.editor) return undefined;
     if (!this.session) {
       this.#setApplyResult(h('p', { class: 'svclab-error' }, this.s.needSession));
-      return;
+      return undefined;
     }
+    return this.editor;
+  }
+
+  async apply(): Promise<void> {
+    const editor = await this.#editorForSession();
+    if (!editor || !this.session) return;
     const button = this.#ref<HTMLButtonElement>('apply');
     button.disabled = true;
     this.#setApplyResult(h('p', {}, this.s.applying));
@@ -912,13 +918,8 @@ export class LabController {
 
   /** Diff: the editor's YAML against the live objects (Monaco's diff editor, loaded now). */
   async diff(): Promise<void> {
-    await this.openEditor();
-    const editor = this.editor;
-    if (!editor) return;
-    if (!this.session) {
-      this.#setApplyResult(h('p', { class: 'svclab-error' }, this.s.needSession));
-      return;
-    }
+    const editor = await this.#editorForSession();
+    if (!editor || !this.session) return;
     const button = this.#ref<HTMLButtonElement>('diff');
     button.disabled = true;
     button.setAttribute('aria-busy', 'true');
