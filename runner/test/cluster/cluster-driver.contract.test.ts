@@ -227,6 +227,8 @@ describe.skipIf('skip' in real)('real cluster: kill -9 during up, then down --al
   }, 420_000);
 });
 
+// A second cluster only for this mode: opt-in (lab 05's validate run already switches a cluster to nftables).
+if (!('skip' in real) && process.env['SVCLAB_TEST_NFTABLES'] !== '1') console.log('SKIP cluster-contract nftables mode (real): opt-in, set SVCLAB_TEST_NFTABLES=1 (lab 05 in `svclab validate` covers nftables rules)');
 describe.skipIf('skip' in real || process.env['SVCLAB_TEST_NFTABLES'] !== '1')('real cluster: nftables mode (SVCLAB_TEST_NFTABLES=1)', () => {
   const name = `svclab-ct-${run}-n`;
   const driver = () => new KindDriver({ runner, engine, kindPath: 'skip' in real ? '' : real.kind, stateDir: `${defaultCacheDir()}/clusters` });
