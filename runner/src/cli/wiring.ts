@@ -105,7 +105,8 @@ export function realPoolDeps(logger: Logger, cacheDir = defaultCacheDir()): Pool
   const d = realDeps(cacheDir);
   const rdeps = { driver: d.driver, dir: poolStateDir(cacheDir) };
   return {
-    driver: d.driver,
+    // A deleted cluster's baseline goes with it.
+    driver: { list: () => d.driver.list(), delete: async (name) => { await d.driver.delete(name); await forgetBaseline(rdeps, name); } },
     provision: (name, signal) => provisionPoolCluster(name, signal, (l) => logger.info({ cluster: name }, l), cacheDir),
     recycle: async (name) => {
       const r = await recycleCluster(rdeps, name);
