@@ -893,6 +893,16 @@ export class LabController {
     return this.editor;
   }
 
+  /** A runner error from Apply or Diff: under the editor, and at its line when it has one. */
+  #showEditorError(editor: YamlEditor, err: unknown): void {
+    const e = asRunnerError(err);
+    if (isStale(e)) this.#handleSessionError(e);
+    this.#setApplyResult(errorBlock(e));
+    const line = typeof e.details?.line === 'number' ? e.details.line : undefined;
+    const column = typeof e.details?.column === 'number' ? e.details.column : undefined;
+    if (line !== undefined) editor.markApplyError(e.message, line, column);
+  }
+
   async apply(): Promise<void> {
     const editor = await this.#editorForSession();
     if (!editor || !this.session) return;
@@ -905,12 +915,7 @@ export class LabController {
       this.closeDiff(); // it showed the cluster before this Apply
       this.#setApplyResult(h('p', { class: 'svclab-ok' }, this.s.applied), res.applied || res.dryRun ? h('pre', {}, [res.dryRun, res.applied].filter(Boolean).join('\n')) : null);
     } catch (err) {
-      const e = asRunnerError(err);
-      if (isStale(e)) this.#handleSessionError(e);
-      this.#setApplyResult(errorBlock(e));
-      const line = typeof e.details?.line === 'number' ? e.details.line : undefined;
-      const column = typeof e.details?.column === 'number' ? e.details.column : undefined;
-      if (line !== undefined) editor.markApplyError(e.message, line, column);
+      this.#showEditorError(editor, err);
     } finally {
       button.disabled = false;
     }
@@ -953,12 +958,7 @@ export class LabController {
       showObject(0);
       view.querySelector<HTMLElement>('h4')?.focus();
     } catch (err) {
-      const e = asRunnerError(err);
-      if (isStale(e)) this.#handleSessionError(e);
-      this.#setApplyResult(errorBlock(e));
-      const line = typeof e.details?.line === 'number' ? e.details.line : undefined;
-      const column = typeof e.details?.column === 'number' ? e.details.column : undefined;
-      if (line !== undefined) editor.markApplyError(e.message, line, column);
+      this.#showEditorError(editor, err);
     } finally {
       button.disabled = false;
       button.removeAttribute('aria-busy');
