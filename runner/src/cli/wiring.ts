@@ -13,7 +13,7 @@ import { makeClusterCommandDeps } from '../cluster/cluster-wiring.ts';
 import { formatStepEvent } from '../cluster/bring-up-steps.ts';
 import { componentsDeps, installComponents } from '../components/install.ts';
 import { DEFAULT_CLUSTER_NAME } from '../cluster/cluster-driver.ts';
-import { kindBinary, nodeImageStatus } from '../cluster/cluster-tools.ts';
+import { kindBinary, nodeImageRef, nodeImageStatus } from '../cluster/cluster-tools.ts';
 import { KindDriver } from '../cluster/kind-driver.ts';
 import { DockerEngine } from '../engine/docker-engine.ts';
 import { ExecaRunner } from '../exec/execa-runner.ts';
@@ -71,8 +71,7 @@ export function runnerStatusFile(cacheDir = defaultCacheDir()): string {
 /** Everything a pooled cluster gets: the cluster, the lab image, Traefik and MetalLB, then its baseline. Removed again on failure. */
 export async function provisionPoolCluster(name: string, signal: AbortSignal, out: (l: string) => void = () => undefined, cacheDir = defaultCacheDir()): Promise<void> {
   const d = realDeps(cacheDir);
-  const images = await makeClusterCommandDeps({ cacheDir, out, signal });
-  await d.driver.create({ name, nodeImage: await images.nodeImage() }, { signal });
+  await d.driver.create({ name, nodeImage: await nodeImageRef(d.images) }, { signal });
   try {
     await loadLabImages(name, cacheDir, out);
     if (signal.aborted) throw new Error('aborted');
