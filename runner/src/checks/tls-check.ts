@@ -10,15 +10,18 @@ import { hostLoopbackPort, hostMayReach, resolveServiceTarget } from './service-
 /** Exit 3: no certificate came back (the handshake failed); its output tail is on stderr. */
 const SCRIPT = [
   'command -v openssl >/dev/null || { echo "openssl: not found" >&2; exit 127; }',
-  'out=$(echo | openssl s_client -connect "$1" -servername "$2" 2>&1)',
+  // `timeout` inside the vantage point: a killed `docker exec` leaves its process running,
+  // and a stuck s_client would hold a single-connection server for every later attempt.
+  'if command -v timeout >/dev/null; then out=$(echo | timeout "$3" openssl s_client -connect "$1" -servername "$2" 2>&1)',
+  'else out=$(echo | openssl s_client -connect "$1" -servername "$2" 2>&1); fi',
   'printf "%s\\n" "$out" | openssl x509 -noout -subject -issuer -ext subjectAltName 2>/dev/null && exit 0',
   'printf "%s\\n" "$out" | tail -n 6 >&2',
   'exit 3',
 ].join('\n');
 
-export function opensslArgv(connect: string, servername: string): string[] {
+export function opensslArgv(connect: string, servername: string, timeoutSeconds = 10): string[] {
   // Values go in as positional parameters, never into the script text.
-  return ['sh', '-c', SCRIPT, 'sh', connect, servername];
+  return ['sh', '-c', SCRIPT, 'sh', connect, servername, String(Math.max(1, Math.round(timeoutSeconds)))];
 }
 
 export interface CertFacts {
@@ -102,7 +105,7 @@ export async function runTlsCheck(check: TlsCheck, ctx: CheckContext): Promise<C
       if ('error' in mapped) return { status: 'error', message: mapped.error, expected, observed: mapped.error, final: true };
       connect = `${address}:${mapped.port}`;
     }
-    const r = await vantage.exec(check.from, opensslArgv(connect, name), { timeoutMs: Math.min(timeoutMs, check.timeoutSeconds * 1000 + 2000), ...(ctx.signal ? { signal: ctx.signal } : {}) });
+    const r = await vantage.exec(check.from, opensslArgv(connect, name, check.timeoutSeconds), { timeoutMs: Math.min(timeoutMs, check.timeoutSeconds * 1000 + 2000), ...(ctx.signal ? { signal: ctx.signal } : {}) });
     const why = cannotRun(r.exitCode, r.stderr, check.from, 'openssl');
     if (why) return { status: 'error', message: why, expected, observed: why };
     if (r.exitCode === 3) {

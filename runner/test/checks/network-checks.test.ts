@@ -266,7 +266,7 @@ describe('tls check', () => {
     ctx.vantage.on('workstation', 'openssl', { stdout: cert('CN=shop.example.com', 'CN=shop.example.com', ['shop.example.com', 'www.shop.example.com']) });
     const r = await runTlsCheck(check(), ctx);
     expect(r).toMatchObject({ status: 'pass', message: 'For shop.example.com the server sends the certificate "CN=shop.example.com" for shop.example.com, www.shop.example.com, issued by "CN=shop.example.com".' });
-    expect(ctx.vantage.calls[0]!.argv.slice(-2)).toEqual(['172.18.0.3:443', 'shop.example.com']);
+    expect(ctx.vantage.calls[0]!.argv.slice(-3)).toEqual(['172.18.0.3:443', 'shop.example.com', expect.stringMatching(/^\d+$/)]);
     expect(ctx.vantage.calls[0]!.argv[2]).not.toContain('shop.example.com');
   });
 
