@@ -4,7 +4,9 @@
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 ensure_npm_deps
-bash "$ROOT/scripts/ensure-docker.sh" || echo "! docker is not available: the site runs, but Start lab needs docker (see above)."
+# Install what `svclab doctor` finds missing and fixable (docker.io, dockerd, debootstrap…)
+# as root; a normal user is shown the exact command instead.
+svclab doctor --fix --for start || echo "! not everything is in place (see above): the site runs; Start lab needs docker and built images."
 if docker_up; then
   svclab images build
   # The learner's cluster: made once, reused by later starts (`svclab down` removes it).

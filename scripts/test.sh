@@ -5,6 +5,10 @@ set -uo pipefail
 source "$(dirname "$0")/lib.sh"
 ensure_npm_deps || exit 1
 cd "$ROOT"
+# What the tests need and root can install (docker, dockerd, chromium, a CJK font for
+# screenshots); anything still missing makes its tier print a SKIP line below.
+printf '\n== prerequisites (svclab doctor --fix --for test)\n'
+svclab doctor --fix --for test || echo "note: some prerequisites are missing (above); their tiers will SKIP."
 fail=0
 step() { printf '\n== %s\n' "$1"; }
 

@@ -11,6 +11,7 @@ import * as clusterCommands from './cluster/cluster-commands.ts';
 import { reapOrphans } from './cluster/reaper.ts';
 import { parseIngressMode } from './components/manifests.ts';
 import { runDoctor } from './doctor/doctor.ts';
+import { doctorCommand } from './doctor/fix.ts';
 import { RunnerError } from './errors.ts';
 import { defaultCacheDir, imagesBuild, imagesStatus } from './images/images.ts';
 import { formatLabError, loadLab, loadLabs, runLabsLint } from './labs/load-labs.ts';
@@ -38,7 +39,8 @@ Usage: svclab <command> [options]
         [--cluster NAME]         every session in one shared cluster (default svclab-main)
         [--pool N|auto] [--pool-memory GiB] [--session-idle-minutes M]
                                  workshop: a warm pool, one cluster per learner
-  doctor [--fix]                 check every prerequisite, with the fix for each
+  doctor [--fix] [--for start|test]  every prerequisite with the fix; --fix installs what is
+                                 missing (as root; otherwise prints the exact command)
   labs list | show ID | lint     the labs; lint checks every lab.yaml and manifest
   images status | build [NAME…]  container images svclab builds (content-addressed)
   up [--name N] [--workers 0..4] [--proxy-mode iptables|nftables|ipvs]
@@ -106,21 +108,16 @@ const commands: Record<string, Command> = {
   },
 
   async doctor(args, io) {
-    const { values } = parseArgs({ args, options: { fix: { type: 'boolean', default: false } } });
-    if (values.fix) {
-      const { execa } = await import('execa');
-      const r = await execa('bash', [`${projectRoot}/scripts/ensure-docker.sh`], { stdio: 'inherit', reject: false });
-      if (r.exitCode !== 0) io.err('doctor --fix: scripts/ensure-docker.sh could not finish (see above).');
+    const { values } = parseArgs({ args, options: { fix: { type: 'boolean', default: false }, for: { type: 'string', default: 'test' } } });
+    if (values.for !== 'start' && values.for !== 'test') {
+      throw new RunnerError('INVALID_ARGUMENT', { message: `doctor --for ${values.for}: unknown purpose.`, hint: 'Use --for start (what running labs needs) or --for test (also the browser tests\' chromium and font).' });
     }
-    const checks = await runDoctor({ runner: realDeps().runner, repoDir: projectRoot });
-    const width = Math.max(...checks.map((c) => c.name.length));
-    for (const c of checks) {
-      io.out(`${c.ok ? 'OK     ' : c.optional ? 'absent ' : 'MISSING'} ${c.name.padEnd(width)}  ${c.detail}`);
-      if (!c.ok && c.fix) io.out(`${' '.repeat(8 + width)}  fix: ${c.fix}`);
-    }
-    const missing = checks.filter((c) => !c.ok && !c.optional);
-    io.out(missing.length ? `${missing.length} prerequisite(s) missing.` : 'Everything svclab needs is here.');
-    return missing.length ? 1 : 0;
+    const { runner } = realDeps();
+    const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+    return doctorCommand({ fix: values.fix, purpose: values.for }, {
+      runner, isRoot, repoDir: projectRoot, out: io.out,
+      check: () => runDoctor({ runner, repoDir: projectRoot }),
+    });
   },
 
   async images(args, io) {

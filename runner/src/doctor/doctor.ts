@@ -19,6 +19,25 @@ export interface DoctorCheck {
   fix: string;
   /** Not needed to run labs (only for some features or for the test suite). */
   optional?: boolean;
+  /**
+   * How `svclab doctor --fix` repairs it as root: Debian packages to install and/or
+   * svclab's ensure-docker script. Absent when only a person can fix it (Go, ip_vs).
+   * `fix` is written from the same data, so the printed fix and the install step agree.
+   */
+  autoFix?: AutoFix;
+  /** Only `npm test` needs it (browser tests); `npm start` doesn't install it. */
+  testsOnly?: boolean;
+}
+
+export interface AutoFix {
+  apt?: readonly string[];
+  ensureDocker?: boolean;
+}
+
+/** The printed fix for Debian packages, from the same list `--fix` installs. */
+export function aptFix(packages: readonly string[], isRoot: boolean, update = false): string {
+  const sudo = isRoot ? '' : 'sudo ';
+  return `${update ? `${sudo}apt-get update && ` : ''}${sudo}apt-get install -y ${packages.join(' ')}`;
 }
 
 export interface DoctorDeps {
@@ -33,6 +52,11 @@ export interface DoctorDeps {
 }
 
 const CAP_SYS_RESOURCE = 24;
+const DOCKER_PACKAGES = ['docker.io'] as const;
+const DEBOOTSTRAP_PACKAGES = ['debootstrap'] as const;
+const CHROMIUM_PACKAGES = ['chromium'] as const;
+const FONT_PACKAGES = ['fonts-wqy-microhei'] as const;
+const CJK_FONT = '/usr/share/fonts/truetype/wqy/wqy-microhei.ttc';
 const MIN_FREE_BYTES = 10 * 2 ** 30;
 const WRAPPER_RUNTIME = 'svclab-runc';
 
@@ -55,7 +79,8 @@ export async function runDoctor(deps: DoctorDeps): Promise<DoctorCheck[]> {
     name: 'docker CLI',
     ok: cliOk,
     detail: cliOk ? `${version.stdout.trim()}${host.which('docker') ? ` (${host.which('docker')})` : ''}` : 'docker is not installed (or not on PATH).',
-    fix: cliOk ? '' : asRoot('apt-get update && apt-get install -y docker.io'),
+    fix: cliOk ? '' : aptFix(DOCKER_PACKAGES, host.isRoot, true),
+    ...(cliOk ? {} : { autoFix: { apt: DOCKER_PACKAGES, ensureDocker: true } }),
   });
 
   let info: EngineInfo | undefined;
@@ -74,21 +99,19 @@ export async function runDoctor(deps: DoctorDeps): Promise<DoctorCheck[]> {
       ? `dockerd ${info.serverVersion} answers (default runtime ${info.defaultRuntime}, storage ${info.storageDriver}, cgroup v${info.cgroupVersion}).`
       : cliOk ? `dockerd does not answer: ${infoProblem}` : 'Needs the docker CLI first.',
     fix: info ? '' : /permission denied/i.test(infoProblem) ? asRoot(`usermod -aG docker $USER  # then log in again`) : ensureDocker,
+    ...(info || /permission denied/i.test(infoProblem) ? {} : { autoFix: { ensureDocker: true } }),
   });
 
   checks.push(capabilityCheck(host, info, ensureDocker));
   checks.push(cgroupCheck(host, info));
   checks.push(ipvsCheck(host));
   checks.push(diskCheck(host, cacheDir));
-  checks.push({
-    name: 'chromium (tests)',
-    ok: host.exists('/usr/bin/chromium'),
-    detail: host.exists('/usr/bin/chromium')
-      ? '/usr/bin/chromium is installed; the browser tests drive it.'
-      : 'No /usr/bin/chromium: the browser tests will be skipped (labs themselves work in any browser).',
-    fix: host.exists('/usr/bin/chromium') ? '' : asRoot('apt-get install -y chromium'),
-    optional: true,
-  });
+  checks.push(testPackageCheck(host, 'chromium (tests)', CHROMIUM_PACKAGES, '/usr/bin/chromium',
+    '/usr/bin/chromium is installed; the browser tests drive it.',
+    'No /usr/bin/chromium: the browser tests will be skipped (labs themselves work in any browser).'));
+  checks.push(testPackageCheck(host, 'CJK font (tests)', FONT_PACKAGES, CJK_FONT,
+    `${CJK_FONT} is installed: screenshots of Chinese lessons show their characters.`,
+    'No CJK font: screenshots of Chinese lesson pages in the browser tests would show boxes instead of characters.'));
   const images = await imageChecks({ runner: deps.runner, engine, cacheDir, imagesDir }, info !== undefined);
   // Building images needs debootstrap (as root) and Go; once every image is current, neither is.
   const needBuild = images.some((c) => !c.ok);
@@ -103,7 +126,13 @@ function debootstrapCheck(host: DoctorHost, needed: boolean): DoctorCheck {
   const path = host.which('debootstrap') ?? (host.exists('/usr/sbin/debootstrap') ? '/usr/sbin/debootstrap' : undefined);
   const optional = needed ? {} : { optional: true as const };
   if (!path) {
-    return { name, ok: false, detail: 'debootstrap is not installed: the workstation and node images are Debian root filesystems made with it.', fix: host.isRoot ? 'apt-get install -y debootstrap' : 'sudo apt-get install -y debootstrap', ...optional };
+    return {
+      name, ok: false,
+      detail: 'debootstrap is not installed: the workstation and node images are Debian root filesystems made with it.',
+      fix: aptFix(DEBOOTSTRAP_PACKAGES, host.isRoot),
+      autoFix: { apt: DEBOOTSTRAP_PACKAGES },
+      ...optional,
+    };
   }
   if (!host.isRoot) {
     return { name, ok: false, detail: `${path} is installed, but debootstrap needs root and svclab runs as a normal user.`, fix: 'Run `sudo npx svclab images build` once; later runs find the images built.', ...optional };
@@ -123,6 +152,18 @@ async function goCheck(runner: CommandRunner, needed: boolean): Promise<DoctorCh
       : ok ? `${r.stdout.trim()}.` : `${r.stdout.trim()}: Kubernetes v1.34 needs Go 1.24 or newer.`,
     fix: ok ? '' : 'Install Go 1.24 or newer (the go.dev/dl tarball unpacked to /usr/local/go) and put /usr/local/go/bin on PATH.',
     ...(needed ? {} : { optional: true as const }),
+  };
+}
+
+function testPackageCheck(host: DoctorHost, name: string, packages: readonly string[], path: string, okDetail: string, missingDetail: string): DoctorCheck {
+  const ok = host.exists(path);
+  return {
+    name, ok,
+    detail: ok ? okDetail : missingDetail,
+    fix: ok ? '' : aptFix(packages, host.isRoot),
+    optional: true,
+    testsOnly: true,
+    ...(ok ? {} : { autoFix: { apt: packages } }),
   };
 }
 
@@ -167,6 +208,8 @@ function capabilityCheck(host: DoctorHost, info: EngineInfo | undefined, ensureD
     fix: info
       ? `Stop the running dockerd, then run ${ensureDocker}: it restarts dockerd with svclab's runc wrapper as default runtime.`
       : `${ensureDocker} starts dockerd with svclab's runc wrapper as default runtime.`,
+    // A running dockerd is a person's to stop; a stopped one ensure-docker starts right.
+    ...(info ? {} : { autoFix: { ensureDocker: true } }),
   };
 }
 

@@ -31,6 +31,7 @@ function healthy(): { runner: FakeCommandRunner; host: FakeDoctorHost } {
   host.executables.set('debootstrap', '/usr/sbin/debootstrap');
   host.files.set('/proc/self/status', `Name:\tnode\n${FULL_CAPS}`);
   host.paths.add('/usr/bin/chromium');
+  host.paths.add('/usr/share/fonts/truetype/wqy/wqy-microhei.ttc');
   host.paths.add('/sys/fs/cgroup/cgroup.controllers');
   host.paths.add('/proc/net/ip_vs');
   return { runner, host };
@@ -50,7 +51,7 @@ describe('svclab doctor', () => {
     expect(Object.values(checks).filter((c) => !c.ok)).toEqual([]);
     expect(Object.keys(checks)).toEqual([
       'Node.js ≥ 24', 'docker CLI', 'docker daemon', 'privileged containers (CAP_SYS_RESOURCE)', 'cgroup version',
-      'ip_vs kernel module', 'free disk ≥ 10 GiB', 'chromium (tests)', 'debootstrap, as root (image builds)', 'Go ≥ 1.24 (image builds)',
+      'ip_vs kernel module', 'free disk ≥ 10 GiB', 'chromium (tests)', 'CJK font (tests)', 'debootstrap, as root (image builds)', 'Go ≥ 1.24 (image builds)',
     ]);
     expect(checks['docker CLI']!.detail).toBe('Docker version 28.2.2, build e6534b4 (/usr/local/bin/docker)');
     expect(checks['cgroup version']!.detail).toMatch(/^cgroup v1: fine/); // docker's answer wins over the host's files
