@@ -3,7 +3,7 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { WebSocket } from 'ws';
 import { RunnerError, catalogueEntry } from '../errors.ts';
-import { MAX_FRAME_BYTES, parseClientFrame, type ServerFrame } from '../protocol/terminal-protocol.ts';
+import { MAX_FRAME_BYTES, parseClientFrame, type ServerFrame } from '../api/terminal-protocol.ts';
 import type { SessionManager } from '../sessions/session-manager.ts';
 import type { Terminal } from '../sessions/terminal.ts';
 
@@ -15,14 +15,18 @@ export interface TerminalSocketDeps {
 }
 
 export function handleTerminalSocket(socket: WebSocket, deps: TerminalSocketDeps): void {
+  let terminal: Terminal | undefined;
+  // The socket's callback fires once ws has handed the frame to the kernel: the
+  // terminal re-measures bufferedAmount then, so a paused shell resumes.
+  const onFlushed = () => terminal?.drained();
   const send = (frame: ServerFrame) => {
-    if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(frame));
+    if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(frame), onFlushed);
   };
+  const client = { send, bufferedBytes: () => socket.bufferedAmount };
   const sendError = (code: Parameters<typeof catalogueEntry>[0], message: string, fatal: boolean) => {
     send({ type: 'error', code, message, hint: catalogueEntry(code).hint, fatal });
   };
 
-  let terminal: Terminal | undefined;
   // Frames that arrive while the terminal is looked up are handled in order after it.
   const early: { raw: Buffer; isBinary: boolean }[] = [];
   deps.sessions.terminal(deps.sessionId, deps.terminalName).then(
@@ -54,7 +58,7 @@ export function handleTerminalSocket(socket: WebSocket, deps: TerminalSocketDeps
     if (f.type === 'hello') {
       if (attached) terminal.detach(attached);
       try {
-        attached = terminal.attach({ send }, f.since, f.cols, f.rows);
+        attached = terminal.attach(client, f.since, f.cols, f.rows);
       } catch (e) {
         deps.logger.error({ err: e }, 'terminal attach failed');
         sendError('WORKSTATION_FAILED', 'The terminal could not be started in the workstation container.', true);
@@ -70,7 +74,11 @@ export function handleTerminalSocket(socket: WebSocket, deps: TerminalSocketDeps
       case 'data': terminal.write(f.data); break;
       case 'resize': terminal.resize(f.cols, f.rows); break;
       case 'ping': send({ type: 'pong', t: f.t }); break;
-      case 'ack': terminal.ack(attached, f.seq); break;
+      case 'ack': {
+        const r = terminal.ack(attached, f.seq);
+        if (!r.ok) sendError('FRAME_INVALID', `ack ${f.seq} is beyond the last chunk sent (${r.lastSent}); acks may only confirm output that arrived.`, false);
+        break;
+      }
     }
   };
   socket.on('message', onMessage);

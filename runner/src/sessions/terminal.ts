@@ -1,14 +1,20 @@
 // One terminal of a session: a pty (docker exec into a container), its replay
 // buffer, and the clients attached to it. Flow control: when more than
 // `highWater` bytes have been produced past what every client has acknowledged
-// (or nobody is attached), the pty is paused; it resumes under `lowWater`.
-// So `yes` in the terminal holds at most about highWater bytes in the runner.
-import type { ServerFrame } from '../protocol/terminal-protocol.ts';
+// (or nobody is attached), or a client's socket holds more than `highWater`
+// bytes it has not written out yet, the pty is paused; it resumes under
+// `lowWater`. Acks are only believed up to what was sent, and the socket's own
+// buffer is measured rather than trusted, so a client that lies (acks far
+// ahead, then stops reading) still holds the runner to about highWater bytes
+// per client plus the bounded replay buffer.
+import type { ServerFrame } from '../api/terminal-protocol.ts';
 import type { PtyFactory, PtyProcess } from '../pty/pty-factory.ts';
 import { ReplayBuffer } from './replay-buffer.ts';
 
 export interface TerminalClient {
   send(frame: ServerFrame): void;
+  /** Bytes sent to this client that its transport still holds (a WebSocket's bufferedAmount). */
+  bufferedBytes?(): number;
 }
 
 export interface TerminalOptions {
@@ -76,9 +82,21 @@ export class Terminal {
     this.updateFlow();
   }
 
-  ack(entry: Attached, seq: number): void {
-    entry.acked = Math.max(entry.acked, Math.min(seq, this.buffer.nextSeq - 1));
+  /**
+   * A client rendered everything up to `seq`. An ack beyond the last chunk sent is
+   * a protocol error: it is refused (the caller tells the client) and changes nothing.
+   */
+  ack(entry: Attached, seq: number): { ok: true } | { ok: false; lastSent: number } {
+    const lastSent = this.buffer.nextSeq - 1;
+    if (seq > lastSent) return { ok: false, lastSent };
+    entry.acked = Math.max(entry.acked, seq);
     this.acked = Math.max(this.acked, entry.acked);
+    this.updateFlow();
+    return { ok: true };
+  }
+
+  /** The transport wrote some of what it held: maybe time to resume. */
+  drained(): void {
     this.updateFlow();
   }
 
@@ -122,7 +140,8 @@ export class Terminal {
     let floor = this.acked;
     for (const c of this.clients) floor = Math.min(floor, c.acked);
     if (this.clients.size === 0) floor = this.acked;
-    const unacked = this.buffer.bytesAfter(floor);
+    let unacked = this.buffer.bytesAfter(floor);
+    for (const c of this.clients) unacked = Math.max(unacked, c.client.bufferedBytes?.() ?? 0);
     if (!this.paused && unacked > this.highWater) {
       this.paused = true;
       p.pause();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ServerFrame } from '../../src/protocol/terminal-protocol.ts';
+import type { ServerFrame } from '../../src/api/terminal-protocol.ts';
 import { FakePtyFactory } from '../../src/pty/fake-pty-factory.ts';
 import { Terminal } from '../../src/sessions/terminal.ts';
 
@@ -91,5 +91,44 @@ describe('Terminal', () => {
     expect(c.frames.at(-1)).toEqual({ type: 'exit', exitCode: 0 });
     t.attach(client(), 0, 80, 24);
     expect(ptys.spawned).toHaveLength(2);
+  });
+
+  it('refuses an ack beyond what was sent: a lying client cannot switch flow control off', () => {
+    const ptys = new FakePtyFactory();
+    const t = new Terminal({ name: 'w', argv: ['x'], ptys, highWater: 1000, lowWater: 200 });
+    const c = client();
+    const e = t.attach(c, 0, 80, 24);
+    const pty = ptys.spawned[0]!;
+    for (let i = 0; i < 2000; i++) {
+      pty.emit('y\n');
+      // The client claims to have rendered far more than exists.
+      if (i % 100 === 0) expect(t.ack(e, 9e15)).toMatchObject({ ok: false });
+    }
+    expect(t.isPaused).toBe(true);
+    expect(t.bufferedBytes).toBeLessThan(1100);
+  });
+
+  it('pauses on the bytes the socket still holds, whatever the client acknowledges', () => {
+    const ptys = new FakePtyFactory();
+    const t = new Terminal({ name: 'w', argv: ['x'], ptys, highWater: 1000, lowWater: 200 });
+    // A client that acks every chunk at once but never reads: its socket buffer grows.
+    let held = 0;
+    let last = 0;
+    const e = t.attach({ send: (f) => { if (f.type === 'data') { held += f.data.length; last = f.seq; } }, bufferedBytes: () => held }, 0, 80, 24);
+    const pty = ptys.spawned[0]!;
+    for (let i = 0; i < 10_000; i++) {
+      pty.emit('y\n');
+      t.ack(e, last);
+    }
+    expect(t.isPaused).toBe(true);
+    expect(held).toBeLessThan(1100);
+    expect(pty.heldBytes).toBeGreaterThan(15_000);
+    // The kernel takes the bytes: the shell goes on (until the socket fills again).
+    const before = pty.heldBytes;
+    held = 0;
+    t.drained();
+    expect(pty.heldBytes).toBeLessThan(before);
+    expect(held).toBeGreaterThan(0);
+    expect(held).toBeLessThan(1100);
   });
 });
