@@ -4,6 +4,8 @@
 
 import { z } from 'zod';
 import { RunnerError } from '../errors.ts';
+import type { CommandResult, RunOptions } from '../exec/shell.ts';
+import { ADMIN_KUBECONFIG, kubectlArgv } from '../kube/kubectl.ts';
 
 export const CLUSTER_NAME_PREFIX = 'svclab-';
 export const DEFAULT_CLUSTER_NAME = 'svclab-main';
@@ -128,11 +130,8 @@ export interface CreateResult extends ClusterInfo {
 
 export type KubeconfigVariant = 'host' | 'internal';
 
-export interface ExecResult {
-  exitCode: number;
-  stdout: string;
-  stderr: string;
-}
+/** What a fake's responder says a node command did; execOnNode fills in the rest of a CommandResult. */
+export type ExecResult = Pick<CommandResult, 'exitCode' | 'stdout' | 'stderr'>;
 
 export interface ClusterDriver {
   /**
@@ -152,8 +151,8 @@ export interface ClusterDriver {
   kubeconfig(name: string, variant?: KubeconfigVariant): Promise<string>;
   /** Control plane first, then workers in order (worker, worker2, …). */
   nodes(name: string): Promise<NodeInfo[]>;
-  /** Run argv inside a node container; a non-zero exit is data, not an exception. */
-  execOnNode(cluster: string, node: string, argv: readonly string[], opts: { timeoutMs: number; input?: string }): Promise<ExecResult>;
+  /** Run argv inside a node container, as root; a non-zero exit is data, not an exception. nodeShell() makes a Shell of it. */
+  execOnNode(cluster: string, node: string, argv: readonly string[], opts: Omit<RunOptions, 'user'>): Promise<CommandResult>;
   /**
    * Copy a local docker image into every node's containerd. A node whose containerd
    * already holds the image under that name with the same image id (preloaded by the
@@ -184,9 +183,12 @@ export function edgeNodeName(name: string, workers: number): string {
   return workers > 0 ? `${name}-worker` : `${name}-control-plane`;
 }
 
-/** The argv that runs kubectl as cluster admin inside the control-plane node. */
+/**
+ * The argv that runs kubectl as cluster admin inside the control-plane node.
+ * @deprecated Use nodeAdminKubectl() (cluster/node-shell.ts); kept while callers move.
+ */
 export function nodeKubectl(args: readonly string[]): string[] {
-  return ['kubectl', '--kubeconfig=/etc/kubernetes/admin.conf', ...args];
+  return kubectlArgv(args, { kubeconfig: ADMIN_KUBECONFIG });
 }
 
 /** Validate a spec; a bad field becomes INVALID_ARGUMENT naming the field and what is allowed. */

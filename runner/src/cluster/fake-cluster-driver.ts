@@ -4,6 +4,7 @@
 
 import { stringify } from 'yaml';
 import { RunnerError } from '../errors.ts';
+import { commandResult, type CommandResult, type RunOptions } from '../exec/shell.ts';
 import {
   CLUSTER_LABEL, KIND_CLUSTER_LABEL, nodeNames, parseClusterSpec,
   type ClusterDriver, type ClusterInfo, type ClusterSpec, type ClusterSpecInput, type CreateOptions, type CreateResult,
@@ -135,12 +136,12 @@ export class FakeClusterDriver implements ClusterDriver {
     return this.get(name).nodes.map((n) => ({ ...n }));
   }
 
-  async execOnNode(cluster: string, node: string, argv: readonly string[], opts: { timeoutMs: number; input?: string }): Promise<ExecResult> {
+  async execOnNode(cluster: string, node: string, argv: readonly string[], opts: Omit<RunOptions, 'user'>): Promise<CommandResult> {
     const c = this.get(cluster);
     if (!c.nodes.some((n) => n.name === node)) throw new RunnerError('CLUSTER_UNKNOWN', { message: `Cluster ${cluster} has no node ${node}.` });
     const call = { cluster, node, argv, ...(opts.input !== undefined ? { input: opts.input } : {}) };
     this.execCalls.push(call);
-    return this.responder(call);
+    return commandResult(argv, this.responder(call));
   }
 
   async loadImage(cluster: string, imageRef: string, opts: { imageId?: string } = {}): Promise<LoadImageResult> {

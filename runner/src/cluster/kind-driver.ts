@@ -10,7 +10,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm, statfs, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { RunnerError, isRunnerError } from '../errors.ts';
-import { outputTail, type CommandResult, type CommandRunner } from '../exec/command-runner.ts';
+import { outputTail, type CommandResult, type CommandRunner, type RunOptions } from '../exec/command-runner.ts';
 import type { ContainerEngine } from '../engine/container-engine.ts';
 import {
   CLUSTER_LABEL, CLUSTER_NAME_PREFIX, EDGE_NODE_LABEL, KIND_CLUSTER_LABEL, KIND_ROLE_LABEL, SESSION_LABEL,
@@ -257,17 +257,16 @@ export class KindDriver implements ClusterDriver {
     return toNodes(name, containers);
   }
 
-  async execOnNode(cluster: string, node: string, argv: readonly string[], opts: { timeoutMs: number; input?: string }): Promise<ExecResult> {
+  async execOnNode(cluster: string, node: string, argv: readonly string[], opts: Omit<RunOptions, 'user'>): Promise<CommandResult> {
     if (!node.startsWith(`${cluster}-`)) throw new RunnerError('INVALID_ARGUMENT', { message: `Node ${node} is not a node of cluster ${cluster}.` });
-    const r = await this.o.runner.run([this.o.dockerPath, 'exec', ...(opts.input !== undefined ? ['-i'] : []), node, ...argv], {
-      timeoutMs: opts.timeoutMs,
-      ...(opts.input !== undefined ? { input: opts.input } : {}),
-    });
+    const env = Object.entries(opts.env ?? {}).flatMap(([k, v]) => ['--env', `${k}=${v}`]);
+    const { env: _env, ...rest } = opts;
+    const r = await this.o.runner.run([this.o.dockerPath, 'exec', ...(opts.input !== undefined ? ['-i'] : []), ...env, node, ...argv], rest);
     if (r.timedOut) throw new RunnerError('COMMAND_TIMEOUT', { message: `\`${argv.join(' ')}\` on node ${node} did not finish within ${opts.timeoutMs} ms.`, details: { argv: r.argv, output: outputTail(r) } });
     if (r.exitCode !== 0 && /No such container/i.test(r.stderr)) throw new RunnerError('CLUSTER_UNKNOWN', { message: `Cluster ${cluster} has no node ${node}.`, details: { cluster, node } });
     // Exit 127 may be "command not found" inside the node (data); a docker that could not be spawned is ours to report.
     if ((r.exitCode < 0 && /ENOENT/.test(r.stderr)) || /Cannot connect to the Docker daemon/i.test(r.stderr)) throw dockerError(r);
-    return { exitCode: r.exitCode, stdout: r.stdout, stderr: r.stderr };
+    return r;
   }
 
   async loadImage(cluster: string, imageRef: string, opts: { imageId?: string } = {}): Promise<LoadImageResult> {

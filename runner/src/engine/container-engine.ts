@@ -1,5 +1,7 @@
 // The container engine seen by svclab: the docker CLI in production, a fake in tests.
 
+import type { CommandResult, RunOptions } from '../exec/shell.ts';
+
 export type Labels = Record<string, string>;
 
 export interface ContainerSpec {
@@ -52,8 +54,11 @@ export interface ContainerEngine {
   removeContainer(nameOrId: string): Promise<void>;
   /** argv that attaches an interactive process inside a container (given to a PtyFactory). */
   execArgv(container: string, command: readonly string[], opts?: { tty?: boolean; user?: string; env?: Record<string, string>; workdir?: string }): string[];
-  /** Run a command inside a container and collect its output. */
-  exec(container: string, command: readonly string[], opts: { timeoutMs: number; user?: string; input?: string }): Promise<{ exitCode: number; stdout: string; stderr: string }>;
+  /**
+   * Run a command inside a container and collect its output (ContainerShell wraps this).
+   * The command's exit code is data; only the engine failing to run it throws.
+   */
+  exec(container: string, command: readonly string[], opts: RunOptions): Promise<CommandResult>;
   listNetworks(labelFilter: Labels): Promise<{ id: string; name: string; labels: Labels }[]>;
   removeNetwork(nameOrId: string): Promise<void>;
 }

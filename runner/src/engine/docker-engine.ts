@@ -3,12 +3,13 @@
 // that carry the argv and the output tail.
 
 import { RunnerError } from '../errors.ts';
-import { outputTail, type CommandResult, type CommandRunner } from '../exec/command-runner.ts';
+import { outputTail, type CommandResult, type RunOptions, type Shell } from '../exec/shell.ts';
 import type { ContainerEngine, ContainerInfo, ContainerSpec, EngineInfo, Labels } from './container-engine.ts';
 import { LineSplitter } from '../exec/process-util.ts';
 
 export interface DockerEngineOptions {
-  runner: CommandRunner;
+  /** The host shell the docker CLI runs in. */
+  runner: Shell;
   /** The docker CLI to run; "docker" (first in PATH) unless said otherwise. */
   docker?: string;
   /** Timeout of quick calls (inspect, ls, rm). */
@@ -25,7 +26,7 @@ const DAEMON_DOWN = /cannot connect to the docker daemon|is the docker daemon ru
 const EXEC_FAILED = /^Error( response from daemon)?: (No such container|Container \S+ is (not running|paused|restarting))/im;
 
 export class DockerEngine implements ContainerEngine {
-  private readonly runner: CommandRunner;
+  private readonly runner: Shell;
   private readonly docker: string;
   private readonly queryTimeoutMs: number;
   private readonly runTimeoutMs: number;
@@ -137,16 +138,24 @@ export class DockerEngine implements ContainerEngine {
    * The command's own exit code is data; only docker failing to run it (no such
    * container, container not running, daemon down) throws.
    */
-  async exec(container: string, command: readonly string[], opts: { timeoutMs: number; user?: string; input?: string }): Promise<{ exitCode: number; stdout: string; stderr: string }> {
+  async exec(container: string, command: readonly string[], opts: RunOptions): Promise<CommandResult> {
     const argv = ['exec'];
     if (opts.input !== undefined) argv.push('--interactive');
     if (opts.user) argv.push('--user', opts.user);
+    for (const [k, v] of Object.entries(opts.env ?? {})) argv.push('--env', `${k}=${v}`);
+    if (opts.cwd) argv.push('--workdir', opts.cwd);
     argv.push(container, ...command);
-    const r = await this.call(argv, { timeoutMs: opts.timeoutMs, input: opts.input, anyExit: true });
+    const r = await this.call(argv, {
+      timeoutMs: opts.timeoutMs,
+      input: opts.input,
+      anyExit: true,
+      ...(opts.signal ? { signal: opts.signal } : {}),
+      ...(opts.onOutput ? { onOutput: opts.onOutput } : {}),
+    });
     if (r.exitCode !== 0 && EXEC_FAILED.test(r.stderr)) {
       throw this.error('COMMAND_FAILED', r, `docker exec into ${container} failed.`);
     }
-    return { exitCode: r.exitCode, stdout: r.stdout, stderr: r.stderr };
+    return r;
   }
 
   async listNetworks(labelFilter: Labels): Promise<{ id: string; name: string; labels: Labels }[]> {
@@ -176,7 +185,7 @@ export class DockerEngine implements ContainerEngine {
    */
   private async call(
     args: string[],
-    opts: { timeoutMs: number; input?: string; env?: Record<string, string>; onOutput?: (chunk: string) => void; notFoundOk?: boolean; anyExit?: boolean },
+    opts: { timeoutMs: number; input?: string | undefined; env?: Record<string, string>; signal?: AbortSignal; onOutput?: (chunk: string, stream: 'stdout' | 'stderr') => void; notFoundOk?: boolean; anyExit?: boolean },
   ): Promise<CommandResult> {
     const argv = [this.docker, ...args];
     const env = this.env || opts.env ? { ...this.env, ...opts.env } : undefined;
@@ -185,7 +194,8 @@ export class DockerEngine implements ContainerEngine {
       timeoutMs: opts.timeoutMs,
       ...(opts.input !== undefined ? { input: opts.input } : {}),
       ...(env ? { env } : {}),
-      ...(onOutput ? { onOutput: (chunk: string) => onOutput(chunk) } : {}),
+      ...(opts.signal ? { signal: opts.signal } : {}),
+      ...(onOutput ? { onOutput } : {}),
     });
     if (r.timedOut) throw this.error('COMMAND_TIMEOUT', r, `docker ${args[0]} did not finish within ${Math.round(opts.timeoutMs / 1000)} s.`);
     if (r.exitCode === 0) return r;

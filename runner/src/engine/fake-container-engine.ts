@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { RunnerError } from '../errors.ts';
+import { commandResult, type CommandResult, type RunOptions } from '../exec/shell.ts';
 import type { ContainerEngine, ContainerInfo, ContainerSpec, EngineInfo, Labels } from './container-engine.ts';
 
 export interface FakeImage {
@@ -23,7 +24,7 @@ export interface FakeContainer {
 export type FakeExecHandler = (
   container: FakeContainer,
   command: readonly string[],
-  opts: { user?: string; input?: string },
+  opts: { user?: string; input?: string; env?: Record<string, string> },
 ) => { exitCode: number; stdout?: string; stderr?: string };
 
 export class FakeContainerEngine implements ContainerEngine {
@@ -116,13 +117,13 @@ export class FakeContainerEngine implements ContainerEngine {
     return [...argv, container, ...command];
   }
 
-  async exec(container: string, command: readonly string[], opts: { timeoutMs: number; user?: string; input?: string }): Promise<{ exitCode: number; stdout: string; stderr: string }> {
+  async exec(container: string, command: readonly string[], opts: RunOptions): Promise<CommandResult> {
     this.check();
     const c = this.find(container);
     if (!c) throw this.failed(['docker', 'exec', container, ...command], `Error response from daemon: No such container: ${container}`);
     if (c.state !== 'running') throw this.failed(['docker', 'exec', container, ...command], `Error response from daemon: Container ${c.id} is not running`);
-    const r = this.execHandler(c, command, { ...(opts.user ? { user: opts.user } : {}), ...(opts.input !== undefined ? { input: opts.input } : {}) });
-    return { exitCode: r.exitCode, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
+    const r = this.execHandler(c, command, { ...(opts.user ? { user: opts.user } : {}), ...(opts.input !== undefined ? { input: opts.input } : {}), ...(opts.env ? { env: opts.env } : {}) });
+    return commandResult(['docker', 'exec', container, ...command], { exitCode: r.exitCode, stdout: r.stdout ?? '', stderr: r.stderr ?? '' });
   }
 
   /** Seeds a network. */

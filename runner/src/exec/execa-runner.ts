@@ -1,12 +1,15 @@
 import { execa } from 'execa';
-import type { CommandResult, CommandRunner, RunOptions } from './command-runner.ts';
+import type { CommandResult, RunOptions, Shell } from './shell.ts';
 
 const KILL_GRACE_MS = 2000;
 
-export class ExecaRunner implements CommandRunner {
+/** The host Shell: processes on this machine, as the runner's own user. */
+export class ExecaRunner implements Shell {
   async run(argv: readonly string[], opts: RunOptions): Promise<CommandResult> {
     const [file, ...args] = argv;
     if (!file) throw new Error('ExecaRunner.run: empty argv');
+    // Switching users on the host would need sudo; svclab never does that.
+    if (opts.user !== undefined) throw new Error(`ExecaRunner.run: the host shell runs as the runner's user, not ${opts.user}`);
     const started = performance.now();
     const child = execa(file, args, {
       input: opts.input,

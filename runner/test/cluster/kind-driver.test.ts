@@ -289,7 +289,7 @@ describe('KindDriver (fake docker and kind)', () => {
     const d = driver();
     await d.create({ name: 'svclab-ex', nodeImage: IMAGE });
     world.execHandler = (node, argv) => (argv[0] === 'hostname' ? { stdout: `${node}\n` } : undefined);
-    expect(await d.execOnNode('svclab-ex', 'svclab-ex-worker', ['hostname'], { timeoutMs: 1000 })).toEqual({ exitCode: 0, stdout: 'svclab-ex-worker\n', stderr: '' });
+    expect(await d.execOnNode('svclab-ex', 'svclab-ex-worker', ['hostname'], { timeoutMs: 1000 })).toMatchObject({ exitCode: 0, stdout: 'svclab-ex-worker\n', stderr: '' });
     expect((await d.execOnNode('svclab-ex', 'svclab-ex-worker', ['nope'], { timeoutMs: 1000 })).exitCode).toBe(127);
     expect((await rejection(d.execOnNode('svclab-ex', 'svclab-other-worker', ['true'], { timeoutMs: 1000 }))).code).toBe('INVALID_ARGUMENT');
     expect((await rejection(d.execOnNode('svclab-ex', 'svclab-ex-worker9', ['true'], { timeoutMs: 1000 }))).code).toBe('CLUSTER_UNKNOWN');
