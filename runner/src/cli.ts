@@ -9,7 +9,7 @@ import { gib } from './pool/pool-size.ts';
 import { formatRunnerStatus, readRunnerStatus } from './pool/runner-status.ts';
 import * as clusterCommands from './cluster/cluster-commands.ts';
 import { reapOrphans } from './cluster/reaper.ts';
-import { parseIngressMode } from './components/manifests.ts';
+import { parseIngressMode } from './addons/manifests.ts';
 import { runDoctor } from './doctor/doctor.ts';
 import { doctorCommand } from './doctor/fix.ts';
 import { RunnerError } from './errors.ts';

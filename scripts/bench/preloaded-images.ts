@@ -5,7 +5,7 @@
 // image builder could not prune it; a second tag of it would be pruned);
 // the candidate is the current node image. One cluster at a time, deleted after.
 //   BASELINE_NODE_IMAGE=svclab/node:<older hash16> node scripts/bench/preloaded-images.ts
-import { componentsDeps, installComponents } from '../../runner/src/components/install.ts';
+import { componentsDeps, installComponents } from '../../runner/src/addons/install.ts';
 import { realDeps } from '../../runner/src/cli/wiring.ts';
 import { KindDriver } from '../../runner/src/cluster/kind-driver.ts';
 import { kindBinary, nodeImageRef } from '../../runner/src/cluster/cluster-tools.ts';

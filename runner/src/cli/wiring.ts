@@ -11,7 +11,7 @@ import { clusterHealthy, forgetBaseline, recycleCluster, takeBaseline } from '..
 import type { ClusterCommandDeps } from '../cluster/cluster-commands.ts';
 import { makeClusterCommandDeps } from '../cluster/cluster-wiring.ts';
 import { formatStepEvent } from '../cluster/bring-up-steps.ts';
-import { componentsDeps, installComponents } from '../components/install.ts';
+import { componentsDeps, installComponents } from '../addons/install.ts';
 import { DEFAULT_CLUSTER_NAME } from '../cluster/cluster-driver.ts';
 import { kindBinary, nodeImageRef, nodeImageStatus } from '../cluster/cluster-tools.ts';
 import { KindDriver } from '../cluster/kind-driver.ts';

@@ -22,7 +22,7 @@ import { formatStepEvent } from '../../src/cluster/bring-up-steps.ts';
 import { nodeKubectl, type NodeInfo } from '../../src/cluster/cluster-driver.ts';
 import { kindBinary, nodeImageRef } from '../../src/cluster/cluster-tools.ts';
 import { KindDriver } from '../../src/cluster/kind-driver.ts';
-import { componentsDeps } from '../../src/components/install.ts';
+import { componentsDeps } from '../../src/addons/install.ts';
 import { nodeToolsPod } from '../support/node-tools-pod.ts';
 
 const runner = new ExecaRunner();

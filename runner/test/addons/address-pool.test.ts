@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { isRunnerError } from '../../src/errors.ts';
-import { carveAddressPool, formatIPv4, networkAddressing, parseCidr, parseIPv4, type NetworkAddressing } from '../../src/components/address-pool.ts';
+import { carveAddressPool, formatIPv4, networkAddressing, parseCidr, parseIPv4, type NetworkAddressing } from '../../src/addons/address-pool.ts';
 
 const net = (subnet: string, extra: Partial<NetworkAddressing['subnets'][number]> = {}, inUse: string[] = []): NetworkAddressing =>
   ({ name: 'svclab-x', subnets: [{ subnet, ...extra }], inUse });

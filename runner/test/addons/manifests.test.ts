@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { isRunnerError } from '../../src/errors.ts';
 import { defaultImagesDir } from '../../src/images/images.ts';
-import { parseArgsFile, parseIngressMode, readAddonFiles, renderComponentManifests, type ComponentImages } from '../../src/components/manifests.ts';
+import { parseArgsFile, parseIngressMode, readAddonFiles, renderComponentManifests, type ComponentImages } from '../../src/addons/manifests.ts';
 
 const images: ComponentImages = {
   traefik: 'svclab/traefik:v3.6.12',

@@ -10,7 +10,7 @@ import { FakeCommandRunner } from '../../src/exec/fake-command-runner.ts';
 import { FakeClusterDriver } from '../../src/cluster/fake-cluster-driver.ts';
 import type { StepEvent } from '../../src/cluster/cluster-driver.ts';
 import { defaultImagesDir } from '../../src/images/images.ts';
-import { installComponents, type ComponentsDeps } from '../../src/components/install.ts';
+import { installComponents, type ComponentsDeps } from '../../src/addons/install.ts';
 
 const NAME = 'svclab-comp';
 const CRD = (name: string) => `---\napiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  annotations:\n    controller-gen.kubebuilder.io/version: v0.19.0\n  name: ${name}\nspec: {}\n`;

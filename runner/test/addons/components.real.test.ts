@@ -24,8 +24,8 @@ import { formatStepEvent } from '../../src/cluster/bring-up-steps.ts';
 import { nodeKubectl, type NodeInfo } from '../../src/cluster/cluster-driver.ts';
 import { kindBinary, nodeImageRef } from '../../src/cluster/cluster-tools.ts';
 import { KindDriver } from '../../src/cluster/kind-driver.ts';
-import { parseIPv4 } from '../../src/components/address-pool.ts';
-import { componentsDeps, installComponents, type ComponentsDeps, type InstallResult } from '../../src/components/install.ts';
+import { parseIPv4 } from '../../src/addons/address-pool.ts';
+import { componentsDeps, installComponents, type ComponentsDeps, type InstallResult } from '../../src/addons/install.ts';
 
 const runner = new ExecaRunner();
 const engine = new DockerEngine({ runner, queryTimeoutMs: 15_000 });
