@@ -9,7 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { ExecaRunner } from '../../src/exec/execa-runner.ts';
-import type { CommandCheck } from '../../src/labs/lab-schema.ts';
+import type { CommandCheck } from '../../src/checks/kinds/command.ts';
 import { loadLab, type Lab } from '../../src/labs/load-labs.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -185,11 +185,20 @@ describe.skipIf(missing.length > 0)('lab 02 check scripts', () => {
       expect(await checkExit('label-the-pods')).toMatchObject({ exitCode: 7, out: expect.stringContaining('{"app":"nginx"}') });
     });
 
-    it('passes with 3 ready endpoints, whether by template or by hand', async () => {
+    it('passes once the pod template carries the label and 3 endpoints are ready', async () => {
       await state({ template: logstor, pods: [logstor, logstor, logstor], ready: 3 });
       expect((await checkExit('label-the-pods')).exitCode).toBe(0);
+    });
+
+    it('the old way of passing, every pod relabelled by hand with 3 ready endpoints, now fails and says why it will not last', async () => {
       await state({ pods: [logstor, logstor, logstor], ready: 3 });
-      expect((await checkExit('label-the-pods')).exitCode).toBe(0);
+      const r = await checkExit('label-the-pods');
+      expect(r).toMatchObject({ exitCode: 11, out: expect.stringContaining('pod template still has no role label') });
+      const check = lab.steps.find((s) => s.id === 'label-the-pods')!.checks[0] as CommandCheck;
+      const failure = check.failures.find((f) => f.exitCode === 11)!;
+      expect(failure.retry).toBe(false);
+      expect(failure.message.en).toMatch(/won't last: the next rollout, a deleted pod or a\s+drained node brings a pod without the label/);
+      expect(failure.message.zh).toMatch(/不会长久/);
     });
   });
 

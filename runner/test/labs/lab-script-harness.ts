@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { execFileSync } from 'node:child_process';
 import { afterEach, beforeAll, beforeEach } from 'vitest';
 import { ExecaRunner } from '../../src/exec/execa-runner.ts';
-import type { CommandCheck } from '../../src/labs/lab-schema.ts';
+import type { CommandCheck } from '../../src/checks/kinds/command.ts';
 import { loadLab, type Lab } from '../../src/labs/load-labs.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
