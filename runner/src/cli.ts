@@ -15,6 +15,7 @@ import { doctorCommand } from './doctor/fix.ts';
 import { RunnerError } from './errors.ts';
 import { defaultCacheDir, imagesBuild, imagesStatus } from './images/images.ts';
 import { formatLabError, loadLab, loadLabs, runLabsLint } from './labs/load-labs.ts';
+import { newCommand } from './authoring/new-command.ts';
 import { projectRoot, svclabVersion } from './version.ts';
 
 export interface CliIo {
@@ -50,6 +51,7 @@ Usage: svclab <command> [options]
   kubectl [--name N] ARGS…       kubectl against a cluster
   validate [LAB…] [--junit FILE] [--keep] [--name svclab-validate-X]
                                  each lab on its own cluster: checks fail before, pass after
+  new lab NN-name [--labs DIR]   scaffold a lab: lab.yaml, a failing check, its solution, lesson stubs
   version                        print the version
 
 Set SVCLAB_CACHE to move the build cache (now ${cacheDir()}).`;
@@ -166,6 +168,7 @@ const commands: Record<string, Command> = {
   async kubectl(args, io) { return clusterCommands.kubectl(args, await clusterCommandDeps(io.out)); },
 
   async validate(args, io) { return validateCommand(args, io.out, cacheDir()); },
+  async new(args, io) { return newCommand(args, io.out, projectRoot); },
 
   async labs(args, io) {
     const [sub, id] = args;
