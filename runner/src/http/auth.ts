@@ -1,6 +1,8 @@
-// Token and Origin checks. The token is random per start; the Origin check stops
-// another web page in the learner's browser from opening a shell over WebSocket.
+// Token and Origin checks, and the one hook that applies them to every request (API, pages,
+// WebSocket upgrades). The token is random per start; the Origin check stops another web page
+// in the learner's browser from opening a shell over WebSocket.
 import { timingSafeEqual } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
 import { RunnerError } from '../errors.ts';
 
 export const TOKEN_COOKIE = 'svclab_token';
@@ -37,4 +39,25 @@ export function checkOrigin(allowed: readonly string[], origin: string | undefin
   if (!origin || !allowed.includes(origin)) {
     throw new RunnerError('ORIGIN_FORBIDDEN', { details: { origin: origin ?? null, allowed } });
   }
+}
+
+export interface AuthOptions {
+  token: string;
+  /** Origins allowed to open WebSockets (known once the server listens). */
+  allowedOrigins: () => readonly string[];
+}
+
+/** Every request needs the token; a WebSocket upgrade also needs the site's Origin. */
+export function addAuthHooks(app: FastifyInstance, opts: AuthOptions): void {
+  app.addHook('onRequest', async (req, reply) => {
+    const query = (req.query ?? {}) as Record<string, unknown>;
+    const fromQuery = typeof query.token === 'string' ? query.token : undefined;
+    checkToken(opts.token, tokenFrom({ authorization: req.headers.authorization, cookie: req.cookies[TOKEN_COOKIE], query: fromQuery }));
+    if (req.headers.upgrade?.toLowerCase() === 'websocket') checkOrigin(opts.allowedOrigins(), req.headers.origin);
+    // A page opened with ?token= gets the cookie, so assets, API calls and the
+    // WebSocket carry the token without page code handling it.
+    if (fromQuery && !req.url.startsWith('/api/')) {
+      void reply.setCookie(TOKEN_COOKIE, fromQuery, { path: '/', httpOnly: true, sameSite: 'strict' });
+    }
+  });
 }

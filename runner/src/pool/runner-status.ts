@@ -4,14 +4,10 @@
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { pidAlive } from '../exec/process-util.ts';
 import type { SessionManager } from '../sessions/session-manager.ts';
-import type { ClusterPool, PoolSnapshot } from './cluster-pool.ts';
+import type { ClusterPool } from './cluster-pool.ts';
+import type { RunnerStatus } from '../api/status.ts';
 
-export interface RunnerStatus {
-  pid: number;
-  at: string;
-  pool: PoolSnapshot | null;
-  sessions: { id: string; learner: string; labId: string; state: string; cluster: string | null; stepsDone: number; solvedWithHelp: number; idleSeconds: number; wait?: { position: number; etaSeconds?: number } }[];
-}
+export type { RunnerStatus };
 
 export function runnerStatus(sessions: SessionManager, pool: ClusterPool | undefined, now = Date.now()): RunnerStatus {
   return {

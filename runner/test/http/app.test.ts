@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import type { ServerFrame } from '../../src/protocol/terminal-protocol.ts';
+import type { ServerFrame } from '../../src/api/terminal-protocol.ts';
 import { fakeApp, TEST_TOKEN } from '../support/fake-app.ts';
 
 const auth = { authorization: `Bearer ${TEST_TOKEN}` };
@@ -284,7 +284,7 @@ describe('progress, solve, reset and terminals', () => {
   });
 
   it('does not record a failing Check, and Solve without a cluster says so', async () => {
-    const t = await fakeApp({ checks: { run: async () => ({ results: [{ status: 'fail' }], passed: false }) } });
+    const t = await fakeApp({ checks: { run: async () => ({ results: [{ checkId: 'c1', kind: 'command', status: 'fail', message: 'not yet' }], passed: false }) } });
     const id = await startSession(t);
     await t.app.inject({ method: 'POST', url: `/api/sessions/${id}/steps/observe/check`, headers: auth, payload: {} });
     expect((await t.app.inject({ url: `/api/sessions/${id}/progress`, headers: auth })).json().steps).toEqual({});

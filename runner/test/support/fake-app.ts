@@ -9,10 +9,10 @@ import { SessionManager, type SessionManagerDeps } from '../../src/sessions/sess
 export const TEST_TOKEN = 'test-token-0123456789abcdef';
 
 export const fakeLabs: LabsPort = {
-  list: () => [{ id: '02-selectors-and-endpoints', title: { en: 'Selectors', zh: '选择器' }, steps: 3 }],
+  list: () => [{ id: '02-selectors-and-endpoints', title: { en: 'Selectors', zh: '选择器' }, summary: { en: 'Labels pick pods', zh: '标签选择 Pod' }, steps: 3 }],
   get(id) {
     if (id !== '02-selectors-and-endpoints') throw new RunnerError('LAB_UNKNOWN', { details: { id } });
-    return { id, steps: [{ id: 'observe' }] };
+    return { id, title: { en: 'Selectors', zh: '选择器' }, summary: { en: 'Labels pick pods', zh: '标签选择 Pod' }, steps: [{ id: 'observe', title: { en: 'Observe', zh: '观察' }, checks: [], hintCount: 1 }] };
   },
   hint(_lab, stepId, index) {
     if (stepId !== 'observe') throw new RunnerError('STEP_UNKNOWN');

@@ -1,9 +1,9 @@
-// Client side of the terminal protocol (runner/src/protocol/terminal-protocol.ts).
+// Client side of the terminal protocol (runner/src/api/terminal-protocol.ts).
 // Knows nothing about xterm: output goes to a TerminalSink, so the protocol logic can be
 // tested with a fake socket. Every output chunk has a seq; we remember the last one handed
 // to the sink, ask for everything after it on reconnect, and drop anything at or below it,
 // so a dropped connection loses nothing and shows nothing twice.
-import type { ClientFrame, ServerFrame } from '../../../runner/src/protocol/terminal-protocol.ts';
+import type { ClientFrame, ServerFrame } from '../../../runner/src/api/terminal-protocol.ts';
 
 export type TerminalSink = {
   /** Render output; call `rendered` once it is on screen (drives flow-control acks). */

@@ -1,7 +1,7 @@
 // The terminal protocol client without a browser: a fake socket stands in for the network.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ACK_EVERY_CHARS, TerminalConnection, terminalUrl, type SocketLike } from '../../lib/terminal/terminal-connection.ts';
-import type { ServerFrame } from '../../../runner/src/protocol/terminal-protocol.ts';
+import type { ServerFrame } from '../../../runner/src/api/terminal-protocol.ts';
 
 class FakeSocket implements SocketLike {
   readyState = 0;

@@ -1,0 +1,65 @@
+// What the HTTP layer needs from the layers below, as interfaces typed by the API contract:
+// main/start wires real implementations, tests pass fakes.
+import type { Logger } from 'pino';
+import type { Lang, Localized } from '../api/common.ts';
+import type { LabSummary, PublicLab } from '../api/labs.ts';
+import type { CheckReply, LiveObject } from '../api/sessions.ts';
+import type { RunnerStatus } from '../api/status.ts';
+import { RunnerError } from '../errors.ts';
+import type { Session, SessionManager } from '../sessions/session-manager.ts';
+import type { ParsedManifest } from './yaml-input.ts';
+
+export interface LabsPort {
+  list(): LabSummary[];
+  /** The public view of a lab (no solutions); throws RunnerError LAB_UNKNOWN. */
+  get(labId: string): PublicLab;
+  /** Throws LAB_UNKNOWN / STEP_UNKNOWN; `index` past the last hint is BAD_REQUEST. */
+  hint(labId: string, stepId: string, index: number): Localized;
+}
+
+export interface ChecksPort {
+  run(session: Session, stepId: string, signal: AbortSignal, lang?: Lang): Promise<CheckReply>;
+}
+
+export interface ApplyPort {
+  apply(session: Session, yaml: string, manifests: ParsedManifest[]): Promise<{ dryRun: string; applied: string }>;
+  /** The live object behind each document, for the editor's diff (null: not created yet). */
+  live?(session: Session, yaml: string, manifests: ParsedManifest[]): Promise<LiveObject[]>;
+}
+
+/** Solve a step and reset a lab; both need the session's cluster. */
+export interface LabActionsPort {
+  solve(session: Session, stepId: string): Promise<void>;
+  reset(session: Session): Promise<void>;
+}
+
+export const noClusterActions: LabActionsPort = {
+  async solve() { throw new RunnerError('NO_CLUSTER'); },
+  async reset() { throw new RunnerError('NO_CLUSTER'); },
+};
+
+/** Apply without a cluster: the YAML is checked, then a clear NO_CLUSTER error. */
+export const noClusterApply: ApplyPort = {
+  async apply() {
+    throw new RunnerError('NO_CLUSTER');
+  },
+};
+
+export interface AppDeps {
+  logger: Logger;
+  token: string;
+  /** Origins allowed to open WebSockets (known once the server listens). */
+  allowedOrigins: () => readonly string[];
+  sessions: SessionManager;
+  labs: LabsPort;
+  checks: ChecksPort;
+  apply: ApplyPort;
+  actions?: LabActionsPort;
+  /** The pool and sessions at a glance (GET /api/status), for instructors and `svclab status`. */
+  status?: () => RunnerStatus;
+  /** How long POST /api/sessions waits for a session to be ready before answering 202 (default 8 s). */
+  startWaitMs?: number;
+  /** Directory of the built site; omitted in API-only tests. */
+  siteDir?: string;
+  version: string;
+}
