@@ -10,8 +10,9 @@ import { fileURLToPath } from 'node:url';
 import { execFileSync } from 'node:child_process';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ExecaRunner } from '../../src/exec/execa-runner.ts';
-import type { CommandCheck } from '../../src/labs/lab-schema.ts';
+import type { CommandCheck } from '../../src/checks/kinds/command.ts';
 import { loadLab, type Lab } from '../../src/labs/load-labs.ts';
+import { labScripts, unmappedExitCodes } from './lab-script-harness.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repoRoot = path.resolve(here, '../../..');
@@ -149,5 +150,77 @@ describe.skipIf(missing.length > 0)('lab 01 check scripts', () => {
       await noteClusterIP();
       expect((await checkExit('replace-every-pod', ok)).exitCode).toBe(0);
     });
+  });
+});
+
+describe.skipIf(missing.length > 0)('lab 01 step replace-a-pod: proves a pod was replaced', () => {
+  const lab = labScripts('01-why-services');
+  const OLD = 'web-5d4f8c7b9-x2x7k';
+  const events = (name: string, node = 'svclab-worker') => ({
+    items: [
+      { reason: 'Scheduled', involvedObject: { kind: 'Pod', name }, message: `Successfully assigned default/${name} to ${node}` },
+      { reason: 'Killing', involvedObject: { kind: 'Pod', name }, message: 'Stopping container web' },
+    ],
+  });
+  const webPods = (ips: string[], names = ips.map((_, i) => `web-5d4f8c7b9-new${i}`)) => ({
+    items: ips.map((ip, i) => ({ metadata: { name: names[i] }, status: { podIP: ip, conditions: [{ type: 'Ready', status: 'True' }] } })),
+  });
+  const cluster = (over: Record<string, unknown> = {}) => ({
+    'get pods -l app=web -o json': webPods(['10.244.1.9', '10.244.2.4', '10.244.2.5']),
+    [`get events --field-selector involvedObject.kind=Pod,involvedObject.name=${OLD} -o json`]: events(OLD),
+    'get node svclab-worker -o json': { spec: { podCIDR: '10.244.1.0/24' } },
+    ...over,
+  });
+
+  it('the old way of passing, an unused pod address alone, now fails and says why', async () => {
+    await lab.state(cluster());
+    await lab.answer('old-pod', '10.244.1.77\n');
+    const r = await lab.check('replace-a-pod');
+    expect(r).toMatchObject({ exitCode: 8, out: expect.stringContaining('any unused pod address would look the same') });
+  });
+
+  it('a made-up pod name fails: the cluster has no record of it', async () => {
+    // kubectl answers an empty list, not NotFound, for a name with no events.
+    await lab.state(cluster({ 'get events --field-selector involvedObject.kind=Pod,involvedObject.name=web-5d4f8c7b9-zzzzz -o json': { items: [] } }));
+    await lab.answer('old-pod', 'web-5d4f8c7b9-zzzzz 10.244.1.5\n');
+    expect(await lab.check('replace-a-pod')).toMatchObject({ exitCode: 9, out: expect.stringContaining('no record of a pod named web-5d4f8c7b9-zzzzz') });
+  });
+
+  it('a real deleted pod with an IP from another node\'s range fails', async () => {
+    await lab.state(cluster());
+    await lab.answer('old-pod', `${OLD} 10.244.2.77\n`);
+    expect(await lab.check('replace-a-pod')).toMatchObject({ exitCode: 13, out: expect.stringContaining('10.244.1.0/24') });
+  });
+
+  it('a pod that still exists, or whose IP is still in use, fails', async () => {
+    await lab.state(cluster({ 'get pods -l app=web -o json': webPods(['10.244.1.5', '10.244.2.4', '10.244.2.5'], [OLD, 'web-a', 'web-b']) }));
+    await lab.answer('old-pod', `${OLD} 10.244.1.5\n`);
+    expect((await lab.check('replace-a-pod')).exitCode).toBe(11);
+    await lab.state(cluster({ 'get pods -l app=web -o json': webPods(['10.244.1.5', '10.244.2.4', '10.244.2.5']) }));
+    expect((await lab.check('replace-a-pod')).exitCode).toBe(6);
+  });
+
+  it('passes when the noted pod ran on its node with that IP, is gone, and 3 pods are ready', async () => {
+    await lab.state(cluster());
+    await lab.answer('old-pod', `${OLD} 10.244.1.5\n`);
+    expect(await lab.check('replace-a-pod')).toMatchObject({ exitCode: 0, out: expect.stringContaining(`pod ${OLD} (10.244.1.5, on svclab-worker) is gone`) });
+  });
+
+  it('names the other states', async () => {
+    await lab.state(cluster(), { apiDown: true });
+    expect((await lab.check('replace-a-pod')).exitCode).toBe(10);
+    await lab.state(cluster());
+    expect((await lab.check('replace-a-pod')).exitCode).toBe(3);
+    await lab.answer('old-pod', 'nginx-1 10.244.1.5\n');
+    expect((await lab.check('replace-a-pod')).exitCode).toBe(12);
+    await lab.answer('old-pod', `${OLD} 172.18.0.3\n`);
+    expect((await lab.check('replace-a-pod')).exitCode).toBe(5);
+    await lab.state(cluster({ 'get pods -l app=web -o json': webPods(['10.244.1.9', '10.244.2.4']) }));
+    await lab.answer('old-pod', `${OLD} 10.244.1.5\n`);
+    expect((await lab.check('replace-a-pod')).exitCode).toBe(7);
+  });
+
+  it('every exit code is mapped', () => {
+    expect(unmappedExitCodes(lab.lab)).toEqual([]);
   });
 });
