@@ -1,7 +1,8 @@
 // What every check kind returns and what it may use. A check throws only for bugs:
 // `fail` means the learner's cluster isn't right yet, `error` that the check couldn't run.
+import type { z } from 'zod';
 import type { ContainerEngine } from '../engine/container-engine.ts';
-import type { Check, Lang } from '../labs/lab-schema.ts';
+import type { CheckBase, Lang } from './check-schema.ts';
 import type { KubeApi } from './kube-api.ts';
 import type { VantageExec } from './vantage.ts';
 
@@ -9,7 +10,8 @@ export type CheckStatus = 'pass' | 'fail' | 'error';
 
 export interface CheckResult {
   checkId: string;
-  kind: Check['kind'];
+  /** The check's kind (`resource`, `http`, …): a name from the registry. */
+  kind: string;
   status: CheckStatus;
   /** Speaks to the learner, in the language they asked for. */
   message: string;
@@ -57,4 +59,16 @@ export const systemClock: Pick<CheckContext, 'now' | 'sleep'> = {
     }),
 };
 
-export type CheckRunner<C extends Check = Check> = (check: C, ctx: CheckContext) => Promise<CheckResult>;
+export type CheckRunner<C extends CheckBase = CheckBase> = (check: C, ctx: CheckContext) => Promise<CheckResult>;
+
+/**
+ * One check kind, all in its own file under kinds/: the lab.yaml schema of its
+ * checks, how one runs, and `explain`, one line for lab authors (validate's
+ * reports, lint) saying what the check looks at. Learner-facing text stays in
+ * `run`, in both languages.
+ */
+export interface CheckKindDef<C extends CheckBase> {
+  schema: z.ZodType<C, unknown>;
+  run: CheckRunner<C>;
+  explain: (check: C) => string;
+}

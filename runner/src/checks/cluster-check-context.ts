@@ -7,27 +7,8 @@ import type { CheckContext } from './check.ts';
 import { ClientNodeKubeApi } from './kube-api.ts';
 import { ClusterVantageExec } from './vantage.ts';
 
-export async function clusterCheckContext(opts: {
-  driver: ClusterDriver;
-  cluster: string;
-  engine: ContainerEngine;
-  workstation: string;
-  user?: string;
-  host?: CommandRunner;
-}): Promise<Pick<CheckContext, 'kube' | 'vantage'>> {
-  const kube = new ClientNodeKubeApi(await opts.driver.kubeconfig(opts.cluster, 'host'));
-  const vantage = new ClusterVantageExec({
-    engine: opts.engine,
-    workstation: opts.workstation,
-    cluster: { driver: opts.driver, name: opts.cluster },
-    ...(opts.user ? { user: opts.user } : {}),
-    ...(opts.host ? { host: opts.host } : {}),
-  });
-  return { kube, vantage };
-}
-
 /**
- * clusterCheckContext for the runner's check port, with each cluster's API client
+ * The runner's check port: a session's API client and vantage points, with each cluster's API client
  * kept for `ttlMs` (a Check press then costs no `kind get kubeconfig`); a cluster
  * re-created under the same name is picked up once the entry expires.
  */

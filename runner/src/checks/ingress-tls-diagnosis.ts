@@ -8,7 +8,7 @@
 // key that isn't the certificate's. The private key is parsed in memory only to
 // compare it with the certificate; nothing of it is reported.
 import { X509Certificate, createPrivateKey } from 'node:crypto';
-import type { Lang } from '../labs/lab-schema.ts';
+import type { Lang } from './check-schema.ts';
 import type { Ingress, KubeApi, Secret } from './kube-api.ts';
 
 export interface DefaultCertDiagnosis {

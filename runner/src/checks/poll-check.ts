@@ -1,7 +1,7 @@
 // The deadline-and-interval loop every API and vantage-point check shares: observe,
 // return at once on a pass (or an outcome waiting can't change), otherwise poll
 // until the deadline and report the last observation.
-import type { Check, Lang } from '../labs/lab-schema.ts';
+import type { CheckBase, Lang } from './check-schema.ts';
 import type { CheckContext, CheckResult, CheckStatus } from './check.ts';
 import { KubeApiError } from './kube-api.ts';
 import { ClusterVantageExec, VantageUnavailable, type VantageExec } from './vantage.ts';
@@ -68,7 +68,7 @@ class NoCluster extends Error {}
  * deadline: the API may be restarting); an observation never becomes a pass by
  * default.
  */
-export async function pollCheck(check: Check, ctx: CheckContext, observe: (attempt: { timeoutMs: number; n: number }) => Promise<Observation>): Promise<CheckResult> {
+export async function pollCheck(check: CheckBase, ctx: CheckContext, observe: (attempt: { timeoutMs: number; n: number }) => Promise<Observation>): Promise<CheckResult> {
   const t = say(ctx, texts);
   const lang = langOf(ctx);
   const started = ctx.now();

@@ -1,31 +1,8 @@
 // Runs a step's checks in order and says whether the step passed.
-import type { Check, CheckKind } from '../labs/lab-schema.ts';
-import type { CheckContext, CheckResult, CheckRunner } from './check.ts';
-import { runCommandCheck } from './command-check.ts';
-import { runDnsCheck } from './dns-check.ts';
-import { runEndpointsCheck } from './endpoints-check.ts';
-import { runHttpCheck } from './http-check.ts';
-import { runProxyRulesCheck } from './proxy-rules-check.ts';
-import { runResourceCheck } from './resource-check.ts';
-import { runSelectorCheck } from './selector-check.ts';
-import { runTlsCheck } from './tls-check.ts';
+import type { CheckContext, CheckResult } from './check.ts';
+import { runCheck, type Check } from './registry.ts';
 
-/** One runner per kind; the type makes a new kind in lab-schema.ts fail to compile until it has one. */
-export const checkRunners: { [K in CheckKind]: CheckRunner<Extract<Check, { kind: K }>> } = {
-  command: runCommandCheck,
-  resource: runResourceCheck,
-  selector: runSelectorCheck,
-  endpoints: runEndpointsCheck,
-  http: runHttpCheck,
-  dns: runDnsCheck,
-  tls: runTlsCheck,
-  'proxy-rules': runProxyRulesCheck,
-};
-
-export function runCheck(check: Check, ctx: CheckContext): Promise<CheckResult> {
-  const run = checkRunners[check.kind] as CheckRunner;
-  return run(check, ctx);
-}
+export { runCheck };
 
 /**
  * Sequential on purpose: checks of one step often build on each other and the

@@ -1,6 +1,6 @@
 // Facts about a Service that several kinds need: which of its ports a check means,
 // its ready endpoints, and the address a vantage point reaches it at.
-import type { Lang } from '../labs/lab-schema.ts';
+import type { Lang } from './check-schema.ts';
 import type { EndpointSlice, KubeApi, Service, ServicePort } from './kube-api.ts';
 
 /** The Service port a check names (number or name); the first when omitted. */

@@ -1,11 +1,10 @@
 // resource, selector and endpoints checks on recorded API objects (lab 02's
 // Service and pods), in working, broken and unobservable states.
 import { describe, expect, it } from 'vitest';
-import { runEndpointsCheck } from '../../src/checks/endpoints-check.ts';
+import { endpointsCheckSchema, runEndpointsCheck } from '../../src/checks/kinds/endpoints.ts';
 import type { EndpointSlice, Service } from '../../src/checks/kube-api.ts';
-import { runResourceCheck } from '../../src/checks/resource-check.ts';
-import { runSelectorCheck } from '../../src/checks/selector-check.ts';
-import { endpointsCheckSchema, resourceCheckSchema, selectorCheckSchema } from '../../src/labs/lab-schema.ts';
+import { resourceCheckSchema, runResourceCheck } from '../../src/checks/kinds/resource.ts';
+import { runSelectorCheck, selectorCheckSchema } from '../../src/checks/kinds/selector.ts';
 import { context, lab02Fixed, parse, pods, relabelled } from './check-fixtures.ts';
 
 const service = (objs: ReturnType<typeof lab02Fixed>) => objs.find((o) => o.kind === 'Service') as Service;

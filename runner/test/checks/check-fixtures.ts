@@ -8,7 +8,7 @@ import type { CheckContext } from '../../src/checks/check.ts';
 import { FakeKubeApi, type KubeObject, type Pod } from '../../src/checks/kube-api.ts';
 import { FakeVantageExec } from '../../src/checks/vantage.ts';
 import { FakeContainerEngine } from '../../src/engine/fake-container-engine.ts';
-import type { Lang } from '../../src/labs/lab-schema.ts';
+import type { Lang } from '../../src/checks/check-schema.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { formatLabError, lintLabs, loadLab } from '../../src/labs/load-labs.ts';
-import { parseFieldPath } from '../../src/labs/lab-schema.ts';
+import { parseFieldPath } from '../../src/checks/kinds/resource.ts';
 
 const ID = '05-kube-proxy-modes';
 const FILE = `labs/${ID}/lab.yaml`;

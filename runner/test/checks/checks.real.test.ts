@@ -8,7 +8,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CheckContext, CheckResult } from '../../src/checks/check.ts';
 import { systemClock } from '../../src/checks/check.ts';
 import { ClientNodeKubeApi } from '../../src/checks/kube-api.ts';
-import { runCheck } from '../../src/checks/run-checks.ts';
 import { ClusterVantageExec } from '../../src/checks/vantage.ts';
 import { nodeKubectl, type ClusterDriver } from '../../src/cluster/cluster-driver.ts';
 import { kindBinary, nodeImageRef } from '../../src/cluster/cluster-tools.ts';
@@ -17,7 +16,7 @@ import { DockerEngine } from '../../src/engine/docker-engine.ts';
 import { isRunnerError } from '../../src/errors.ts';
 import { ExecaRunner } from '../../src/exec/execa-runner.ts';
 import { defaultCacheDir, defaultImagesDir } from '../../src/images/images.ts';
-import { checkSchema, type Check } from '../../src/labs/lab-schema.ts';
+import { checkSchema, runCheck, type Check } from '../../src/checks/registry.ts';
 import { nodeToolsPod } from '../support/node-tools-pod.ts';
 
 const runner = new ExecaRunner();

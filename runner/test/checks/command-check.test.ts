@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { runCommandCheck } from '../../src/checks/command-check.ts';
+import { commandCheckSchema, runCommandCheck, type CommandCheck } from '../../src/checks/kinds/command.ts';
 import { runStepChecks } from '../../src/checks/run-checks.ts';
 import type { CheckContext } from '../../src/checks/check.ts';
 import { FakeContainerEngine, type FakeExecHandler } from '../../src/engine/fake-container-engine.ts';
 import { RunnerError } from '../../src/errors.ts';
-import { commandCheckSchema, type CommandCheck } from '../../src/labs/lab-schema.ts';
+import { commandResult } from '../../src/exec/shell.ts';
 
 const WS = 'svclab-ws-test';
 
@@ -170,7 +170,7 @@ describe('command check', () => {
     let n = 0;
     engine.exec = async () => {
       if (n++ === 0) throw new RunnerError('COMMAND_TIMEOUT');
-      return { exitCode: 0, stdout: '', stderr: '' };
+      return commandResult([], { exitCode: 0 });
     };
     expect((await runCommandCheck(check(), ctx)).status).toBe('pass');
   });

@@ -1,11 +1,10 @@
 // http, dns and tls checks: argv built for the vantage point, recorded tool
 // output parsed, and each failure said as its cause.
 import { describe, expect, it } from 'vitest';
-import { runDnsCheck } from '../../src/checks/dns-check.ts';
-import { parseCurlOutput, runHttpCheck } from '../../src/checks/http-check.ts';
+import { dnsCheckSchema, runDnsCheck } from '../../src/checks/kinds/dns.ts';
+import { httpCheckSchema, parseCurlOutput, runHttpCheck } from '../../src/checks/kinds/http.ts';
 import type { EndpointSlice, Ingress, KubeObject, Secret, Service } from '../../src/checks/kube-api.ts';
-import { runTlsCheck } from '../../src/checks/tls-check.ts';
-import { dnsCheckSchema, httpCheckSchema, tlsCheckSchema } from '../../src/labs/lab-schema.ts';
+import { runTlsCheck, tlsCheckSchema } from '../../src/checks/kinds/tls.ts';
 import { context, fixtureText, lab02Fixed, parse, pods } from './check-fixtures.ts';
 
 /** What `curl -sS -D - -w '\n@@svclab-http %{http_code}\n' URL…` prints for these answers. */

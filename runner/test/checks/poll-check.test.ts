@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { KubeApiError } from '../../src/checks/kube-api.ts';
 import { pollCheck, podGroup, type Observation } from '../../src/checks/poll-check.ts';
 import { VantageUnavailable } from '../../src/checks/vantage.ts';
-import { selectorCheckSchema } from '../../src/labs/lab-schema.ts';
+import { selectorCheckSchema } from '../../src/checks/kinds/selector.ts';
 import { context, parse } from './check-fixtures.ts';
 
 const check = parse(selectorCheckSchema, { kind: 'selector', service: 'nginx', deadlineSeconds: 10, intervalSeconds: 2, hint: { en: 'Lab hint', zh: '实验提示' } });

@@ -2,9 +2,8 @@
 // KUBE-SVC → KUBE-SEP with DNAT) and nft's `table ip kube-proxy` (service-ips map →
 // service chain → endpoint chains).
 import { describe, expect, it } from 'vitest';
-import { parseIptablesNat, parseNftKubeProxy, runProxyRulesCheck } from '../../src/checks/proxy-rules-check.ts';
+import { parseIptablesNat, parseNftKubeProxy, proxyRulesCheckSchema, runProxyRulesCheck } from '../../src/checks/kinds/proxy-rules.ts';
 import type { KubeObject } from '../../src/checks/kube-api.ts';
-import { proxyRulesCheckSchema } from '../../src/labs/lab-schema.ts';
 import { context, fixtureText, lab02Fixed, parse } from './check-fixtures.ts';
 
 const IPT = fixtureText('iptables-save-nat.txt');
