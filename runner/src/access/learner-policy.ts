@@ -1,0 +1,241 @@
+// The admission policies that keep a learner inside their cluster: ValidatingAdmissionPolicy
+// (CEL, admissionregistration.k8s.io/v1, built into the API server: no extra component),
+// matched on the learner group, so svclab's own admin requests and the cluster's
+// controllers are never judged by them.
+//
+// Two policies:
+// - host access: a pod (or anything with a pod template: Deployment, DaemonSet, Job…,
+//   since the pods those make are created by a controller, not by the learner) must not
+//   be privileged, share the node's PID/IPC/network namespaces, mount a hostPath, bind a
+//   hostPort or add capabilities beyond the container runtime's defaults. An UPDATE whose
+//   pod spec is unchanged passes whatever the spec holds (lab 05's `rollout restart` of
+//   the privileged, hostNetwork kube-proxy DaemonSet only touches template annotations);
+//   any other change to such a spec is judged in full. Judging only the fields that
+//   changed would let a learner keep `privileged: true` and change the command.
+// - svclab's namespaces: no learner write (nor exec/attach/port-forward) in the add-ons'
+//   namespaces or the system ones, except lab 05's two: kube-system's kube-proxy
+//   ConfigMap (its config.conf only) and kube-proxy DaemonSet (restart, pods unchanged).
+//   RBAC has to grant lab writes cluster-wide (learners make their own namespaces);
+//   this policy is what makes those namespaces read-only.
+//
+// Not covered on purpose: seccomp/AppArmor profiles, SELinux options, procMount and
+// sysctls (the node kernel refuses unsafe sysctls; kind nodes have no SELinux; none of
+// these reaches the host without one of the fields above).
+
+import { ADDON_NAMESPACES, LEARNER_GROUP, MANAGED_LABELS, SYSTEM_NAMESPACES } from './learner-identity.ts';
+
+/** A refusal in the learner's words: English, then Chinese, in one message (the API has one string). */
+export interface Refusal {
+  en: string;
+  zh: string;
+}
+
+export const REFUSALS = {
+  privileged: {
+    en: "this workshop doesn't allow privileged containers: they would reach the host",
+    zh: '本工作坊不允许特权容器：它们能触及宿主机',
+  },
+  hostNamespaces: {
+    en: "this workshop doesn't allow hostPID or hostIPC: the pod would see the node's processes",
+    zh: '本工作坊不允许 hostPID 或 hostIPC：Pod 会看到节点上的进程',
+  },
+  hostNetwork: {
+    en: "this workshop doesn't allow hostNetwork pods: they would use the node's own network",
+    zh: '本工作坊不允许 hostNetwork Pod：它们会直接使用节点自己的网络',
+  },
+  hostPath: {
+    en: "this workshop doesn't allow hostPath volumes: they would open the node's files",
+    zh: '本工作坊不允许 hostPath 卷：它们能打开节点上的文件',
+  },
+  hostPort: {
+    en: "this workshop doesn't allow hostPort: it would open a port on the node itself; use a Service (NodePort or LoadBalancer) instead",
+    zh: '本工作坊不允许 hostPort：它会直接在节点上开端口；请改用 Service（NodePort 或 LoadBalancer）',
+  },
+  capabilities: {
+    en: "this workshop doesn't allow adding Linux capabilities beyond the container defaults (such as NET_ADMIN or SYS_ADMIN): they would reach the node's kernel",
+    zh: '本工作坊不允许添加容器默认之外的 Linux capabilities（如 NET_ADMIN、SYS_ADMIN）：它们能触及节点的内核',
+  },
+  addonNamespaces: {
+    en: `this workshop keeps the ${ADDON_NAMESPACES.join(' and ')} namespaces read-only: every lab relies on the ingress controller and the load balancer there`,
+    zh: `本工作坊中 ${ADDON_NAMESPACES.join(' 和 ')} 命名空间是只读的：所有实验都依赖其中的 Ingress Controller 和负载均衡器`,
+  },
+  systemNamespaces: {
+    en: "in the cluster's system namespaces this workshop lets you change only kube-proxy's ConfigMap and restart its DaemonSet (kube-system)",
+    zh: '在集群的系统命名空间里，本工作坊只允许修改 kube-proxy 的 ConfigMap 和重启它的 DaemonSet（kube-system）',
+  },
+  kubeProxyConfig: {
+    en: "in kube-proxy's ConfigMap this workshop lets you change config.conf only",
+    zh: '在 kube-proxy 的 ConfigMap 里，本工作坊只允许修改 config.conf',
+  },
+  kubeProxyPods: {
+    en: "this workshop lets you restart kube-proxy's DaemonSet, not change its pods: they run privileged on every node",
+    zh: '本工作坊只允许重启 kube-proxy 的 DaemonSet，不允许修改它的 Pod：它们以特权身份运行在每个节点上',
+  },
+} as const satisfies Record<string, Refusal>;
+
+export type RefusalId = keyof typeof REFUSALS;
+
+/** The one string the API server returns: "english / 中文". */
+export function refusalText(r: Refusal): string {
+  return `${r.en} / ${r.zh}`;
+}
+
+/**
+ * Capabilities containerd gives every container unless told otherwise; adding one of
+ * these changes nothing. NET_RAW is among them, NET_ADMIN and SYS_ADMIN are not.
+ */
+export const DEFAULT_CAPABILITIES = [
+  'AUDIT_WRITE', 'CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'FSETID', 'KILL', 'MKNOD', 'NET_BIND_SERVICE',
+  'NET_RAW', 'SETFCAP', 'SETGID', 'SETPCAP', 'SETUID', 'SYS_CHROOT',
+] as const;
+
+export const HOST_ACCESS_POLICY = 'svclab-learner-host-access';
+export const NAMESPACES_POLICY = 'svclab-learner-namespaces';
+export const POLICY_NAMES = [HOST_ACCESS_POLICY, NAMESPACES_POLICY] as const;
+
+export interface Validation {
+  expression: string;
+  message: string;
+  reason: 'Forbidden';
+}
+
+export interface AdmissionPolicy {
+  apiVersion: 'admissionregistration.k8s.io/v1';
+  kind: 'ValidatingAdmissionPolicy';
+  metadata: { name: string; labels: Record<string, string> };
+  spec: {
+    failurePolicy: 'Fail';
+    matchConstraints: { resourceRules: { apiGroups: string[]; apiVersions: string[]; operations: string[]; resources: string[]; scope?: string }[] };
+    matchConditions: { name: string; expression: string }[];
+    variables: { name: string; expression: string }[];
+    validations: Validation[];
+  };
+}
+
+export interface AdmissionPolicyBinding {
+  apiVersion: 'admissionregistration.k8s.io/v1';
+  kind: 'ValidatingAdmissionPolicyBinding';
+  metadata: { name: string; labels: Record<string, string> };
+  spec: { policyName: string; validationActions: ['Deny'] };
+}
+
+const cel = (s: string) => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+const celList = (items: readonly string[]) => `[${items.map(cel).join(', ')}]`;
+
+// Requests from users without groups (some loopback clients) must not make the match
+// condition fail: with failurePolicy Fail, an error there would refuse them.
+const IS_LEARNER = `has(request.userInfo.groups) && ${cel(LEARNER_GROUP)} in request.userInfo.groups`;
+
+/** Where an object of the matched kinds keeps its pod spec. */
+function podSpecOf(o: 'object' | 'oldObject'): string {
+  return [
+    `${o}.kind == 'Pod' ? ${o}.spec`,
+    `${o}.kind == 'PodTemplate' ? ${o}.template.spec`,
+    `${o}.kind == 'CronJob' ? ${o}.spec.jobTemplate.spec.template.spec`,
+    // ReplicationController's template is optional in the schema.
+    `has(${o}.spec.template) ? ${o}.spec.template.spec : {}`,
+  ].join(' : ');
+}
+
+const listOrEmpty = (path: string) => `(has(variables.spec.${path}) ? variables.spec.${path} : [])`;
+const flag = (path: string) => `(has(variables.spec.${path}) && variables.spec.${path} == true)`;
+const reject = (id: RefusalId, refused: string): Validation => ({
+  expression: `variables.unchanged || !(${refused})`,
+  message: refusalText(REFUSALS[id]),
+  reason: 'Forbidden',
+});
+
+export function hostAccessPolicy(): AdmissionPolicy {
+  const rule = (apiGroups: string[], resources: string[]) => ({ apiGroups, apiVersions: ['*'], operations: ['CREATE', 'UPDATE'], resources });
+  const caps = DEFAULT_CAPABILITIES.flatMap((c) => [c, `CAP_${c}`]);
+  return {
+    apiVersion: 'admissionregistration.k8s.io/v1',
+    kind: 'ValidatingAdmissionPolicy',
+    metadata: { name: HOST_ACCESS_POLICY, labels: { ...MANAGED_LABELS } },
+    spec: {
+      failurePolicy: 'Fail',
+      matchConstraints: {
+        resourceRules: [
+          rule([''], ['pods', 'pods/ephemeralcontainers', 'replicationcontrollers', 'podtemplates']),
+          rule(['apps'], ['deployments', 'replicasets', 'statefulsets', 'daemonsets']),
+          rule(['batch'], ['jobs', 'cronjobs']),
+        ],
+      },
+      matchConditions: [{ name: 'is-learner', expression: IS_LEARNER }],
+      variables: [
+        { name: 'spec', expression: podSpecOf('object') },
+        { name: 'oldSpec', expression: `request.operation == 'UPDATE' && oldObject != null ? (${podSpecOf('oldObject')}) : null` },
+        { name: 'unchanged', expression: 'variables.oldSpec != null && variables.oldSpec == variables.spec' },
+        { name: 'containers', expression: `${listOrEmpty('containers')} + ${listOrEmpty('initContainers')} + ${listOrEmpty('ephemeralContainers')}` },
+        { name: 'defaultCapabilities', expression: celList(caps) },
+      ],
+      validations: [
+        reject('privileged', 'variables.containers.exists(c, has(c.securityContext) && has(c.securityContext.privileged) && c.securityContext.privileged == true)'),
+        reject('hostNamespaces', `${flag('hostPID')} || ${flag('hostIPC')}`),
+        reject('hostNetwork', flag('hostNetwork')),
+        reject('hostPath', `has(variables.spec.volumes) && variables.spec.volumes.exists(v, has(v.hostPath))`),
+        reject('hostPort', 'variables.containers.exists(c, has(c.ports) && c.ports.exists(p, has(p.hostPort) && p.hostPort != 0))'),
+        // containerd upper-cases a capability and adds CAP_: "net_admin" is NET_ADMIN too.
+        reject('capabilities', 'variables.containers.exists(c, has(c.securityContext) && has(c.securityContext.capabilities) && has(c.securityContext.capabilities.add) && c.securityContext.capabilities.add.exists(a, !(a.upperAscii() in variables.defaultCapabilities)))'),
+      ],
+    },
+  };
+}
+
+export function namespacesPolicy(): AdmissionPolicy {
+  const kubeProxy = [
+    "request.namespace == 'kube-system'",
+    "request.operation == 'UPDATE'",
+    "request.subResource == ''",
+    "request.name == 'kube-proxy'",
+    "((request.resource.group == '' && request.resource.resource == 'configmaps') || (request.resource.group == 'apps' && request.resource.resource == 'daemonsets'))",
+  ].join(' && ');
+  const data = (o: string, field: string) => `(has(${o}.${field}) ? ${o}.${field} : {})`;
+  return {
+    apiVersion: 'admissionregistration.k8s.io/v1',
+    kind: 'ValidatingAdmissionPolicy',
+    metadata: { name: NAMESPACES_POLICY, labels: { ...MANAGED_LABELS } },
+    spec: {
+      failurePolicy: 'Fail',
+      matchConstraints: {
+        resourceRules: [{ apiGroups: ['*'], apiVersions: ['*'], operations: ['CREATE', 'UPDATE', 'DELETE', 'CONNECT'], resources: ['*', '*/*'], scope: '*' }],
+      },
+      matchConditions: [{ name: 'is-learner', expression: IS_LEARNER }],
+      variables: [
+        // A Namespace object is judged by its own name (deleting the namespace traefik).
+        { name: 'namespace', expression: "request.resource.group == '' && request.resource.resource == 'namespaces' ? request.name : request.namespace" },
+        { name: 'kubeProxy', expression: kubeProxy },
+      ],
+      validations: [
+        { expression: `!(variables.namespace in ${celList(ADDON_NAMESPACES)})`, message: refusalText(REFUSALS.addonNamespaces), reason: 'Forbidden' },
+        { expression: `!(variables.namespace in ${celList(SYSTEM_NAMESPACES)}) || variables.kubeProxy`, message: refusalText(REFUSALS.systemNamespaces), reason: 'Forbidden' },
+        {
+          expression: `!variables.kubeProxy || request.resource.resource != 'configmaps' || (${data('object', 'binaryData')} == ${data('oldObject', 'binaryData')}`
+            + ` && ${data('object', 'data')}.all(k, k == 'config.conf' || (k in ${data('oldObject', 'data')} && ${data('oldObject', 'data')}[k] == ${data('object', 'data')}[k]))`
+            + ` && ${data('oldObject', 'data')}.all(k, k in ${data('object', 'data')}))`,
+          message: refusalText(REFUSALS.kubeProxyConfig),
+          reason: 'Forbidden',
+        },
+        {
+          expression: "!variables.kubeProxy || request.resource.resource != 'daemonsets' || object.spec.template.spec == oldObject.spec.template.spec",
+          message: refusalText(REFUSALS.kubeProxyPods),
+          reason: 'Forbidden',
+        },
+      ],
+    },
+  };
+}
+
+export function policyBinding(policyName: string): AdmissionPolicyBinding {
+  return {
+    apiVersion: 'admissionregistration.k8s.io/v1',
+    kind: 'ValidatingAdmissionPolicyBinding',
+    metadata: { name: policyName, labels: { ...MANAGED_LABELS } },
+    spec: { policyName, validationActions: ['Deny'] },
+  };
+}
+
+/** Both policies and their bindings, in the order to apply them. */
+export function learnerPolicyObjects(): (AdmissionPolicy | AdmissionPolicyBinding)[] {
+  return [hostAccessPolicy(), namespacesPolicy(), ...POLICY_NAMES.map(policyBinding)];
+}
