@@ -2,7 +2,7 @@
 // (file:line:column, field path, what was expected); only bugs throw.
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { LineCounter, parseAllDocuments, parseDocument, isMap, isScalar } from 'yaml';
+import { LineCounter, parseAllDocuments, parseDocument, isMap, isScalar, visit, type Document } from 'yaml';
 import { formatLabError, formatPath, yamlErrorsToLabErrors, YamlLocator, zodIssuesToLabErrors, type LabError, type YamlPath } from './lab-error.ts';
 import { labIdPattern, labSchema, type Check, type LabSpec, type Localized, type StepSpec } from './lab-schema.ts';
 
@@ -82,7 +82,13 @@ async function loadLabFile(root: string, id: string): Promise<LabLoad> {
     return { status: 'invalid', errors: yamlErrorsToLabErrors(doc.errors, source, locator) };
   }
 
-  const data: unknown = doc.toJS({ maxAliasCount: 100 });
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: 100 });
+  } catch (e) {
+    // An alias to a missing anchor, or aliases that expand exponentially ("billion laughs").
+    return { status: 'invalid', errors: [locator.error(firstAliasOffset(doc), [], `expected YAML without alias tricks, got: ${(e as Error).message}`)] };
+  }
   const parsed = labSchema.safeParse(data);
   if (!parsed.success) {
     return { status: 'invalid', errors: sortErrors(zodIssuesToLabErrors(parsed.error.issues, data, locator)) };
@@ -109,6 +115,12 @@ async function loadLabFile(root: string, id: string): Promise<LabLoad> {
     steps.push(editorText === undefined ? { ...step } : { ...step, editorText });
   }
   return { status: 'ok', lab: { ...spec, steps, dir, file } };
+}
+
+function firstAliasOffset(doc: Document): number {
+  let offset = 0;
+  visit(doc, { Alias(_key, node) { offset = node.range?.[0] ?? 0; return visit.BREAK; } });
+  return offset;
 }
 
 /** Every file lab.yaml names, with the field path that names it. */
@@ -209,7 +221,12 @@ async function createdServices(lab: Lab): Promise<{ services: Set<string>; names
     for (const doc of parseAllDocuments(text)) {
       if (!('toJS' in doc) || doc.errors.length) continue;
       const items: unknown[] = [];
-      const o = doc.toJS() as { kind?: unknown; items?: unknown[] } | null;
+      let o: { kind?: unknown; items?: unknown[] } | null;
+      try {
+        o = doc.toJS({ maxAliasCount: 100 }) as typeof o;
+      } catch {
+        continue; // alias tricks: the manifest check reports this file
+      }
       if (o && o.kind === 'List' && Array.isArray(o.items)) items.push(...o.items);
       else items.push(o);
       for (const it of items) {
