@@ -8,7 +8,7 @@ import { clusterCommandDeps, DEFAULT_CLUSTER_NAME, installClusterComponents, loa
 import { gib } from './pool/pool-size.ts';
 import { formatRunnerStatus, readRunnerStatus } from './pool/runner-status.ts';
 import * as clusterCommands from './cluster/cluster-commands.ts';
-import { reapOrphans } from './cluster/reaper.ts';
+import { reapLeftoverClusters } from './cluster/reaper.ts';
 import { parseIngressMode } from './addons/manifests.ts';
 import { runDoctor } from './doctor/doctor.ts';
 import { doctorCommand } from './doctor/fix.ts';
@@ -92,7 +92,7 @@ const commands: Record<string, Command> = {
       statusFile: runnerStatusFile(cacheDir()),
     });
     // Leftovers of a failed or killed `up` (workstations are reaped by the session manager).
-    await reapOrphans({ runner: d.runner, driver: d.driver, out: (l) => io.out(`• ${l}`) }).catch((e: unknown) => io.out(`! could not look for leftovers: ${String(e)}`));
+    await reapLeftoverClusters({ engine: d.engine, driver: d.driver, out: (l) => io.out(`• ${l}`) }).catch((e: unknown) => io.out(`! could not look for leftovers: ${String(e)}`));
     const clusters = await d.driver.list().catch(() => []);
     if (pool) {
       await pool.pool.start();

@@ -1,11 +1,12 @@
 // MetalLB's address pool, carved from the top of the cluster's docker network: docker
 // hands out container addresses from the bottom of the subnet (gateway .1, nodes
 // .2, .3 …), so the last /28 stays free unless something asked for it by hand.
-// Read from `docker network inspect`, never a fixed subnet: each cluster has its own.
+// Read from the engine's view of the network, never a fixed subnet: each cluster has its own.
 
 import { RunnerError } from '../errors.ts';
+import type { NetworkDetails } from '../engine/container-engine.ts';
 
-/** What `docker network inspect` says about one network (the parts the pool needs). */
+/** What the engine says about one network (the parts the pool needs). */
 export interface NetworkAddressing {
   name: string;
   /** IPAM.Config entries: IPv4 and/or IPv6. */
@@ -55,24 +56,9 @@ function cidrRange(c: { base: number; prefix: number }): { lo: number; hi: numbe
   return { lo: c.base, hi: c.base + 2 ** (32 - c.prefix) - 1 };
 }
 
-/** Parse `docker network inspect NAME` output (a JSON array with one network). */
-export function networkAddressing(inspectJson: string): NetworkAddressing {
-  const list = JSON.parse(inspectJson) as {
-    Name?: string;
-    IPAM?: { Config?: { Subnet?: string; Gateway?: string; IPRange?: string }[] | null };
-    Containers?: Record<string, { IPv4Address?: string }> | null;
-  }[];
-  const n = list[0];
-  if (!n) throw new RunnerError('CLUSTER_FAILED', { message: 'docker network inspect returned no network.' });
-  return {
-    name: n.Name ?? '',
-    subnets: (n.IPAM?.Config ?? []).filter((c) => c.Subnet).map((c) => ({
-      subnet: c.Subnet!,
-      ...(c.Gateway ? { gateway: c.Gateway } : {}),
-      ...(c.IPRange ? { ipRange: c.IPRange } : {}),
-    })),
-    inUse: Object.values(n.Containers ?? {}).map((c) => (c.IPv4Address ?? '').split('/')[0]!).filter((a) => a !== ''),
-  };
+/** What the MetalLB pool is carved around: the engine's view of the cluster's network. */
+export function networkAddressing(n: NetworkDetails): NetworkAddressing {
+  return { name: n.name, subnets: n.subnets.map((s) => ({ ...s })), inUse: [...n.addresses] };
 }
 
 /**

@@ -11,8 +11,11 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { RunnerError, isRunnerError } from '../errors.ts';
-import { outputTail, type CommandRunner } from '../exec/command-runner.ts';
-import { EDGE_NODE_LABEL, nodeKubectl, type ClusterDriver, type ExecResult, type NodeInfo, type StepEvent } from '../cluster/cluster-driver.ts';
+import { lastLine, outputTail, type CommandResult } from '../exec/shell.ts';
+import type { ContainerEngine } from '../engine/container-engine.ts';
+import { EDGE_NODE_LABEL, type ClusterDriver, type NodeInfo, type StepEvent } from '../cluster/cluster-driver.ts';
+import { nodeAdminKubectl } from '../cluster/node-shell.ts';
+import { SVCLAB_FIELD_MANAGER, type Kubectl } from '../kube/kubectl.ts';
 import { runSteps, type BringUpStep, type StepsOutcome } from '../cluster/bring-up-steps.ts';
 import { imagesStatus, type ImagesDeps } from '../images/images.ts';
 import { carveAddressPool, networkAddressing, type AddressPool } from './address-pool.ts';
@@ -27,12 +30,11 @@ export const EDGE_TAINT = `${EDGE_NODE_LABEL}=true:NoSchedule`;
 
 export interface ComponentsDeps {
   driver: ClusterDriver;
-  runner: CommandRunner;
+  engine: ContainerEngine;
   /** images/addons: the manifests. */
   addonsDir: string;
   /** Output folder of a current artifact; throws IMAGE_MISSING / IMAGE_STALE. */
   artifactDir: (name: string) => Promise<string>;
-  dockerPath?: string;
   /** Per rollout wait. */
   readyTimeoutMs?: number;
   now?: () => number;
@@ -56,7 +58,7 @@ export interface InstallResult extends StepsOutcome {
 export function componentsDeps(images: ImagesDeps, driver: ClusterDriver, extra: Partial<ComponentsDeps> = {}): ComponentsDeps {
   return {
     driver,
-    runner: images.runner,
+    engine: images.engine,
     addonsDir: join(images.imagesDir, 'addons'),
     artifactDir: async (name) => {
       const st = (await imagesStatus(images)).find((s) => s.kind === 'artifact' && s.name === name);
@@ -84,43 +86,34 @@ interface ArtifactImage { ref: string; id: string; tar: string }
  */
 export async function installComponents(cluster: string, deps: ComponentsDeps, opts: InstallOptions): Promise<InstallResult> {
   const mode = parseIngressMode(opts.ingressMode);
-  const docker = deps.dockerPath ?? 'docker';
+  const admin: Kubectl = nodeAdminKubectl(deps.driver, cluster);
   const timeoutS = Math.round((deps.readyTimeoutMs ?? 180_000) / 1000);
   let nodes: NodeInfo[] = [];
-  let cp = '';
   let images: ArtifactImage[] = [];
   let crdFiles: string[] = [];
   let pool: AddressPool | undefined;
   let edgeNodes: string[] = [];
 
-  const kubectl = async (step: string, args: string[], input?: string, timeoutMs = 120_000): Promise<ExecResult> => {
-    const r = await deps.driver.execOnNode(cluster, cp, nodeKubectl(args), { timeoutMs, ...(input !== undefined ? { input } : {}) });
-    if (r.exitCode !== 0) {
-      throw new RunnerError('CLUSTER_FAILED', {
-        message: `Installing components, step "${step}": \`kubectl ${args.join(' ')}\` failed: ${lastLine(r.stderr || r.stdout)}`,
-        details: { step, argv: ['kubectl', ...args], exitCode: r.exitCode, output: outputTail(r, 30) },
-      });
-    }
-    return r;
+  const must = (step: string, r: CommandResult): CommandResult => {
+    if (r.exitCode === 0 && !r.timedOut) return r;
+    const args = r.argv.slice(2);
+    throw new RunnerError(r.timedOut ? 'COMMAND_TIMEOUT' : 'CLUSTER_FAILED', {
+      message: `Installing add-ons, step "${step}": \`kubectl ${args.join(' ')}\` failed: ${lastLine(r.stderr || r.stdout)}`,
+      details: { step, argv: [...r.argv], exitCode: r.exitCode, output: outputTail(r, 30) },
+    });
   };
-  const apply = (step: string, yaml: string) => kubectl(step, ['apply', '--server-side', '--force-conflicts', '--field-manager=svclab', '-f', '-'], yaml);
-  const run = async (step: string, argv: string[], timeoutMs = 120_000) => {
-    const r = await deps.runner.run(argv, { timeoutMs, ...(opts.signal ? { signal: opts.signal } : {}) });
-    if (r.exitCode !== 0) {
-      throw new RunnerError(r.timedOut ? 'COMMAND_TIMEOUT' : 'CLUSTER_FAILED', {
-        message: `Installing components, step "${step}": \`${argv.join(' ')}\` failed: ${lastLine(r.stderr || r.stdout)}`,
-        details: { step, argv, exitCode: r.exitCode, output: outputTail(r, 30) },
-      });
-    }
-    return r;
-  };
-  const rollout = (step: string, ns: string, kind: string, name: string) =>
-    kubectl(step, ['-n', ns, 'rollout', 'status', `${kind}/${name}`, `--timeout=${timeoutS}s`], undefined, (timeoutS + 30) * 1000).catch(async (e: unknown) => {
+  const apply = async (step: string, yaml: string) =>
+    must(step, await admin.apply(yaml, { serverSide: true, forceConflicts: true, fieldManager: SVCLAB_FIELD_MANAGER }, { timeoutMs: 120_000 }));
+  const rollout = async (step: string, ns: string, kind: string, name: string) => {
+    try {
+      must(step, await admin.rolloutStatus(ns, kind, name, timeoutS));
+    } catch (e) {
       // Say why: the pods' own state is what a learner (or we) can act on.
-      const pods = await deps.driver.execOnNode(cluster, cp, nodeKubectl(['-n', ns, 'get', 'pods', '-o', 'wide']), { timeoutMs: 30_000 }).catch(() => undefined);
+      const pods = await admin.get(['pods'], { namespace: ns, output: 'wide' }, { timeoutMs: 30_000 }).catch(() => undefined);
       if (isRunnerError(e)) throw new RunnerError(e.code, { message: e.message, hint: `Look at \`svclab kubectl --name ${cluster} -n ${ns} describe ${kind}/${name}\` and its pods' events.`, details: { ...(e.details as object), pods: pods?.stdout } });
       throw e;
-    });
+    }
+  };
 
   const step = (id: string, title: string, fn: () => Promise<string | void>): BringUpStep => ({ id, title, run: fn });
   const steps: BringUpStep[] = [
@@ -133,9 +126,8 @@ export async function installComponents(cluster: string, deps: ComponentsDeps, o
     }),
     step('components-nodes', 'Components: find the nodes and the edge node', async () => {
       nodes = await deps.driver.nodes(cluster);
-      cp = nodes.find((n) => n.role === 'control-plane')?.name ?? '';
-      if (!cp) throw new RunnerError('CLUSTER_FAILED', { message: `Cluster ${cluster} has no control-plane node.` });
-      const r = await kubectl('components-nodes', ['get', 'nodes', '-l', `${EDGE_NODE_LABEL}=true`, '-o', 'jsonpath={.items[*].metadata.name}']);
+      if (!nodes.some((n) => n.role === 'control-plane')) throw new RunnerError('CLUSTER_FAILED', { message: `Cluster ${cluster} has no control-plane node.` });
+      const r = must('components-nodes', await admin.get(['nodes'], { selector: `${EDGE_NODE_LABEL}=true`, output: 'jsonpath={.items[*].metadata.name}' }, { timeoutMs: 120_000 }));
       edgeNodes = r.stdout.trim().split(/\s+/).filter(Boolean);
       if (mode === 'daemonset') {
         if (edgeNodes.length === 0) {
@@ -156,8 +148,9 @@ export async function installComponents(cluster: string, deps: ComponentsDeps, o
     step('components-pool', 'Components: carve the MetalLB pool from the docker network', async () => {
       const network = (await deps.driver.list()).find((c) => c.name === cluster)?.network;
       if (!network) throw new RunnerError('CLUSTER_UNKNOWN', { message: `Cluster ${cluster} has no docker network svclab knows of.`, details: { cluster } });
-      const r = await run('components-pool', [docker, 'network', 'inspect', network], 30_000);
-      pool = carveAddressPool(networkAddressing(r.stdout));
+      const net = await deps.engine.inspectNetwork(network);
+      if (!net) throw new RunnerError('CLUSTER_FAILED', { message: `Installing add-ons, step "components-pool": the docker network ${network} of ${cluster} is gone.`, hint: `Run \`svclab down --name ${cluster}\` and \`svclab up\` again.` });
+      pool = carveAddressPool(networkAddressing(net));
       return `${pool.range} (${pool.size} addresses, top of ${pool.subnet})`;
     }),
     step('components-images', 'Components: images in every node (preloaded by the node image, else loaded)', async () => {
@@ -166,8 +159,7 @@ export async function installComponents(cluster: string, deps: ComponentsDeps, o
         // The node image preloads them: then there is nothing to copy (14–29 s per cluster saved).
         const missing = await deps.driver.nodesWithoutImage(cluster, img.ref, img.id);
         if (missing.length === 0) continue;
-        const have = await deps.runner.run([docker, 'image', 'inspect', '--format', '{{.Id}}', img.ref], { timeoutMs: 30_000 });
-        if (have.exitCode !== 0 || have.stdout.trim() !== img.id) await run('components-images', [docker, 'load', '-i', img.tar], 10 * 60_000);
+        if ((await deps.engine.imageId(img.ref)) !== img.id) await deps.engine.loadImage(img.tar, { timeoutMs: 10 * 60_000, ...(opts.signal ? { signal: opts.signal } : {}) });
         // One at a time: loading them side by side measured no faster here (17–29 s vs 14–25 s) and costs more CPU.
         const r = await deps.driver.loadImage(cluster, img.ref, { imageId: img.id });
         // Pinned, like the preloaded images: kubelet's image GC must never remove what can't be pulled back.
@@ -181,7 +173,7 @@ export async function installComponents(cluster: string, deps: ComponentsDeps, o
     step('components-crds', 'Components: MetalLB CRDs established', async () => {
       const texts = await Promise.all(crdFiles.map((f) => readFile(f, 'utf8')));
       await apply('components-crds', texts.map((t) => t.trimEnd()).join('\n---\n'));
-      await kubectl('components-crds', ['wait', '--for=condition=Established', '--timeout=60s', ...crdNames(texts)], undefined, 90_000);
+      must('components-crds', await admin.wait(crdNames(texts), 'condition=Established', 60));
       return `${crdFiles.length} CRDs`;
     }),
     step('components-apply', `Components: apply MetalLB and Traefik (${mode} mode)`, async () => {
@@ -195,15 +187,16 @@ export async function installComponents(cluster: string, deps: ComponentsDeps, o
       // Taint before the DaemonSet exists, so nothing else lands on the edge node meanwhile; untaint in nodeport mode.
       for (const n of edgeNodes) {
         const argv = mode === 'daemonset' ? ['taint', 'nodes', n, EDGE_TAINT, '--overwrite'] : ['taint', 'nodes', n, `${EDGE_TAINT}-`];
-        const r = await deps.driver.execOnNode(cluster, cp, nodeKubectl(argv), { timeoutMs: 60_000 });
+        const r = await admin.run(argv, { timeoutMs: 60_000 });
         if (r.exitCode !== 0 && !(mode === 'nodeport' && /not found/i.test(r.stderr))) {
           throw new RunnerError('CLUSTER_FAILED', { message: `Could not ${mode === 'daemonset' ? 'taint' : 'untaint'} the edge node ${n}: ${lastLine(r.stderr)}`, details: { argv, output: outputTail(r) } });
         }
       }
       await apply('components-apply', m.traefik);
       const other = TRAEFIK_WORKLOADS[mode === 'nodeport' ? 'daemonset' : 'nodeport'];
-      await kubectl('components-apply', ['-n', TRAEFIK_NAMESPACE, 'delete', other.kind, other.name, '--ignore-not-found', '--wait=false']);
-      if (mode === 'daemonset') await kubectl('components-apply', ['-n', TRAEFIK_NAMESPACE, 'delete', 'service', 'traefik', '--ignore-not-found', '--wait=false']);
+      const gone = { namespace: TRAEFIK_NAMESPACE, ignoreNotFound: true, wait: false };
+      must('components-apply', await admin.delete([other.kind, other.name], gone, { timeoutMs: 120_000 }));
+      if (mode === 'daemonset') must('components-apply', await admin.delete(['service', 'traefik'], gone, { timeoutMs: 120_000 }));
     }),
     step('components-metallb-ready', 'Components: MetalLB controller and speakers ready', async () => {
       await rollout('components-metallb-ready', METALLB_NAMESPACE, 'deployment', 'controller');
@@ -255,8 +248,4 @@ export function crdNames(texts: readonly string[]): string[] {
   return texts.flatMap((t) => parseAllDocuments(t).map((d) => d.toJS() as { kind?: string; metadata?: { name?: string } } | null))
     .filter((o) => o?.kind === 'CustomResourceDefinition' && o.metadata?.name)
     .map((o) => `crd/${o!.metadata!.name}`);
-}
-
-function lastLine(s: string): string {
-  return s.trim().split('\n').filter(Boolean).pop() ?? '(no output)';
 }

@@ -45,8 +45,7 @@ export function workstationImage(cacheDir = defaultCacheDir()): () => Promise<st
 export async function loadLabImages(cluster: string, cacheDir = defaultCacheDir(), out: (l: string) => void = () => undefined): Promise<void> {
   const d = realDeps(cacheDir);
   const web = await imageRef(d.images, 'web');
-  const tag = await d.runner.run(['docker', 'tag', web, 'svclab/web:latest'], { timeoutMs: 30_000 });
-  if (tag.exitCode !== 0) throw new Error(`docker tag ${web} svclab/web:latest failed: ${tag.stderr}`);
+  await d.engine.tagImage(web, 'svclab/web:latest');
   const started = performance.now();
   const r = await d.driver.loadImage(cluster, 'svclab/web:latest');
   const secs = ((performance.now() - started) / 1000).toFixed(1);

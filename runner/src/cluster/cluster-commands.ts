@@ -21,7 +21,6 @@ export interface ClusterCommandDeps {
   out: (line: string) => void;
   /** The node image the image builder made (svclab/node:<hash16>); `--node-image` overrides it. */
   nodeImage: () => Promise<string>;
-  dockerPath?: string;
   /** Host kubectl. Without it, `svclab kubectl` runs kubectl inside the control-plane node. */
   kubectlPath?: string;
   /** Where `svclab kubectl` keeps the host kubeconfig it uses (mode 0600), e.g. ~/.cache/svclab/clusters. */
@@ -92,7 +91,7 @@ export async function down(args: readonly string[], deps: ClusterCommandDeps): P
   const { values } = parse(args, { name: { type: 'string' }, all: { type: 'boolean' } }, DOWN_USAGE);
   if (values.all && values.name !== undefined) throw new RunnerError('INVALID_ARGUMENT', { message: 'Use either --name or --all, not both.', hint: `Usage: ${DOWN_USAGE}` });
   if (values.all) {
-    const report = await downAll({ runner: deps.runner, driver: deps.driver, out: deps.out, ...(deps.dockerPath ? { dockerPath: deps.dockerPath } : {}) });
+    const report = await downAll({ engine: deps.engine, driver: deps.driver, out: deps.out });
     deps.out(`Removed ${report.clusters.length} cluster(s), ${report.containers.length} other container(s), ${report.networks.length} network(s).`);
     return report;
   }

@@ -1,6 +1,6 @@
-// ClusterDriver on kind: the kind CLI and the docker CLI, both through the
-// injected CommandRunner. Each cluster gets its own docker network, created by
-// us first and labelled svclab.cluster=<name> with the spec we used, then kind
+// ClusterDriver on kind: the kind CLI through the injected host Shell, docker
+// objects (node containers, the network) through the ContainerEngine. Each
+// cluster gets its own docker network, created by us first and labelled svclab.cluster=<name> with the spec we used, then kind
 // puts the nodes on it (KIND_EXPERIMENTAL_DOCKER_NETWORK). Node containers
 // carry kind's label io.x-k8s.kind.cluster=<name>: docker can't add labels to
 // an existing container and kind can't be told to add ours, so for node
@@ -10,16 +10,17 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm, statfs, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { RunnerError, isRunnerError } from '../errors.ts';
-import { outputTail, type CommandResult, type CommandRunner, type RunOptions } from '../exec/command-runner.ts';
-import type { ContainerEngine } from '../engine/container-engine.ts';
+import { outputTail, type CommandResult, type RunOptions, type Shell } from '../exec/shell.ts';
+import type { ContainerDetails, ContainerEngine, NetworkDetails } from '../engine/container-engine.ts';
 import {
   CLUSTER_LABEL, CLUSTER_NAME_PREFIX, EDGE_NODE_LABEL, KIND_CLUSTER_LABEL, KIND_ROLE_LABEL, SESSION_LABEL,
-  clusterSpecSchema, edgeNodeName, nodeKubectl, nodeNames, parseClusterSpec,
+  clusterSpecSchema, edgeNodeName, nodeNames, parseClusterSpec,
   type ClusterDriver, type ClusterInfo, type ClusterSpec, type ClusterSpecInput, type CreateOptions, type CreateResult,
-  type ExecResult, type KubeconfigVariant, type LoadImageResult, type NodeInfo, type PortMapping,
+  type KubeconfigVariant, type LoadImageResult, type NodeInfo, type PortMapping,
 } from './cluster-driver.ts';
+import { nodeAdminKubectl } from './node-shell.ts';
+import { SVCLAB_FIELD_MANAGER, applyArgs } from '../kube/kubectl.ts';
 import { BRING_UP_STEP_TITLES, runSteps, type BringUpStep, type BringUpStepId } from './bring-up-steps.ts';
-import { DockerObjects, dockerError, type DockerContainer, type DockerNetwork } from './docker-objects.ts';
 import { choosePorts, NetPortProbe, type PortProbe } from './host-ports.ts';
 import { CLUSTER_DOMAIN, corednsConfigMap } from './cluster-dns.ts';
 import { kindClusterConfig, renderKindConfig } from './kind-config.ts';
@@ -37,11 +38,11 @@ export interface ImageStatus {
 }
 
 export interface KindDriverOptions {
-  runner: CommandRunner;
+  /** The host shell kind runs in. */
+  runner: Shell;
   engine: ContainerEngine;
   /** Path to the kind binary, or how to find it (cluster-tools.ts kindBinary: the image builder's artifact). */
   kindPath: string | (() => Promise<string>);
-  dockerPath?: string;
   /** Per-cluster files: kind's kubeconfig, the "creating" marker. e.g. ~/.cache/svclab/clusters */
   stateDir: string;
   kernelModules?: KernelModuleProbe;
@@ -64,11 +65,10 @@ export interface KindDriverOptions {
 export class KindDriver implements ClusterDriver {
   private readonly o: Required<Omit<KindDriverOptions, 'imageStatus'>> & Pick<KindDriverOptions, 'imageStatus'>;
   private kindBinary: string | undefined;
-  private readonly docker: DockerObjects;
+  private readonly engine: ContainerEngine;
 
   constructor(opts: KindDriverOptions) {
     this.o = {
-      dockerPath: 'docker',
       kernelModules: new HostKernelModuleProbe(),
       portProbe: new NetPortProbe(),
       freeDiskBytes: defaultFreeDiskBytes,
@@ -81,7 +81,7 @@ export class KindDriver implements ClusterDriver {
       pidAlive: defaultPidAlive,
       ...definedOnly(opts),
     };
-    this.docker = new DockerObjects(this.o.runner, this.o.dockerPath);
+    this.engine = this.o.engine;
   }
 
   async create(input: ClusterSpecInput, opts: CreateOptions = {}): Promise<CreateResult> {
@@ -136,7 +136,7 @@ export class KindDriver implements ClusterDriver {
         await this.writeCreatingMarker(spec.name);
         for (let attempt = 1; ; attempt++) {
           const recorded: ClusterSpec = { ...spec, ports: ports.map((p) => ({ containerPort: p.containerPort, hostPort: p.hostPort })) };
-          await this.docker.createNetwork(spec.name, { [CLUSTER_LABEL]: spec.name, [SPEC_LABEL]: JSON.stringify(recorded) });
+          await this.engine.createNetwork(spec.name, { [CLUSTER_LABEL]: spec.name, [SPEC_LABEL]: JSON.stringify(recorded) });
           const argv = [await this.kind(), 'create', 'cluster', '--name', spec.name, '--config', '-', '--kubeconfig', this.kubeconfigPath(spec.name)];
           const r = await this.o.runner.run(argv, {
             timeoutMs: this.o.createTimeoutMs,
@@ -163,15 +163,15 @@ export class KindDriver implements ClusterDriver {
       }),
       step('dns-cluster-only', async () => {
         // Before the nodes are Ready: CoreDNS's pods are then still unscheduled and start with our Corefile.
-        const cp = `${spec.name}-control-plane`;
+        const admin = nodeAdminKubectl(this, spec.name);
         const kubectl = async (args: string[], input?: string) => {
-          const r = await this.execOnNode(spec.name, cp, nodeKubectl(args), { timeoutMs: 60_000, ...(input !== undefined ? { input } : {}) });
+          const r = await admin.run(args, { timeoutMs: 60_000, ...(input !== undefined ? { input } : {}) });
           if (r.exitCode !== 0) {
             throw new RunnerError('CLUSTER_FAILED', { message: `Could not configure CoreDNS: \`kubectl ${args.join(' ')}\` failed: ${lastMeaningfulLine(r.stderr || r.stdout)}`, details: { step: 'dns-cluster-only', argv: args, output: outputTail(r) } });
           }
           return r.stdout;
         };
-        await kubectl(['apply', '--server-side', '--force-conflicts', '--field-manager=svclab', '-f', '-'], corednsConfigMap(spec));
+        await kubectl(applyArgs({ serverSide: true, forceConflicts: true, fieldManager: SVCLAB_FIELD_MANAGER }), corednsConfigMap(spec));
         // A pod already placed on a node may have mounted kubeadm's Corefile: restart them (`reload` would take a minute or more).
         const placed = (await kubectl(['-n', 'kube-system', 'get', 'pods', '-l', 'k8s-app=kube-dns', '-o', 'jsonpath={.items[*].spec.nodeName}'])).trim();
         if (placed !== '') await kubectl(['-n', 'kube-system', 'rollout', 'restart', 'deployment/coredns']);
@@ -198,7 +198,7 @@ export class KindDriver implements ClusterDriver {
       step('label-nodes', async () => {
         const edge = edgeNodeName(spec.name, spec.workers);
         // kind passes node labels to the kubelet; we set it again so the step fails loudly if it did not stick.
-        const r = await this.execOnNode(spec.name, `${spec.name}-control-plane`, nodeKubectl(['label', 'node', edge, `${EDGE_NODE_LABEL}=true`, '--overwrite']), { timeoutMs: 60_000 });
+        const r = await nodeAdminKubectl(this, spec.name).run(['label', 'node', edge, `${EDGE_NODE_LABEL}=true`, '--overwrite']);
         if (r.exitCode !== 0) throw new RunnerError('CLUSTER_FAILED', { message: `Could not label node ${edge}: ${lastMeaningfulLine(r.stderr)}`, details: { step: 'label-nodes', output: outputTail(r) } });
         return `${edge}: ${EDGE_NODE_LABEL}=true`;
       }),
@@ -230,7 +230,7 @@ export class KindDriver implements ClusterDriver {
   }
 
   async list(): Promise<ClusterInfo[]> {
-    const [networks, containers] = await Promise.all([this.docker.networks([CLUSTER_LABEL]), this.docker.containers([KIND_CLUSTER_LABEL])]);
+    const [networks, containers] = await Promise.all([this.engine.inspectNetworks([CLUSTER_LABEL]), this.engine.inspectContainers([KIND_CLUSTER_LABEL])]);
     const names = new Set<string>();
     for (const n of networks) if (n.labels[CLUSTER_LABEL]?.startsWith(CLUSTER_NAME_PREFIX)) names.add(n.labels[CLUSTER_LABEL]);
     for (const c of containers) if (c.labels[KIND_CLUSTER_LABEL]?.startsWith(CLUSTER_NAME_PREFIX)) names.add(c.labels[KIND_CLUSTER_LABEL]);
@@ -252,33 +252,30 @@ export class KindDriver implements ClusterDriver {
   }
 
   async nodes(name: string): Promise<NodeInfo[]> {
-    const containers = await this.docker.containers([`${KIND_CLUSTER_LABEL}=${name}`]);
+    const containers = await this.engine.inspectContainers([`${KIND_CLUSTER_LABEL}=${name}`]);
     if (containers.length === 0) throw new RunnerError('CLUSTER_UNKNOWN', { message: `There is no cluster named ${name}.`, details: { name } });
     return toNodes(name, containers);
   }
 
   async execOnNode(cluster: string, node: string, argv: readonly string[], opts: Omit<RunOptions, 'user'>): Promise<CommandResult> {
     if (!node.startsWith(`${cluster}-`)) throw new RunnerError('INVALID_ARGUMENT', { message: `Node ${node} is not a node of cluster ${cluster}.` });
-    const env = Object.entries(opts.env ?? {}).flatMap(([k, v]) => ['--env', `${k}=${v}`]);
-    const { env: _env, ...rest } = opts;
-    const r = await this.o.runner.run([this.o.dockerPath, 'exec', ...(opts.input !== undefined ? ['-i'] : []), ...env, node, ...argv], rest);
-    if (r.timedOut) throw new RunnerError('COMMAND_TIMEOUT', { message: `\`${argv.join(' ')}\` on node ${node} did not finish within ${opts.timeoutMs} ms.`, details: { argv: r.argv, output: outputTail(r) } });
-    if (r.exitCode !== 0 && /No such container/i.test(r.stderr)) throw new RunnerError('CLUSTER_UNKNOWN', { message: `Cluster ${cluster} has no node ${node}.`, details: { cluster, node } });
-    // Exit 127 may be "command not found" inside the node (data); a docker that could not be spawned is ours to report.
-    if ((r.exitCode < 0 && /ENOENT/.test(r.stderr)) || /Cannot connect to the Docker daemon/i.test(r.stderr)) throw dockerError(r);
-    return r;
+    try {
+      return await this.engine.exec(node, argv, opts);
+    } catch (e) {
+      // The engine could not exec at all: no such node is the caller's business, the rest (docker down, timeout) keeps its code.
+      if (isRunnerError(e) && /No such container/i.test(String((e.details as { output?: unknown } | undefined)?.output ?? ''))) {
+        throw new RunnerError('CLUSTER_UNKNOWN', { message: `Cluster ${cluster} has no node ${node}.`, details: { cluster, node } });
+      }
+      throw e;
+    }
   }
 
   async loadImage(cluster: string, imageRef: string, opts: { imageId?: string } = {}): Promise<LoadImageResult> {
     const missingImage = () => new RunnerError('IMAGE_MISSING', { message: `The image ${imageRef} is not in docker, so it can't be loaded into ${cluster}.`, details: { image: imageRef } });
     let id = opts.imageId;
     if (id === undefined) {
-      const r = await this.o.runner.run([this.o.dockerPath, 'image', 'inspect', '--format', '{{.Id}}', imageRef], { timeoutMs: 30_000 });
-      if (r.exitCode !== 0) {
-        if (/No such image|No such object/i.test(r.stderr)) throw missingImage();
-        throw dockerError(r);
-      }
-      id = r.stdout.trim();
+      id = await this.engine.imageId(imageRef);
+      if (id === undefined) throw missingImage();
     }
     const all = (await this.nodes(cluster)).map((n) => n.name);
     const missing = await this.nodesWithoutImage(cluster, imageRef, id);
@@ -326,7 +323,7 @@ export class KindDriver implements ClusterDriver {
     if (r.exitCode < 0 && /ENOENT/.test(r.stderr)) {
       return new RunnerError('IMAGE_MISSING', { message: `The kind binary ${r.argv[0]} is missing.`, hint: 'Run `svclab images build`.', details: { argv: r.argv } });
     }
-    if (/Cannot connect to the Docker daemon/i.test(r.stderr)) return dockerError(r);
+    if (/Cannot connect to the Docker daemon/i.test(r.stderr)) return new RunnerError('DOCKER_DOWN', { details: { argv: r.argv, exitCode: r.exitCode, output: outputTail(r) } });
     return new RunnerError('COMMAND_FAILED', { message: `${what} failed: ${lastMeaningfulLine(r.stderr || r.stdout)}`, details: { argv: r.argv, exitCode: r.exitCode, output: outputTail(r) } });
   }
 
@@ -337,29 +334,29 @@ export class KindDriver implements ClusterDriver {
    */
   private async removeAll(name: string): Promise<boolean> {
     const [kindNodes, labelled, networks] = await Promise.all([
-      this.docker.containers([`${KIND_CLUSTER_LABEL}=${name}`]),
-      this.docker.containers([`${CLUSTER_LABEL}=${name}`]),
-      this.docker.networks([`${CLUSTER_LABEL}=${name}`]),
+      this.engine.inspectContainers([`${KIND_CLUSTER_LABEL}=${name}`]),
+      this.engine.inspectContainers([`${CLUSTER_LABEL}=${name}`]),
+      this.engine.inspectNetworks([`${CLUSTER_LABEL}=${name}`]),
     ]);
     const stateExists = await readFile(join(this.o.stateDir, name, 'creating'), 'utf8').then(() => true, () => false);
     if (kindNodes.length === 0 && labelled.length === 0 && networks.length === 0 && !stateExists) return false;
     const nodeIds = new Set(kindNodes.flatMap((c) => [c.id, c.name]));
-    const sessions = await this.docker.containers([SESSION_LABEL]);
+    const sessions = await this.engine.inspectContainers([SESSION_LABEL]);
     const joined = sessions.filter((c) => nodeIds.has(c.networkMode.replace(/^container:/, '')));
     // Workstations first: a container sharing a node's namespace keeps nothing alive, but would be left with a dead one.
-    await this.docker.removeContainers([...new Set([...labelled, ...joined].map((c) => c.id))]);
+    await this.engine.removeContainers([...new Set([...labelled, ...joined].map((c) => c.id))]);
     if (kindNodes.length > 0) {
       // kind first (it also drops the cluster from its kubeconfig file); a kind that is
       // missing or fails is not fatal, docker removes what is left directly.
       const kind = await this.kind().catch(() => undefined);
       if (kind) await this.o.runner.run([kind, 'delete', 'cluster', '--name', name, '--kubeconfig', this.kubeconfigPath(name)], { timeoutMs: 5 * 60_000, env: { KIND_EXPERIMENTAL_PROVIDER: 'docker' } });
-      const left = await this.docker.containers([`${KIND_CLUSTER_LABEL}=${name}`]);
-      await this.docker.removeContainers(left.map((c) => c.id));
+      const left = await this.engine.inspectContainers([`${KIND_CLUSTER_LABEL}=${name}`]);
+      await this.engine.removeContainers(left.map((c) => c.id));
     }
     for (const n of networks) {
       // Anything else still attached (a container someone ran by hand) would block removal.
-      if (n.containers.length > 0) await this.docker.removeContainers(n.containers);
-      await this.docker.removeNetwork(n.id);
+      if (n.containers.length > 0) await this.engine.removeContainers(n.containers);
+      await this.engine.removeNetwork(n.id);
     }
     await rm(join(this.o.stateDir, name), { recursive: true, force: true });
     return true;
@@ -367,11 +364,11 @@ export class KindDriver implements ClusterDriver {
 
   /** Node containers and network only (a retry of create-nodes keeps the marker and state dir). */
   private async removeNodesAndNetwork(name: string): Promise<void> {
-    await this.docker.removeContainers((await this.docker.containers([`${KIND_CLUSTER_LABEL}=${name}`])).map((c) => c.id));
-    for (const n of await this.docker.networks([`${CLUSTER_LABEL}=${name}`])) await this.docker.removeNetwork(n.id);
+    await this.engine.removeContainers((await this.engine.inspectContainers([`${KIND_CLUSTER_LABEL}=${name}`])).map((c) => c.id));
+    for (const n of await this.engine.inspectNetworks([`${CLUSTER_LABEL}=${name}`])) await this.engine.removeNetwork(n.id);
   }
 
-  private async describe(name: string, network: DockerNetwork | undefined, nodes: DockerContainer[]): Promise<ClusterInfo> {
+  private async describe(name: string, network: NetworkDetails | undefined, nodes: ContainerDetails[]): Promise<ClusterInfo> {
     const recorded = network?.labels[SPEC_LABEL];
     let spec: ClusterSpec | undefined;
     if (recorded) {
@@ -410,9 +407,9 @@ export class KindDriver implements ClusterDriver {
   }
 
   private async readyNodes(name: string): Promise<string[]> {
-    let r: ExecResult;
+    let r: CommandResult;
     try {
-      r = await this.execOnNode(name, `${name}-control-plane`, nodeKubectl(['get', 'nodes', '-o', 'json']), { timeoutMs: 30_000 });
+      r = await nodeAdminKubectl(this, name).get(['nodes'], { output: 'json' }, { timeoutMs: 30_000 });
     } catch (e) {
       if (isRunnerError(e) && e.code === 'COMMAND_TIMEOUT') return [];
       throw e;
@@ -450,7 +447,7 @@ export class KindDriver implements ClusterDriver {
   }
 }
 
-export function toNodes(cluster: string, containers: readonly DockerContainer[]): NodeInfo[] {
+export function toNodes(cluster: string, containers: readonly ContainerDetails[]): NodeInfo[] {
   const order = (n: string) => (n.endsWith('-control-plane') ? 0 : Number(/-worker(\d*)$/.exec(n)?.[1] || 1));
   return containers
     .filter((c) => c.labels[KIND_ROLE_LABEL] === 'control-plane' || c.labels[KIND_ROLE_LABEL] === 'worker')

@@ -4,14 +4,12 @@
 // labelled first) and kind's node containers are found and removed.
 
 import { isRunnerError } from '../errors.ts';
-import type { CommandRunner } from '../exec/command-runner.ts';
+import type { ContainerEngine } from '../engine/container-engine.ts';
 import { CLUSTER_LABEL, CLUSTER_NAME_PREFIX, KIND_CLUSTER_LABEL, SESSION_LABEL, type ClusterDriver } from './cluster-driver.ts';
-import { DockerObjects } from './docker-objects.ts';
 
 export interface ReaperDeps {
-  runner: CommandRunner;
+  engine: ContainerEngine;
   driver: ClusterDriver;
-  dockerPath?: string;
   out?: (line: string) => void;
   /** Wait between sweeps of downAll (an orphaned kind may still be starting a node). */
   sleep?: (ms: number) => Promise<void>;
@@ -24,17 +22,12 @@ export interface ReapReport {
 }
 
 /**
- * On runner start: remove broken clusters (left by a failed or killed `up`),
- * workstation containers whose session is not live, and svclab-labelled
- * containers and networks of clusters that no longer exist. Running clusters,
- * and clusters a live `up` is still creating, are kept.
+ * On runner start: remove broken clusters (left by a failed or killed `up`), and
+ * svclab-labelled containers and networks of clusters that no longer exist.
+ * Running clusters, and clusters a live `up` is still creating, are kept.
+ * Workstations are the session manager's (SessionManager.reapOrphans).
  */
-export async function reapOrphans(
-  deps: ReaperDeps,
-  /** liveSessions: remove svclab.session containers not in it; leave it out when another component (SessionManager) reaps workstations. */
-  opts: { liveSessions?: ReadonlySet<string> } = {},
-): Promise<ReapReport> {
-  const docker = new DockerObjects(deps.runner, deps.dockerPath);
+export async function reapLeftoverClusters(deps: ReaperDeps): Promise<ReapReport> {
   const report: ReapReport = { clusters: [], containers: [], networks: [] };
   const clusters = await deps.driver.list();
   for (const c of clusters.filter((c) => c.state === 'broken')) {
@@ -43,20 +36,15 @@ export async function reapOrphans(
     deps.out?.(`reaped broken cluster ${c.name}`);
   }
   const kept = new Set(clusters.filter((c) => c.state !== 'broken').map((c) => c.name));
-  const live = opts.liveSessions;
-  const sessionContainers = live ? await docker.containers([SESSION_LABEL]) : [];
-  const clusterContainers = await docker.containers([CLUSTER_LABEL]);
-  const orphans = [
-    ...sessionContainers.filter((c) => !live?.has(c.labels[SESSION_LABEL] ?? '')),
-    ...clusterContainers.filter((c) => !kept.has(c.labels[CLUSTER_LABEL] ?? '') && c.labels[SESSION_LABEL] === undefined),
-  ];
+  const clusterContainers = await deps.engine.inspectContainers([CLUSTER_LABEL]);
+  const orphans = clusterContainers.filter((c) => !kept.has(c.labels[CLUSTER_LABEL] ?? '') && c.labels[SESSION_LABEL] === undefined);
   const ids = [...new Map(orphans.map((c) => [c.id, c.name])).entries()];
-  await docker.removeContainers(ids.map(([id]) => id));
+  await deps.engine.removeContainers(ids.map(([id]) => id));
   report.containers.push(...ids.map(([, name]) => name));
-  for (const n of await docker.networks([CLUSTER_LABEL])) {
+  for (const n of await deps.engine.inspectNetworks([CLUSTER_LABEL])) {
     if (kept.has(n.labels[CLUSTER_LABEL] ?? '')) continue;
-    await docker.removeContainers(n.containers);
-    await docker.removeNetwork(n.id);
+    await deps.engine.removeContainers(n.containers);
+    await deps.engine.removeNetwork(n.id);
     report.networks.push(n.name);
   }
   if (report.containers.length || report.networks.length) deps.out?.(`reaped ${report.containers.length} containers, ${report.networks.length} networks`);
@@ -74,7 +62,6 @@ export async function downAll(
 ): Promise<ReapReport> {
   const only = opts.only;
   const mine = (cluster: string | undefined) => (only ? cluster !== undefined && only(cluster) : true);
-  const docker = new DockerObjects(deps.runner, deps.dockerPath);
   const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   const report: ReapReport = { clusters: [], containers: [], networks: [] };
   const maxSweeps = opts.maxSweeps ?? 4;
@@ -87,19 +74,19 @@ export async function downAll(
       found++;
     }
     const containers = [
-      ...(await docker.containers([SESSION_LABEL])).filter((c) => mine(c.labels[CLUSTER_LABEL])),
-      ...(await docker.containers([CLUSTER_LABEL])).filter((c) => mine(c.labels[CLUSTER_LABEL])),
-      ...(await docker.containers([KIND_CLUSTER_LABEL])).filter((c) => c.labels[KIND_CLUSTER_LABEL]?.startsWith(CLUSTER_NAME_PREFIX) && mine(c.labels[KIND_CLUSTER_LABEL])),
+      ...(await deps.engine.inspectContainers([SESSION_LABEL])).filter((c) => mine(c.labels[CLUSTER_LABEL])),
+      ...(await deps.engine.inspectContainers([CLUSTER_LABEL])).filter((c) => mine(c.labels[CLUSTER_LABEL])),
+      ...(await deps.engine.inspectContainers([KIND_CLUSTER_LABEL])).filter((c) => c.labels[KIND_CLUSTER_LABEL]?.startsWith(CLUSTER_NAME_PREFIX) && mine(c.labels[KIND_CLUSTER_LABEL])),
     ];
     const byId = new Map(containers.map((c) => [c.id, c.name]));
     if (byId.size > 0) {
-      await docker.removeContainers([...byId.keys()]);
+      await deps.engine.removeContainers([...byId.keys()]);
       report.containers.push(...byId.values());
       found += byId.size;
     }
-    for (const n of (await docker.networks([CLUSTER_LABEL])).filter((n) => mine(n.labels[CLUSTER_LABEL]))) {
-      await docker.removeContainers(n.containers);
-      await docker.removeNetwork(n.id);
+    for (const n of (await deps.engine.inspectNetworks([CLUSTER_LABEL])).filter((n) => mine(n.labels[CLUSTER_LABEL]))) {
+      await deps.engine.removeContainers(n.containers);
+      await deps.engine.removeNetwork(n.id);
       report.networks.push(n.name);
       found++;
     }

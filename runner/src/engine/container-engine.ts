@@ -35,6 +35,32 @@ export interface ContainerInfo {
   labels: Labels;
 }
 
+/** Everything `inspect` says about a container that svclab reads (cluster nodes, leftovers). */
+export interface ContainerDetails {
+  id: string;
+  name: string;
+  labels: Labels;
+  running: boolean;
+  status: string;
+  /** network name → IPv4 address */
+  networks: Record<string, string>;
+  /** "30080/tcp" → host bindings */
+  ports: Record<string, { hostIp: string; hostPort: number }[]>;
+  /** A network name, or "container:<id>" when it shares another's namespace. */
+  networkMode: string;
+}
+
+export interface NetworkDetails {
+  id: string;
+  name: string;
+  labels: Labels;
+  /** ids of attached containers */
+  containers: string[];
+  subnets: { subnet: string; gateway?: string; ipRange?: string }[];
+  /** IPv4 addresses of attached containers */
+  addresses: string[];
+}
+
 export interface EngineInfo {
   serverVersion: string;
   defaultRuntime: string;
@@ -61,4 +87,25 @@ export interface ContainerEngine {
   exec(container: string, command: readonly string[], opts: RunOptions): Promise<CommandResult>;
   listNetworks(labelFilter: Labels): Promise<{ id: string; name: string; labels: Labels }[]>;
   removeNetwork(nameOrId: string): Promise<void>;
+
+  /** Containers, stopped ones included, matching every filter: "key" (has the label) or "key=value". */
+  inspectContainers(labelFilters: readonly string[]): Promise<ContainerDetails[]>;
+  /** Networks matching every label filter ("key" or "key=value"). */
+  inspectNetworks(labelFilters: readonly string[]): Promise<NetworkDetails[]>;
+  /** One network by name or id; undefined when there is none. */
+  inspectNetwork(nameOrId: string): Promise<NetworkDetails | undefined>;
+  /** A bridge network with these labels. */
+  createNetwork(name: string, labels: Labels): Promise<void>;
+  /** Force-removes containers with their anonymous volumes; ones already gone are fine. */
+  removeContainers(idsOrNames: readonly string[]): Promise<void>;
+  /** The engine's id (sha256:…) of an image, or undefined when there is none by that ref. */
+  imageId(ref: string): Promise<string | undefined>;
+  /** Another name for an image. */
+  tagImage(source: string, target: string): Promise<void>;
+  /** Load images from a tar (docker save format). */
+  loadImage(tarPath: string, opts: { timeoutMs: number; signal?: AbortSignal }): Promise<void>;
+  /** Untag/remove an image without force; false when it is in use or already gone. */
+  removeImage(ref: string): Promise<boolean>;
+  /** Pull from a registry (only the upstream image profile does); the result is data. */
+  pullImage(ref: string, opts: Pick<RunOptions, 'timeoutMs' | 'signal' | 'onOutput'>): Promise<CommandResult>;
 }

@@ -4,7 +4,7 @@
 
 import { RunnerError } from '../errors.ts';
 import { outputTail, type CommandResult, type RunOptions, type Shell } from '../exec/shell.ts';
-import type { ContainerEngine, ContainerInfo, ContainerSpec, EngineInfo, Labels } from './container-engine.ts';
+import type { ContainerDetails, ContainerEngine, ContainerInfo, ContainerSpec, EngineInfo, Labels, NetworkDetails } from './container-engine.ts';
 import { LineSplitter } from '../exec/process-util.ts';
 
 export interface DockerEngineOptions {
@@ -177,6 +177,64 @@ export class DockerEngine implements ContainerEngine {
     await this.call(['network', 'rm', nameOrId], { timeoutMs: this.queryTimeoutMs, notFoundOk: true });
   }
 
+  // Full `inspect` JSON for nodes and networks: `docker ps --format` joins labels with
+  // commas, which is ambiguous.
+  async inspectContainers(labelFilters: readonly string[]): Promise<ContainerDetails[]> {
+    const ids = await this.ids(['ps', '-a', '-q', '--no-trunc', ...filterArgs(labelFilters)]);
+    if (ids.length === 0) return [];
+    // A container removed between ps and inspect makes inspect exit 1 while still printing the rest.
+    const r = await this.call(['container', 'inspect', ...ids], { timeoutMs: this.queryTimeoutMs, notFoundOk: true });
+    return parseJsonArray(r.stdout).map(toContainer);
+  }
+
+  async inspectNetworks(labelFilters: readonly string[]): Promise<NetworkDetails[]> {
+    const ids = await this.ids(['network', 'ls', '-q', '--no-trunc', ...filterArgs(labelFilters)]);
+    if (ids.length === 0) return [];
+    const r = await this.call(['network', 'inspect', ...ids], { timeoutMs: this.queryTimeoutMs, notFoundOk: true });
+    return parseJsonArray(r.stdout).map(toNetwork);
+  }
+
+  async inspectNetwork(nameOrId: string): Promise<NetworkDetails | undefined> {
+    const r = await this.call(['network', 'inspect', nameOrId], { timeoutMs: this.queryTimeoutMs, notFoundOk: true });
+    return r.exitCode === 0 ? parseJsonArray(r.stdout).map(toNetwork)[0] : undefined;
+  }
+
+  async createNetwork(name: string, labels: Labels): Promise<void> {
+    await this.call(['network', 'create', '--driver', 'bridge', ...Object.entries(labels).flatMap(([k, v]) => ['--label', `${k}=${v}`]), name], { timeoutMs: this.queryTimeoutMs });
+  }
+
+  /** With anonymous volumes: kind nodes keep /var in one. */
+  async removeContainers(idsOrNames: readonly string[]): Promise<void> {
+    if (idsOrNames.length === 0) return;
+    await this.call(['rm', '-f', '-v', ...idsOrNames], { timeoutMs: this.runTimeoutMs, notFoundOk: true });
+  }
+
+  async imageId(ref: string): Promise<string | undefined> {
+    const r = await this.call(['image', 'inspect', '--format', '{{.Id}}', ref], { timeoutMs: this.queryTimeoutMs, notFoundOk: true });
+    return r.exitCode === 0 ? r.stdout.trim() : undefined;
+  }
+
+  async tagImage(source: string, target: string): Promise<void> {
+    await this.call(['tag', source, target], { timeoutMs: this.queryTimeoutMs });
+  }
+
+  async loadImage(tarPath: string, opts: { timeoutMs: number; signal?: AbortSignal }): Promise<void> {
+    await this.call(['load', '-i', tarPath], { timeoutMs: opts.timeoutMs, ...(opts.signal ? { signal: opts.signal } : {}) });
+  }
+
+  async removeImage(ref: string): Promise<boolean> {
+    const r = await this.runner.run([this.docker, 'image', 'rm', ref], { timeoutMs: this.runTimeoutMs, ...(this.env ? { env: this.env } : {}) });
+    return r.exitCode === 0;
+  }
+
+  async pullImage(ref: string, opts: Pick<RunOptions, 'timeoutMs' | 'signal' | 'onOutput'>): Promise<CommandResult> {
+    return this.runner.run([this.docker, 'pull', ref], { ...opts, ...(this.env ? { env: this.env } : {}) });
+  }
+
+  private async ids(args: string[]): Promise<string[]> {
+    return unique(lines((await this.call(args, { timeoutMs: this.queryTimeoutMs })).stdout));
+  }
+
   /**
    * Runs `docker ARGS`. Throws DOCKER_MISSING / DOCKER_DOWN / COMMAND_TIMEOUT /
    * COMMAND_FAILED; with notFoundOk a "no such object" answer is returned instead,
@@ -243,6 +301,58 @@ export function runArgv(spec: ContainerSpec): string[] {
   if (spec.readOnlyRootfs) a.push('--read-only');
   a.push(spec.image, ...(spec.command ?? []));
   return a;
+}
+
+function filterArgs(filters: readonly string[]): string[] {
+  return filters.flatMap((l) => ['--filter', `label=${l}`]);
+}
+
+function parseJsonArray(text: string): Record<string, unknown>[] {
+  const t = text.trim();
+  if (!t) return [];
+  const v: unknown = JSON.parse(t);
+  return Array.isArray(v) ? (v as Record<string, unknown>[]) : [];
+}
+
+type Json = Record<string, unknown>;
+const obj = (v: unknown): Json => (v && typeof v === 'object' ? (v as Json) : {});
+const str = (v: unknown): string => (typeof v === 'string' ? v : '');
+const labelsOf = (v: unknown): Labels => Object.fromEntries(Object.entries(obj(v)).map(([k, x]) => [k, str(x)]));
+
+function toContainer(c: Json): ContainerDetails {
+  const ns = obj(c.NetworkSettings);
+  const networks: Record<string, string> = {};
+  for (const [name, n] of Object.entries(obj(ns.Networks))) networks[name] = str(obj(n).IPAddress);
+  const ports: ContainerDetails['ports'] = {};
+  for (const [key, bindings] of Object.entries(obj(ns.Ports))) {
+    ports[key] = Array.isArray(bindings) ? bindings.map((b) => ({ hostIp: str(obj(b).HostIp), hostPort: Number(str(obj(b).HostPort)) })) : [];
+  }
+  return {
+    id: str(c.Id),
+    name: str(c.Name).replace(/^\//, ''),
+    labels: labelsOf(obj(c.Config).Labels),
+    running: obj(c.State).Running === true,
+    status: str(obj(c.State).Status),
+    networks,
+    ports,
+    networkMode: str(obj(c.HostConfig).NetworkMode),
+  };
+}
+
+function toNetwork(n: Json): NetworkDetails {
+  const ipam = obj(n.IPAM).Config;
+  return {
+    id: str(n.Id),
+    name: str(n.Name),
+    labels: labelsOf(n.Labels),
+    containers: Object.keys(obj(n.Containers)),
+    subnets: (Array.isArray(ipam) ? ipam.map(obj) : []).filter((c) => str(c.Subnet)).map((c) => ({
+      subnet: str(c.Subnet),
+      ...(str(c.Gateway) ? { gateway: str(c.Gateway) } : {}),
+      ...(str(c.IPRange) ? { ipRange: str(c.IPRange) } : {}),
+    })),
+    addresses: Object.values(obj(n.Containers)).map((c) => str(obj(c).IPv4Address).split('/')[0]!).filter((a) => a !== ''),
+  };
 }
 
 function labelFilters(labels: Labels): string[] {

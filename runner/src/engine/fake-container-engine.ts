@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { RunnerError } from '../errors.ts';
 import { commandResult, type CommandResult, type RunOptions } from '../exec/shell.ts';
-import type { ContainerEngine, ContainerInfo, ContainerSpec, EngineInfo, Labels } from './container-engine.ts';
+import type { ContainerDetails, ContainerEngine, ContainerInfo, ContainerSpec, EngineInfo, Labels, NetworkDetails } from './container-engine.ts';
 
 export interface FakeImage {
   ref: string;
@@ -33,7 +33,13 @@ export class FakeContainerEngine implements ContainerEngine {
   engineInfo: EngineInfo = { serverVersion: '20.10.24-fake', defaultRuntime: 'runc', cgroupVersion: '1', storageDriver: 'overlay2' };
   readonly images = new Map<string, FakeImage>();
   readonly containers = new Map<string, FakeContainer>();
-  readonly networks = new Map<string, { id: string; name: string; labels: Labels }>();
+  readonly networks = new Map<string, { id: string; name: string; labels: Labels; subnets: NetworkDetails['subnets'] }>();
+  /** Calls that change images, in order ("tag a b", "load /x.tar", "rm ref", "pull ref"), for assertions. */
+  readonly imageOps: string[] = [];
+  /** Refs a `loadImage(tar)` adds; default none. */
+  onLoad: ((tarPath: string) => string[]) | undefined;
+  /** Answers pullImage; default: exit 0 and the image exists afterwards. */
+  onPull: ((ref: string) => Partial<CommandResult>) | undefined;
   /** Every builds' arguments, for assertions. */
   readonly builds: { contextDir: string; tag: string; labels: Labels }[] = [];
   execHandler: FakeExecHandler = defaultExec;
@@ -127,9 +133,9 @@ export class FakeContainerEngine implements ContainerEngine {
   }
 
   /** Seeds a network. */
-  addNetwork(name: string, labels: Labels = {}): string {
+  addNetwork(name: string, labels: Labels = {}, subnets: NetworkDetails['subnets'] = []): string {
     const id = createHash('sha256').update(`network-${++this.seq}-${name}`).digest('hex');
-    this.networks.set(id, { id, name, labels: { ...labels } });
+    this.networks.set(id, { id, name, labels: { ...labels }, subnets });
     return id;
   }
 
@@ -137,7 +143,79 @@ export class FakeContainerEngine implements ContainerEngine {
     this.check();
     return [...this.networks.values()]
       .filter((n) => Object.entries(labelFilter).every(([k, v]) => n.labels[k] === v))
-      .map((n) => ({ ...n, labels: { ...n.labels } }));
+      .map((n) => ({ id: n.id, name: n.name, labels: { ...n.labels } }));
+  }
+
+  async inspectContainers(labelFilters: readonly string[]): Promise<ContainerDetails[]> {
+    this.check();
+    return [...this.containers.values()]
+      .filter((c) => labelFilters.every((f) => matchesLabelFilter(c.spec.labels, f)))
+      .map((c) => ({
+        id: c.id, name: c.spec.name, labels: { ...c.spec.labels }, running: c.state === 'running', status: c.state,
+        networks: c.spec.network && !c.spec.network.startsWith('container:') ? { [c.spec.network]: '' } : {},
+        ports: {}, networkMode: c.spec.network ?? 'default',
+      }));
+  }
+
+  async inspectNetworks(labelFilters: readonly string[]): Promise<NetworkDetails[]> {
+    this.check();
+    return [...this.networks.values()].filter((n) => labelFilters.every((f) => matchesLabelFilter(n.labels, f))).map((n) => this.details(n));
+  }
+
+  async inspectNetwork(nameOrId: string): Promise<NetworkDetails | undefined> {
+    this.check();
+    const n = [...this.networks.values()].find((x) => x.id === nameOrId || x.name === nameOrId);
+    return n ? this.details(n) : undefined;
+  }
+
+  async createNetwork(name: string, labels: Labels): Promise<void> {
+    this.check();
+    if ([...this.networks.values()].some((n) => n.name === name)) throw this.failed(['docker', 'network', 'create', name], `Error response from daemon: network with name ${name} already exists`);
+    this.addNetwork(name, labels);
+  }
+
+  async removeContainers(idsOrNames: readonly string[]): Promise<void> {
+    for (const x of idsOrNames) await this.removeContainer(x);
+  }
+
+  async imageId(ref: string): Promise<string | undefined> {
+    this.check();
+    return this.images.get(normalizeRef(ref))?.id;
+  }
+
+  async tagImage(source: string, target: string): Promise<void> {
+    this.check();
+    const img = this.images.get(normalizeRef(source));
+    if (!img) throw this.failed(['docker', 'tag', source, target], `Error response from daemon: No such image: ${source}`);
+    this.images.set(normalizeRef(target), { ...img, ref: normalizeRef(target) });
+    this.imageOps.push(`tag ${source} ${target}`);
+  }
+
+  async loadImage(tarPath: string): Promise<void> {
+    this.check();
+    this.imageOps.push(`load ${tarPath}`);
+    for (const ref of this.onLoad?.(tarPath) ?? []) this.addImage(ref);
+  }
+
+  async removeImage(ref: string): Promise<boolean> {
+    this.check();
+    this.imageOps.push(`rm ${ref}`);
+    const r = normalizeRef(ref);
+    const inUse = [...this.containers.values()].some((c) => normalizeRef(c.spec.image) === r);
+    return !inUse && this.images.delete(r);
+  }
+
+  async pullImage(ref: string): Promise<CommandResult> {
+    this.check();
+    this.imageOps.push(`pull ${ref}`);
+    const r = commandResult(['docker', 'pull', ref], this.onPull?.(ref) ?? {});
+    if (r.exitCode === 0) this.addImage(ref);
+    return r;
+  }
+
+  private details(n: { id: string; name: string; labels: Labels; subnets: NetworkDetails['subnets'] }): NetworkDetails {
+    const attached = [...this.containers.values()].filter((c) => c.spec.network === n.name);
+    return { id: n.id, name: n.name, labels: { ...n.labels }, containers: attached.map((c) => c.id), subnets: n.subnets.map((x) => ({ ...x })), addresses: [] };
   }
 
   async removeNetwork(nameOrId: string): Promise<void> {

@@ -313,7 +313,7 @@ export class ImageBuilder {
   private async pullUpstream(r: Recipe, ref: string, logPath: string, opts: BuildOptions): Promise<void> {
     // The only place svclab pulls, and only in the upstream profile.
     const log = openLog(logPath, `docker pull ${ref}`);
-    const res = await this.deps.runner.run(['docker', 'pull', ref], {
+    const res = await this.deps.engine.pullImage(ref, {
       timeoutMs: this.deps.imageTimeoutMs ?? 2 * 3600_000,
       onOutput: (c) => log.write(c),
       ...(opts.signal ? { signal: opts.signal } : {}),
@@ -366,7 +366,7 @@ export class ImageBuilder {
         rmSync(old, { recursive: true, force: true });
       } else {
         // Failure (in use by a container, already gone) just leaves it.
-        await this.deps.runner.run(['docker', 'image', 'rm', old], { timeoutMs: 60_000 });
+        await this.deps.engine.removeImage(old);
       }
     }
   }

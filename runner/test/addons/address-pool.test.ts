@@ -56,20 +56,15 @@ describe('carveAddressPool', () => {
 });
 
 describe('networkAddressing', () => {
-  it('reads subnets, gateway, range and container addresses from docker network inspect', () => {
-    const json = JSON.stringify([{
-      Name: 'svclab-demo',
-      IPAM: { Driver: 'default', Config: [{ Subnet: '172.31.0.0/16', Gateway: '172.31.0.1' }, { Subnet: 'fc00:f853:ccd:e793::/64' }] },
-      Containers: { abc: { Name: 'svclab-demo-control-plane', IPv4Address: '172.31.0.3/16', IPv6Address: '' }, def: { IPv4Address: '' } },
-    }]);
-    expect(networkAddressing(json)).toEqual({
+  it('takes subnets, gateway and the addresses containers hold from the engine', () => {
+    expect(networkAddressing({
+      id: 'x', name: 'svclab-demo', labels: {}, containers: ['abc'],
+      subnets: [{ subnet: '172.31.0.0/16', gateway: '172.31.0.1' }, { subnet: 'fc00:f853:ccd:e793::/64' }],
+      addresses: ['172.31.0.3'],
+    })).toEqual({
       name: 'svclab-demo',
       subnets: [{ subnet: '172.31.0.0/16', gateway: '172.31.0.1' }, { subnet: 'fc00:f853:ccd:e793::/64' }],
       inUse: ['172.31.0.3'],
     });
-  });
-
-  it('copes with a network without containers or IPAM config', () => {
-    expect(networkAddressing(JSON.stringify([{ Name: 'n', IPAM: { Config: null }, Containers: null }]))).toEqual({ name: 'n', subnets: [], inUse: [] });
   });
 });

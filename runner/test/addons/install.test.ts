@@ -1,4 +1,4 @@
-// installComponents against FakeClusterDriver and FakeCommandRunner: the steps, what
+// installComponents against FakeClusterDriver and a DockerEngine over a FakeShell: the steps, what
 // it asks the cluster and docker, and its refusals. The real cluster is in
 // components.real.test.ts.
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { RunnerError, isRunnerError } from '../../src/errors.ts';
-import { FakeCommandRunner } from '../../src/exec/fake-command-runner.ts';
+import { FakeShell } from '../../src/exec/fake-shell.ts';
+import { DockerEngine } from '../../src/engine/docker-engine.ts';
 import { FakeClusterDriver } from '../../src/cluster/fake-cluster-driver.ts';
 import type { StepEvent } from '../../src/cluster/cluster-driver.ts';
 import { defaultImagesDir } from '../../src/images/images.ts';
@@ -29,7 +30,7 @@ async function fakeArtifacts(): Promise<Record<string, string>> {
 
 const networkJson = JSON.stringify([{ Name: NAME, IPAM: { Config: [{ Subnet: '172.31.0.0/16', Gateway: '172.31.0.1' }] }, Containers: { a: { IPv4Address: '172.31.0.2/16' } } }]);
 
-interface World { driver: FakeClusterDriver; runner: FakeCommandRunner; deps: ComponentsDeps; kubectl: { argv: string[]; input?: string }[] }
+interface World { driver: FakeClusterDriver; runner: FakeShell; deps: ComponentsDeps; kubectl: { argv: string[]; input?: string }[] }
 
 async function world(opts: { workers?: number; rolloutFails?: boolean } = {}): Promise<World> {
   const driver = new FakeClusterDriver();
@@ -44,12 +45,12 @@ async function world(opts: { workers?: number; rolloutFails?: boolean } = {}): P
     if (args.includes('get') && args.includes('pods')) return { exitCode: 0, stdout: 'speaker-x  0/1  CrashLoopBackOff', stderr: '' };
     return { exitCode: 0, stdout: '', stderr: '' };
   };
-  const runner = new FakeCommandRunner()
+  const runner = new FakeShell()
     .on(['docker', 'network', 'inspect', NAME], { stdout: networkJson })
     .on(['docker', 'image', 'inspect'], (argv) => ({ stdout: argv.at(-1) === 'svclab/traefik:v3.6.12' ? 'sha256:aaa\n' : 'sha256:old\n' }))
     .on(['docker', 'load'], { stdout: 'Loaded image' });
   const dirs = await fakeArtifacts();
-  const deps: ComponentsDeps = { driver, runner, addonsDir: join(defaultImagesDir(), 'addons'), artifactDir: async (n) => dirs[n]! };
+  const deps: ComponentsDeps = { driver, engine: new DockerEngine({ runner }), addonsDir: join(defaultImagesDir(), 'addons'), artifactDir: async (n) => dirs[n]! };
   return { driver, runner, deps, kubectl };
 }
 
@@ -85,7 +86,7 @@ describe('installComponents', () => {
     expect(applied.some((y) => /kind: Deployment[\s\S]*image: "?svclab\/traefik:v3\.6\.12/.test(y) && /nodePort: 30443/.test(y))).toBe(true);
     expect(w.kubectl.find((k) => k.argv[0] === 'wait')!.argv).toEqual(['wait', '--for=condition=Established', '--timeout=60s', 'crd/ipaddresspools.metallb.io', 'crd/l2advertisements.metallb.io']);
     // the other mode's workload goes, the edge node is not reserved
-    expect(w.kubectl.some((k) => k.argv.join(' ') === '-n traefik delete daemonset traefik-edge --ignore-not-found --wait=false')).toBe(true);
+    expect(w.kubectl.some((k) => k.argv.join(' ') === 'delete daemonset traefik-edge -n traefik --ignore-not-found --wait=false')).toBe(true);
     expect(w.kubectl.some((k) => k.argv.join(' ') === `taint nodes ${NAME}-worker svclab.io/edge=true:NoSchedule-`)).toBe(true);
     expect(w.kubectl.filter((k) => k.argv.includes('rollout')).map((k) => k.argv[4])).toEqual(['deployment/controller', 'daemonset/speaker', 'deployment/traefik']);
   });
@@ -107,8 +108,8 @@ describe('installComponents', () => {
     const dsApply = w.kubectl.findIndex((k) => k.argv[0] === 'apply' && /kind: DaemonSet\s+metadata:\s+name: traefik-edge/.test(k.input ?? ''));
     expect(taint).toBeGreaterThan(-1);
     expect(dsApply).toBeGreaterThan(taint);
-    expect(seq).toContain('-n traefik delete deployment traefik --ignore-not-found --wait=false');
-    expect(seq).toContain('-n traefik delete service traefik --ignore-not-found --wait=false');
+    expect(seq).toContain('delete deployment traefik -n traefik --ignore-not-found --wait=false');
+    expect(seq).toContain('delete service traefik -n traefik --ignore-not-found --wait=false');
     expect(seq.filter((s) => s.includes('rollout')).at(-1)).toMatch(/daemonset\/traefik-edge/);
   });
 

@@ -24,7 +24,6 @@ import { nodeKubectl, type ClusterDriver, type CreateResult, type StepEvent } fr
 import { kindBinary, nodeImageRef } from '../../src/cluster/cluster-tools.ts';
 import { FakeClusterDriver } from '../../src/cluster/fake-cluster-driver.ts';
 import { KindDriver } from '../../src/cluster/kind-driver.ts';
-import { DockerObjects } from '../../src/cluster/docker-objects.ts';
 import { downAll } from '../../src/cluster/reaper.ts';
 
 interface Harness {
@@ -174,13 +173,13 @@ describe.skipIf('skip' in real)('real cluster', () => {
       // else during the run must not turn the later tests into IMAGE_STALE.
       runner, engine, kindPath: real.kind, stateDir: `${defaultCacheDir()}/clusters`,
     });
-    const docker = new DockerObjects(runner);
+    const docker = engine;
     return {
       driver,
       nodeImage: real.nodeImage,
       leftovers: async (name) => ({
-        containers: (await docker.containers([`io.x-k8s.kind.cluster=${name}`])).length + (await docker.containers([`svclab.cluster=${name}`])).length,
-        networks: (await docker.networks([`svclab.cluster=${name}`])).length,
+        containers: (await docker.inspectContainers([`io.x-k8s.kind.cluster=${name}`])).length + (await docker.inspectContainers([`svclab.cluster=${name}`])).length,
+        networks: (await docker.inspectNetworks([`svclab.cluster=${name}`])).length,
       }),
     };
   });
@@ -189,14 +188,14 @@ describe.skipIf('skip' in real)('real cluster', () => {
 describe.skipIf('skip' in real)('real cluster: kill -9 during up, then down --all', () => {
   const name = `svclab-ct-${run}-x`;
   const stateDir = `${defaultCacheDir()}/clusters`;
-  const docker = new DockerObjects(runner);
+  const docker = engine;
   const leftovers = async () => ({
-    containers: (await docker.containers([`io.x-k8s.kind.cluster=${name}`])).length + (await docker.containers([`svclab.cluster=${name}`])).length,
-    networks: (await docker.networks([`svclab.cluster=${name}`])).length,
+    containers: (await docker.inspectContainers([`io.x-k8s.kind.cluster=${name}`])).length + (await docker.inspectContainers([`svclab.cluster=${name}`])).length,
+    networks: (await docker.inspectNetworks([`svclab.cluster=${name}`])).length,
   });
   // On a shared machine, only this test's cluster: other clusters are not ours to remove.
   const driver = () => new KindDriver({ runner, engine, kindPath: 'skip' in real ? '' : real.kind, stateDir });
-  afterAll(async () => { await downAll({ runner, driver: driver(), sleep: async () => {} }, { only: (c) => c === name }); }, 5 * 60_000);
+  afterAll(async () => { await downAll({ engine, driver: driver(), sleep: async () => {} }, { only: (c) => c === name }); }, 5 * 60_000);
 
   it('leaves zero labelled containers and networks, even with the orphaned kind still running', async () => {
     if ('skip' in real) return;
@@ -212,13 +211,13 @@ describe.skipIf('skip' in real)('real cluster: kill -9 during up, then down --al
     // Kill once kind has made at least one node container: the worst moment.
     await until('kind to start a node', async () => {
       if (exited) throw new Error(`the up child ended before kind made a node:\n${output.slice(-2000)}`);
-      return creating && (await docker.containers([`io.x-k8s.kind.cluster=${name}`])).length > 0 ? true : undefined;
+      return creating && (await docker.inspectContainers([`io.x-k8s.kind.cluster=${name}`])).length > 0 ? true : undefined;
     }, 180_000, 500);
     child.kill('SIGKILL');
     await once(child, 'exit');
     expect((await driver().list()).find((c) => c.name === name)?.state).toBe('broken');
 
-    const report = await downAll({ runner, driver: driver() }, { only: (c) => c === name });
+    const report = await downAll({ engine, driver: driver() }, { only: (c) => c === name });
     expect(report.clusters).toContain(name);
     expect(await leftovers()).toEqual({ containers: 0, networks: 0 });
     // The orphaned kind ends by itself (its next write hits a closed pipe, or its docker exec fails).

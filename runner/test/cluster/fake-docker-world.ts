@@ -1,9 +1,11 @@
-// A FakeCommandRunner wired to an in-memory docker + kind: enough of the two
-// CLIs for KindDriver and the reaper to run unchanged, with failure injection.
+// A FakeShell wired to an in-memory docker + kind: enough of the two CLIs for
+// KindDriver (through a real DockerEngine over this shell) and the reaper to run
+// unchanged, with failure injection.
 
 import { parse } from 'yaml';
-import { FakeCommandRunner } from '../../src/exec/fake-command-runner.ts';
-import type { CommandResult, RunOptions } from '../../src/exec/command-runner.ts';
+import { DockerEngine } from '../../src/engine/docker-engine.ts';
+import { FakeShell } from '../../src/exec/fake-shell.ts';
+import type { CommandResult, RunOptions } from '../../src/exec/shell.ts';
 import type { KindCluster } from '../../src/cluster/kind-config.ts';
 
 export interface WorldContainer {
@@ -26,7 +28,13 @@ export interface WorldNetwork {
 export const KIND = '/opt/kind/bin/kind';
 
 export class FakeDockerWorld {
-  readonly runner = new FakeCommandRunner();
+  readonly runner = new FakeShell();
+  /** The real DockerEngine, talking to this world's docker. */
+  readonly engine = new DockerEngine({ runner: this.runner });
+  /** ref → image id */
+  readonly images = new Map<string, string>();
+  /** Every docker call fails like a stopped daemon. */
+  daemonDown = false;
   readonly containers: WorldContainer[] = [];
   readonly networks: WorldNetwork[] = [];
   /** Fail `kind create` after making the nodes (like a kubeadm init failure). */
@@ -71,6 +79,12 @@ export class FakeDockerWorld {
   }
 
   private docker(a: readonly string[], opts: RunOptions): Partial<CommandResult> {
+    if (this.daemonDown) return { exitCode: 1, stderr: 'Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?' };
+    if (a[0] === 'info') return { stdout: JSON.stringify({ ServerVersion: '26.1.5-fake', DefaultRuntime: 'runc', CgroupVersion: '2', Driver: 'overlay2' }) };
+    if (a[0] === 'image' && a[1] === 'inspect') {
+      const id = this.images.get(a.at(-1)!);
+      return id ? { stdout: `${id}\n` } : { exitCode: 1, stderr: `Error: No such image: ${a.at(-1)}` };
+    }
     const filters = (args: readonly string[]) => args.flatMap((x, i) => (args[i - 1] === '--filter' ? [x.replace(/^label=/, '')] : []));
     const match = (labels: Record<string, string>, f: string) => {
       const eq = f.indexOf('=');
@@ -87,7 +101,7 @@ export class FakeDockerWorld {
         HostConfig: { NetworkMode: c.networkMode },
         NetworkSettings: { Networks: { [c.network]: { IPAddress: c.ip } }, Ports: c.ports },
       }));
-      return { stdout: JSON.stringify(json), exitCode: found.length === a.length - 2 ? 0 : 1 };
+      return found.length === a.length - 2 ? { stdout: JSON.stringify(json) } : { stdout: JSON.stringify(json), exitCode: 1, stderr: 'Error: No such object: x' };
     }
     if (a[0] === 'network' && a[1] === 'ls') {
       const fs = filters(a);
@@ -97,7 +111,7 @@ export class FakeDockerWorld {
       const found = a.slice(2).map((r) => this.networks.find((n) => n.id === r || n.name === r)).filter((n) => n !== undefined);
       return {
         stdout: JSON.stringify(found.map((n) => ({ Id: n.id, Name: n.name, Labels: n.labels, Containers: Object.fromEntries(this.containers.filter((c) => c.network === n.name).map((c) => [c.id, { Name: c.name }])) }))),
-        exitCode: found.length === a.length - 2 ? 0 : 1,
+        ...(found.length === a.length - 2 ? {} : { exitCode: 1, stderr: 'Error: No such network: x' }),
       };
     }
     if (a[0] === 'network' && a[1] === 'create') {
@@ -125,9 +139,9 @@ export class FakeDockerWorld {
       return missing ? { exitCode: 1, stderr: 'Error: No such container' } : {};
     }
     if (a[0] === 'exec') {
-      const rest = a.slice(1);
-      const interactive = rest[0] === '-i';
-      const [node = '', ...argv] = interactive ? rest.slice(1) : rest;
+      let i = 1;
+      while (a[i]?.startsWith('-')) i += ['--user', '--env', '--workdir', '-u', '-e', '-w'].includes(a[i]!) ? 2 : 1;
+      const [node = '', ...argv] = a.slice(i);
       const c = this.find(node);
       if (!c) return { exitCode: 1, stderr: `Error: No such container: ${node}` };
       this.execs.push({ node, argv, ...(opts.input !== undefined ? { input: opts.input } : {}) });

@@ -6,7 +6,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { FakeContainerEngine } from '../../src/engine/fake-container-engine.ts';
 import { isRunnerError, type RunnerError } from '../../src/errors.ts';
 import { BRING_UP_STEP_IDS } from '../../src/cluster/bring-up-steps.ts';
 import type { StepEvent } from '../../src/cluster/cluster-driver.ts';
@@ -30,14 +29,12 @@ async function rejection(p: Promise<unknown>): Promise<RunnerError> {
 describe('KindDriver (fake docker and kind)', () => {
   let dir: string;
   let world: FakeDockerWorld;
-  let engine: FakeContainerEngine;
   const busy = new Set<number>();
 
   beforeEach(() => {
     dir = mkdtempSync(join(tmpdir(), 'svclab-kind-driver-'));
     world = new FakeDockerWorld();
-    engine = new FakeContainerEngine();
-    engine.addImage(IMAGE);
+    world.images.set(IMAGE, 'sha256:node');
     busy.clear();
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
@@ -46,7 +43,7 @@ describe('KindDriver (fake docker and kind)', () => {
     let eph = 45000;
     return new KindDriver({
       runner: world.runner,
-      engine,
+      engine: world.engine,
       kindPath: KIND,
       stateDir: join(dir, 'state'),
       // No /proc/modules, no /lib/modules: like these machines.
@@ -179,9 +176,9 @@ describe('KindDriver (fake docker and kind)', () => {
   });
 
   it('reports docker down, low disk, a missing or stale image before making anything', async () => {
-    engine.unavailable = 'DOCKER_DOWN';
+    world.daemonDown = true;
     expect((await rejection(driver().create({ name: 'svclab-a', nodeImage: IMAGE }))).code).toBe('DOCKER_DOWN');
-    engine.unavailable = undefined;
+    world.daemonDown = false;
     const low = await rejection(driver({ freeDiskBytes: async () => 3 * 1024 ** 3 }).create({ name: 'svclab-a', nodeImage: IMAGE }));
     expect(low.code).toBe('DISK_LOW');
     expect(low.message).toContain('3.0 GiB');

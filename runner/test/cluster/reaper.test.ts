@@ -5,9 +5,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { FakeContainerEngine } from '../../src/engine/fake-container-engine.ts';
 import { KindDriver } from '../../src/cluster/kind-driver.ts';
-import { downAll, reapOrphans } from '../../src/cluster/reaper.ts';
+import { downAll, reapLeftoverClusters } from '../../src/cluster/reaper.ts';
 import { FakeDockerWorld, KIND } from './fake-docker-world.ts';
 
 const IMAGE = 'svclab/node:0123456789abcdef';
@@ -20,10 +19,9 @@ describe('reaper', () => {
   beforeEach(() => {
     dir = mkdtempSync(join(tmpdir(), 'svclab-reaper-'));
     world = new FakeDockerWorld();
-    const engine = new FakeContainerEngine();
-    engine.addImage(IMAGE);
+    world.images.set(IMAGE, 'sha256:node');
     driver = new KindDriver({
-      runner: world.runner, engine, kindPath: KIND, stateDir: dir, pollIntervalMs: 1,
+      runner: world.runner, engine: world.engine, kindPath: KIND, stateDir: dir, pollIntervalMs: 1,
       portProbe: { isFree: async () => true, ephemeral: async () => 45000 },
       freeDiskBytes: async () => 50 * 1024 ** 3,
       inotifyUsage: async () => ({ limit: 512, inUse: 10 }),
@@ -37,17 +35,18 @@ describe('reaper', () => {
     world.addContainer({ name: `${name}-control-plane`, labels: { 'io.x-k8s.kind.cluster': name, 'io.x-k8s.kind.role': 'control-plane' }, network: name });
   }
 
-  it('on start, removes broken clusters and dead sessions but keeps running clusters and live sessions', async () => {
+  it('on start, removes broken clusters and orphaned cluster objects but keeps running clusters and every workstation', async () => {
     await driver.create({ name: 'svclab-keep', nodeImage: IMAGE, ports: [{ containerPort: 30080 }] });
     killedMidUp('svclab-dead');
     world.addContainer({ name: 'ws-live', labels: { 'svclab.session': 'live' } });
     world.addContainer({ name: 'ws-dead', labels: { 'svclab.session': 'gone' } });
     world.addContainer({ name: 'other', labels: { 'io.x-k8s.kind.cluster': 'someone-elses' } });
     world.addNetwork('svclab-orphan-net', { 'svclab.cluster': 'svclab-orphan' });
-    const r = await reapOrphans({ runner: world.runner, driver }, { liveSessions: new Set(['live']) });
+    world.addContainer({ name: 'tools-orphan', labels: { 'svclab.cluster': 'svclab-orphan' } });
+    const r = await reapLeftoverClusters({ engine: world.engine, driver });
     expect(r.clusters).toContain('svclab-dead');
-    expect(r.containers).toEqual(['ws-dead']);
-    expect(world.containers.map((c) => c.name).sort()).toEqual(['other', 'svclab-keep-control-plane', 'svclab-keep-worker', 'svclab-keep-worker2', 'ws-live']);
+    // Workstations are the session manager's to reap (SessionManager.reapOrphans).
+    expect(world.containers.map((c) => c.name).sort()).toEqual(['other', 'svclab-keep-control-plane', 'svclab-keep-worker', 'svclab-keep-worker2', 'ws-dead', 'ws-live']);
     expect(world.networks.map((n) => n.name)).toEqual(['svclab-keep']);
   });
 
@@ -59,7 +58,7 @@ describe('reaper', () => {
     world.addNetwork('kind', {});
     // An orphaned kind makes one more node just after the first sweep.
     let sweeps = 0;
-    const r = await downAll({ runner: world.runner, driver, sleep: async () => {
+    const r = await downAll({ engine: world.engine, driver, sleep: async () => {
       if (++sweeps === 1) world.addContainer({ name: 'svclab-b-worker', labels: { 'io.x-k8s.kind.cluster': 'svclab-b', 'io.x-k8s.kind.role': 'worker' } });
     } });
     expect(r.clusters.sort()).toEqual(['svclab-a', 'svclab-b']);
@@ -70,7 +69,7 @@ describe('reaper', () => {
 
   it('down --all on a clean machine does one sweep and reports nothing', async () => {
     let sweeps = 0;
-    const r = await downAll({ runner: world.runner, driver, sleep: async () => { sweeps++; } });
+    const r = await downAll({ engine: world.engine, driver, sleep: async () => { sweeps++; } });
     expect(r).toEqual({ clusters: [], containers: [], networks: [] });
     expect(sweeps).toBe(0);
   });
@@ -79,15 +78,15 @@ describe('reaper', () => {
     killedMidUp('svclab-mine');
     killedMidUp('svclab-theirs');
     world.addContainer({ name: 'ws-theirs', labels: { 'svclab.session': 's', 'svclab.cluster': 'svclab-theirs' } });
-    await downAll({ runner: world.runner, driver, sleep: async () => {} }, { only: (c) => c === 'svclab-mine' });
+    await downAll({ engine: world.engine, driver, sleep: async () => {} }, { only: (c) => c === 'svclab-mine' });
     expect(world.containers.map((c) => c.name).sort()).toEqual(['svclab-theirs-control-plane', 'ws-theirs']);
     expect(world.networks.map((n) => n.name)).toEqual(['svclab-theirs']);
   });
 
-  it('leaves workstation containers alone when no live-session set is given', async () => {
+  it('leaves workstation containers alone', async () => {
     world.addContainer({ name: 'ws-other-runner', labels: { 'svclab.session': 'x' } });
     killedMidUp('svclab-dead2');
-    const r = await reapOrphans({ runner: world.runner, driver });
+    const r = await reapLeftoverClusters({ engine: world.engine, driver });
     expect(r.clusters).toEqual(['svclab-dead2']);
     expect(world.containers.map((c) => c.name)).toEqual(['ws-other-runner']);
   });

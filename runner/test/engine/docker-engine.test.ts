@@ -93,6 +93,61 @@ describe('DockerEngine error mapping', () => {
   });
 });
 
+describe('DockerEngine: networks, nodes and images', () => {
+  it('reads subnets, gateway, range and container addresses from docker network inspect', async () => {
+    const json = JSON.stringify([{
+      Id: 'n1', Name: 'svclab-demo', Labels: { 'svclab.cluster': 'svclab-demo' },
+      IPAM: { Driver: 'default', Config: [{ Subnet: '172.31.0.0/16', Gateway: '172.31.0.1' }, { Subnet: 'fc00:f853:ccd:e793::/64', IPRange: 'fc00::/80' }] },
+      Containers: { abc: { Name: 'svclab-demo-control-plane', IPv4Address: '172.31.0.3/16', IPv6Address: '' }, def: { IPv4Address: '' } },
+    }]);
+    const runner = new FakeCommandRunner()
+      .on(['docker', 'network', 'inspect', 'svclab-demo'], { stdout: json })
+      .on(['docker', 'network', 'inspect', 'gone'], { exitCode: 1, stderr: 'Error: No such network: gone' })
+      .on(['docker', 'network', 'inspect', 'bare'], { stdout: JSON.stringify([{ Name: 'bare', IPAM: { Config: null }, Containers: null }]) });
+    const engine = new DockerEngine({ runner });
+    expect(await engine.inspectNetwork('svclab-demo')).toEqual({
+      id: 'n1', name: 'svclab-demo', labels: { 'svclab.cluster': 'svclab-demo' }, containers: ['abc', 'def'],
+      subnets: [{ subnet: '172.31.0.0/16', gateway: '172.31.0.1' }, { subnet: 'fc00:f853:ccd:e793::/64', ipRange: 'fc00::/80' }],
+      addresses: ['172.31.0.3'],
+    });
+    expect(await engine.inspectNetwork('gone')).toBeUndefined();
+    expect(await engine.inspectNetwork('bare')).toMatchObject({ name: 'bare', subnets: [], addresses: [], containers: [] });
+  });
+
+  it('reads node containers from full inspect JSON; one that vanished between ps and inspect is left out', async () => {
+    const runner = new FakeCommandRunner()
+      .on(['docker', 'ps'], { stdout: 'c1\nc2\n' })
+      .on(['docker', 'container', 'inspect'], {
+        exitCode: 1, stderr: 'Error: No such object: c2',
+        stdout: JSON.stringify([{ Id: 'c1', Name: '/svclab-a-control-plane', Config: { Labels: { 'io.x-k8s.kind.cluster': 'svclab-a', 'k=v': 'x,y' } }, State: { Running: true, Status: 'running' }, HostConfig: { NetworkMode: 'svclab-a' }, NetworkSettings: { Networks: { 'svclab-a': { IPAddress: '172.31.0.2' } }, Ports: { '6443/tcp': [{ HostIp: '127.0.0.1', HostPort: '41234' }], '80/tcp': null } } }]),
+      });
+    const [c, ...rest] = await new DockerEngine({ runner }).inspectContainers(['io.x-k8s.kind.cluster']);
+    expect(rest).toEqual([]);
+    expect(c).toEqual({
+      id: 'c1', name: 'svclab-a-control-plane', labels: { 'io.x-k8s.kind.cluster': 'svclab-a', 'k=v': 'x,y' }, running: true, status: 'running',
+      networks: { 'svclab-a': '172.31.0.2' }, ports: { '6443/tcp': [{ hostIp: '127.0.0.1', hostPort: 41234 }], '80/tcp': [] }, networkMode: 'svclab-a',
+    });
+    expect(runner.calls[0]!.argv).toEqual(['docker', 'ps', '-a', '-q', '--no-trunc', '--filter', 'label=io.x-k8s.kind.cluster']);
+  });
+
+  it('image id, tag, load, remove and pull: the failures that are data stay data', async () => {
+    const runner = new FakeCommandRunner()
+      .on(['docker', 'image', 'inspect'], (argv) => (argv.at(-1) === 'a:1' ? { stdout: 'sha256:aaa\n' } : { exitCode: 1, stderr: `Error: No such image: ${argv.at(-1)}` }))
+      .on(['docker', 'tag'], {})
+      .on(['docker', 'load'], { stdout: 'Loaded image: a:1' })
+      .on(['docker', 'image', 'rm'], { exitCode: 1, stderr: 'conflict: unable to remove repository reference "a:1" (must force) - container x is using its referenced image' })
+      .on(['docker', 'pull'], { exitCode: 1, stderr: 'pull access denied' });
+    const engine = new DockerEngine({ runner });
+    expect(await engine.imageId('a:1')).toBe('sha256:aaa');
+    expect(await engine.imageId('b:1')).toBeUndefined();
+    await engine.tagImage('a:1', 'svclab/web:latest');
+    await engine.loadImage('/x/a.tar', { timeoutMs: 1000 });
+    expect(await engine.removeImage('a:1')).toBe(false);
+    expect((await engine.pullImage('up:1', { timeoutMs: 1000 })).exitCode).toBe(1);
+    expect(runner.calls.map((c) => c.argv.slice(1).join(' ')).slice(2)).toEqual(['tag a:1 svclab/web:latest', 'load -i /x/a.tar', 'image rm a:1', 'pull up:1']);
+  });
+});
+
 describe('runArgv', () => {
   it('never pulls and binds ports to 127.0.0.1 unless told otherwise', () => {
     const argv = runArgv({

@@ -154,11 +154,7 @@ describe('image builder', () => {
   });
 
   it('prunes older builds after a successful build: artifact dirs, and image tags with docker image rm', async () => {
-    const { deps } = setup();
-    const docker: (readonly string[])[] = [];
-    const real = deps.runner;
-    // build.sh runs for real; docker calls are only recorded
-    deps.runner = { run: (argv, opts) => (argv[0] === 'docker' ? (docker.push(argv), Promise.resolve({ argv, exitCode: 0, stdout: '', stderr: '', timedOut: false, aborted: false, durationMs: 0 })) : real.run(argv, opts)) };
+    const { deps, engine } = setup();
     t.artifact('a', [], countingArtifactSh('a'));
     t.image('img', ['a'], [], countingImageSh('img'));
     await imagesBuild(deps);
@@ -166,7 +162,9 @@ describe('image builder', () => {
     t.write('artifacts/a/notes.txt', 'a change\n');
     await imagesBuild(deps);
     expect(existsSync(before.find((s) => s.name === 'a')!.location)).toBe(false);
-    expect(docker).toEqual([['docker', 'image', 'rm', before.find((s) => s.name === 'img')!.location]]);
+    const oldImg = before.find((s) => s.name === 'img')!.location;
+    expect(engine.imageOps).toEqual([`rm ${oldImg}`]);
+    expect(engine.images.has(oldImg)).toBe(false);
   });
 
   it('only builds the named recipes and what they need', async () => {
@@ -276,8 +274,7 @@ describe('upstream profile', () => {
   it('pulls mapped images instead of building them, and skips the artifacts only they need', async () => {
     t = tempRecipes();
     const engine = new FakeContainerEngine();
-    const runner = new FakeCommandRunner()
-      .on(['docker', 'pull'], (argv) => { engine.addImage(argv[2]!); return { exitCode: 0 }; });
+    const runner = new FakeCommandRunner();
     t.artifact('kubernetes', [], 'true\n');
     t.image('node', ['kubernetes'], [], 'true\n');
     t.image('workstation', [], [], 'true\n');
@@ -288,7 +285,8 @@ describe('upstream profile', () => {
 
     // nothing runs but the pull: no build.sh for node, none for its artifact
     await imagesBuild(deps, { only: ['node'] });
-    expect(runner.calls.map((c) => c.argv.join(' '))).toEqual(['docker pull kindest/node:v1.34.0']);
+    expect(runner.calls).toEqual([]);
+    expect(engine.imageOps).toEqual(['pull kindest/node:v1.34.0']);
     expect(await imageRef(deps, 'node')).toBe('kindest/node:v1.34.0');
   });
 });
