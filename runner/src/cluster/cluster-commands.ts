@@ -8,10 +8,12 @@ import { RunnerError } from '../errors.ts';
 import type { CommandRunner } from '../exec/command-runner.ts';
 import type { ContainerEngine } from '../engine/container-engine.ts';
 import {
-  CLUSTER_NAME_PREFIX, DEFAULT_CLUSTER_NAME, MAX_WORKERS, PROXY_MODES, nodeKubectl, parseClusterSpec,
+  CLUSTER_NAME_PREFIX, DEFAULT_CLUSTER_NAME, MAX_WORKERS, PROXY_MODES, parseClusterSpec,
   type ClusterDriver, type ClusterInfo, type CreateResult, type ProxyMode, type StepEvent,
 } from './cluster-driver.ts';
 import { formatStepEvent } from './bring-up-steps.ts';
+import { nodeAdminKubectl } from './node-shell.ts';
+import { Kubectl } from '../kube/kubectl.ts';
 import { downAll, type ReapReport } from './reaper.ts';
 
 export interface ClusterCommandDeps {
@@ -148,7 +150,7 @@ export async function kubectl(args: readonly string[], deps: ClusterCommandDeps)
     await writeFile(file, await deps.driver.kubeconfig(name, 'host'), { mode: 0o600 });
     await chmod(file, 0o600);
     const printer = linePrinter(deps.out);
-    const r = await deps.runner.run([deps.kubectlPath, '--kubeconfig', file, ...rest], {
+    const r = await new Kubectl({ shell: deps.runner, binary: deps.kubectlPath, kubeconfig: file }).run(rest, {
       timeoutMs: 10 * 60_000,
       onOutput: (chunk) => printer.push(chunk),
       ...(deps.signal ? { signal: deps.signal } : {}),
@@ -160,7 +162,7 @@ export async function kubectl(args: readonly string[], deps: ClusterCommandDeps)
   // No kubectl on the host: run the node's own kubectl as cluster admin. Local files named
   // with -f are sent on stdin, since the node can't see the host's files.
   const { argv, input } = await stdinForLocalFile(rest);
-  const r = await deps.driver.execOnNode(name, `${name}-control-plane`, nodeKubectl(argv), { timeoutMs: 10 * 60_000, ...(input !== undefined ? { input } : {}) });
+  const r = await nodeAdminKubectl(deps.driver, name).run(argv, { timeoutMs: 10 * 60_000, ...(input !== undefined ? { input } : {}) });
   for (const line of `${r.stdout}${r.stderr}`.replace(/\n$/, '').split('\n')) if (line !== '' || r.stdout || r.stderr) deps.out(line);
   return r.exitCode;
 }

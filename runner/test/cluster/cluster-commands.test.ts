@@ -136,7 +136,7 @@ describe('svclab up/down/status/kubectl', () => {
     const d = { ...deps, kubectlPath: '/usr/local/bin/kubectl' };
     expect((await rejection(kubectl(['get', 'nodes'], d))).message).toContain('say which');
     expect(await kubectl(['--name', 'b', 'get', 'nodes'], d)).toBe(0);
-    expect(runner.calls.at(-1)!.argv).toEqual(['/usr/local/bin/kubectl', '--kubeconfig', join(dir, 'svclab-b', 'kubeconfig-host'), 'get', 'nodes']);
+    expect(runner.calls.at(-1)!.argv).toEqual(['/usr/local/bin/kubectl', `--kubeconfig=${join(dir, 'svclab-b', 'kubeconfig-host')}`, 'get', 'nodes']);
     expect(lines.slice(-2)).toEqual(['NAME STATUS', 'b-cp Ready']);
     expect(await kubectl(['--name=b', 'bad'], d)).toBe(1);
   });
