@@ -37,7 +37,8 @@
 // Secrets only in default; exec into pods only in default; in kube-system only edit
 // kube-proxy's config.conf and restart its DaemonSet. What they can't: privileged
 // containers, hostPID/hostIPC/hostNetwork, hostPath, hostPort, added capabilities
-// beyond the runtime's defaults; anything on admission policies, RBAC writes,
+// beyond the runtime's defaults; externalIPs on Services; touching the Service
+// kubernetes or its endpoints in default; anything on admission policies, RBAC writes,
 // escalate/bind/impersonate, CSRs, nodes/proxy, PersistentVolumes.
 //
 // Lab setup that needs host access itself (lab 03's and lab 12's hostNetwork stand-ins)

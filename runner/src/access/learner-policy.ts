@@ -3,7 +3,7 @@
 // matched on the learner group, so svclab's own admin requests and the cluster's
 // controllers are never judged by them.
 //
-// Two policies:
+// Three policies:
 // - host access: a pod (or anything with a pod template: Deployment, DaemonSet, Job…,
 //   since the pods those make are created by a controller, not by the learner) must not
 //   be privileged, share the node's PID/IPC/network namespaces, mount a hostPath, bind a
@@ -17,6 +17,10 @@
 //   ConfigMap (its config.conf only) and kube-proxy DaemonSet (restart, pods unchanged).
 //   RBAC has to grant lab writes cluster-wide (learners make their own namespaces);
 //   this policy is what makes those namespaces read-only.
+// - services: no externalIPs (a Service with them captures traffic to any address,
+//   CVE-2020-8554), and the Service kubernetes in default, the API server's own address
+//   for every pod, keeps its endpoints: a learner's EndpointSlice for it would send
+//   the add-ons' API calls to a pod of theirs.
 //
 // Not covered on purpose: seccomp/AppArmor profiles, SELinux options, procMount and
 // sysctls (the node kernel refuses unsafe sysctls; kind nodes have no SELinux; none of
@@ -67,6 +71,14 @@ export const REFUSALS = {
     en: "in kube-proxy's ConfigMap this workshop lets you change config.conf only",
     zh: '在 kube-proxy 的 ConfigMap 里，本工作坊只允许修改 config.conf',
   },
+  externalIPs: {
+    en: "this workshop doesn't allow externalIPs on a Service: they would capture traffic meant for other addresses; use type LoadBalancer instead",
+    zh: '本工作坊不允许 Service 使用 externalIPs：它们会截获发往其他地址的流量；请改用 LoadBalancer 类型',
+  },
+  apiService: {
+    en: "this workshop keeps the Service kubernetes in default and its endpoints as they are: every pod reaches the API server through it",
+    zh: '本工作坊不允许修改 default 中的 Service kubernetes 及其 endpoint：所有 Pod 都通过它访问 API Server',
+  },
   kubeProxyPods: {
     en: "this workshop lets you restart kube-proxy's DaemonSet, not change its pods: they run privileged on every node",
     zh: '本工作坊只允许重启 kube-proxy 的 DaemonSet，不允许修改它的 Pod：它们以特权身份运行在每个节点上',
@@ -91,7 +103,8 @@ export const DEFAULT_CAPABILITIES = [
 
 export const HOST_ACCESS_POLICY = 'svclab-learner-host-access';
 export const NAMESPACES_POLICY = 'svclab-learner-namespaces';
-export const POLICY_NAMES = [HOST_ACCESS_POLICY, NAMESPACES_POLICY] as const;
+export const SERVICES_POLICY = 'svclab-learner-services';
+export const POLICY_NAMES = [HOST_ACCESS_POLICY, NAMESPACES_POLICY, SERVICES_POLICY] as const;
 
 export interface Validation {
   expression: string;
@@ -226,6 +239,40 @@ export function namespacesPolicy(): AdmissionPolicy {
   };
 }
 
+export function servicesPolicy(): AdmissionPolicy {
+  const serviceName = (o: string) => `${o} != null && has(${o}.metadata.labels) && 'kubernetes.io/service-name' in ${o}.metadata.labels && ${o}.metadata.labels['kubernetes.io/service-name'] == 'kubernetes'`;
+  const ips = (o: string) => `(has(${o}.spec.externalIPs) ? ${o}.spec.externalIPs : [])`;
+  return {
+    apiVersion: 'admissionregistration.k8s.io/v1',
+    kind: 'ValidatingAdmissionPolicy',
+    metadata: { name: SERVICES_POLICY, labels: { ...MANAGED_LABELS } },
+    spec: {
+      failurePolicy: 'Fail',
+      matchConstraints: {
+        resourceRules: [
+          { apiGroups: [''], apiVersions: ['*'], operations: ['CREATE', 'UPDATE', 'DELETE'], resources: ['services', 'endpoints'] },
+          { apiGroups: ['discovery.k8s.io'], apiVersions: ['*'], operations: ['CREATE', 'UPDATE', 'DELETE'], resources: ['endpointslices'] },
+        ],
+      },
+      matchConditions: [{ name: 'is-learner', expression: IS_LEARNER }],
+      variables: [],
+      validations: [
+        {
+          // Unchanged externalIPs pass, as the host-access policy lets unchanged pod specs pass.
+          expression: `request.operation == 'DELETE' || request.resource.resource != 'services' || size(${ips('object')}) == 0 || (oldObject != null && ${ips('oldObject')} == ${ips('object')})`,
+          message: refusalText(REFUSALS.externalIPs),
+          reason: 'Forbidden',
+        },
+        {
+          expression: `request.namespace != 'default' || (request.resource.resource == 'endpointslices' ? !(${serviceName('object')}) && !(${serviceName('oldObject')}) : request.name != 'kubernetes')`,
+          message: refusalText(REFUSALS.apiService),
+          reason: 'Forbidden',
+        },
+      ],
+    },
+  };
+}
+
 export function policyBinding(policyName: string): AdmissionPolicyBinding {
   return {
     apiVersion: 'admissionregistration.k8s.io/v1',
@@ -235,7 +282,7 @@ export function policyBinding(policyName: string): AdmissionPolicyBinding {
   };
 }
 
-/** Both policies and their bindings, in the order to apply them. */
+/** The policies and their bindings, in the order to apply them. */
 export function learnerPolicyObjects(): (AdmissionPolicy | AdmissionPolicyBinding)[] {
-  return [hostAccessPolicy(), namespacesPolicy(), ...POLICY_NAMES.map(policyBinding)];
+  return [hostAccessPolicy(), namespacesPolicy(), servicesPolicy(), ...POLICY_NAMES.map(policyBinding)];
 }

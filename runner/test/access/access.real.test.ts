@@ -127,6 +127,8 @@ describe.skipIf('skip' in real)('learner access on a live cluster', () => {
     ['a hostNetwork DaemonSet', { apiVersion: 'apps/v1', kind: 'DaemonSet', metadata: { name: 'hn', namespace: 'default' }, spec: { selector: { matchLabels: { app: 'hn' } }, template: template({ app: 'hn' }, { hostNetwork: true }) } }, REFUSALS.hostNetwork],
     ['a privileged CronJob', { apiVersion: 'batch/v1', kind: 'CronJob', metadata: { name: 'cj', namespace: 'default' }, spec: { schedule: '* * * * *', jobTemplate: { spec: { template: { spec: { restartPolicy: 'Never', containers: [container({ securityContext: { privileged: true } })] } } } } } }, REFUSALS.privileged],
     ['a pod in kube-system', { ...pod('sys'), metadata: { name: 'sys', namespace: 'kube-system' } }, REFUSALS.systemNamespaces],
+    ['a Service with externalIPs', { apiVersion: 'v1', kind: 'Service', metadata: { name: 'eip', namespace: 'default' }, spec: { externalIPs: ['10.96.0.10'], ports: [{ port: 53, protocol: 'UDP' }] } }, REFUSALS.externalIPs],
+    ['an EndpointSlice for the Service kubernetes', { apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice', metadata: { name: 'kubernetes-x', namespace: 'default', labels: { 'kubernetes.io/service-name': 'kubernetes' } }, addressType: 'IPv4', ports: [{ name: 'https', port: 6443, protocol: 'TCP' }], endpoints: [{ addresses: ['10.244.1.2'] }] }, REFUSALS.apiService],
   ])('refuses %s with its message', async (_what, obj, why) => {
     const err = await refused(applyAsLearner([obj]), why);
     expect(explainRefusal(err)).toEqual(why);

@@ -68,7 +68,7 @@ describe('installLearnerAccess', () => {
     const kinds = applies.map((c) => (parseYaml(c.opts.input!) as { items: { kind: string }[] }).items.map((i) => i.kind));
     expect(kinds).toEqual([
       ['ClusterRole', 'ClusterRole', 'ClusterRoleBinding', 'RoleBinding'],
-      ['ValidatingAdmissionPolicy', 'ValidatingAdmissionPolicy', 'ValidatingAdmissionPolicyBinding', 'ValidatingAdmissionPolicyBinding'],
+      ['ValidatingAdmissionPolicy', 'ValidatingAdmissionPolicy', 'ValidatingAdmissionPolicy', 'ValidatingAdmissionPolicyBinding', 'ValidatingAdmissionPolicyBinding', 'ValidatingAdmissionPolicyBinding'],
     ]);
   });
 
@@ -162,8 +162,10 @@ describe('checkLearnerAccess and the baseline', () => {
       'rolebindings.rbac.authorization.k8s.io default svclab:learner-workspace',
       'validatingadmissionpolicies.admissionregistration.k8s.io - svclab-learner-host-access',
       'validatingadmissionpolicies.admissionregistration.k8s.io - svclab-learner-namespaces',
+      'validatingadmissionpolicies.admissionregistration.k8s.io - svclab-learner-services',
       'validatingadmissionpolicybindings.admissionregistration.k8s.io - svclab-learner-host-access',
       'validatingadmissionpolicybindings.admissionregistration.k8s.io - svclab-learner-namespaces',
+      'validatingadmissionpolicybindings.admissionregistration.k8s.io - svclab-learner-services',
     ]);
   });
 

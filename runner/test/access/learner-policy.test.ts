@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { LEARNER_GROUP, REFUSALS, refusalText } from '../../src/access/index.ts';
 import {
-  DEFAULT_CAPABILITIES, HOST_ACCESS_POLICY, NAMESPACES_POLICY, hostAccessPolicy, learnerPolicyObjects, namespacesPolicy, type AdmissionPolicy,
+  DEFAULT_CAPABILITIES, HOST_ACCESS_POLICY, NAMESPACES_POLICY, SERVICES_POLICY, hostAccessPolicy, learnerPolicyObjects, namespacesPolicy, servicesPolicy, type AdmissionPolicy,
 } from '../../src/access/learner-policy.ts';
 
 const CJK = /[\u4e00-\u9fff]/;
@@ -36,16 +36,16 @@ describe('admission policies', () => {
 
   it('are admissionregistration.k8s.io/v1, fail closed, and each has a Deny binding', () => {
     const policies = objects.filter((o) => o.kind === 'ValidatingAdmissionPolicy') as AdmissionPolicy[];
-    expect(policies.map((p) => p.metadata.name)).toEqual([HOST_ACCESS_POLICY, NAMESPACES_POLICY]);
+    expect(policies.map((p) => p.metadata.name)).toEqual([HOST_ACCESS_POLICY, NAMESPACES_POLICY, SERVICES_POLICY]);
     for (const o of objects) expect(o.apiVersion).toBe('admissionregistration.k8s.io/v1');
     for (const p of policies) expect(p.spec.failurePolicy).toBe('Fail');
     const bindings = objects.filter((o) => o.kind === 'ValidatingAdmissionPolicyBinding');
-    expect(bindings.map((b) => 'policyName' in b.spec && b.spec.policyName)).toEqual([HOST_ACCESS_POLICY, NAMESPACES_POLICY]);
+    expect(bindings.map((b) => 'policyName' in b.spec && b.spec.policyName)).toEqual([HOST_ACCESS_POLICY, NAMESPACES_POLICY, SERVICES_POLICY]);
     for (const b of bindings) expect((b.spec as { validationActions: string[] }).validationActions).toEqual(['Deny']);
   });
 
   it('judge only the learner group, and survive requests without groups', () => {
-    for (const p of [hostAccessPolicy(), namespacesPolicy()]) {
+    for (const p of [hostAccessPolicy(), namespacesPolicy(), servicesPolicy()]) {
       expect(p.spec.matchConditions).toHaveLength(1);
       const e = p.spec.matchConditions[0]!.expression;
       expect(e).toContain(`'${LEARNER_GROUP}' in request.userInfo.groups`);
@@ -54,7 +54,7 @@ describe('admission policies', () => {
   });
 
   it('CEL expressions are balanced', () => {
-    for (const p of [hostAccessPolicy(), namespacesPolicy()]) for (const e of expressions(p)) expect(balanced(e), e).toBe(true);
+    for (const p of [hostAccessPolicy(), namespacesPolicy(), servicesPolicy()]) for (const e of expressions(p)) expect(balanced(e), e).toBe(true);
     expect(balanced("a('x)")).toBe(false);
     expect(balanced('a(b]')).toBe(false);
   });
@@ -67,7 +67,7 @@ describe('admission policies', () => {
       expect(r.zh, id).toMatch(/本工作坊/);
       expect(refusalText(r)).toBe(`${r.en} / ${r.zh}`);
     }
-    const messages = [hostAccessPolicy(), namespacesPolicy()].flatMap((p) => p.spec.validations.map((v) => v.message));
+    const messages = [hostAccessPolicy(), namespacesPolicy(), servicesPolicy()].flatMap((p) => p.spec.validations.map((v) => v.message));
     expect(messages.sort()).toEqual(Object.values(REFUSALS).map(refusalText).sort());
   });
 });
@@ -146,5 +146,30 @@ describe('namespaces policy', () => {
     expect(pods).toContain('object.spec.template.spec == oldObject.spec.template.spec');
     const config = p.spec.validations.find((v) => v.message === refusalText(REFUSALS.kubeProxyConfig))!.expression;
     expect(config).toContain("k == 'config.conf'");
+  });
+});
+
+describe('services policy', () => {
+  const p = servicesPolicy();
+
+  it('sees Services, Endpoints and EndpointSlices being made, changed or deleted', () => {
+    expect(p.spec.matchConstraints.resourceRules.map((r) => [r.apiGroups, r.resources, r.operations])).toEqual([
+      [[''], ['services', 'endpoints'], ['CREATE', 'UPDATE', 'DELETE']],
+      [['discovery.k8s.io'], ['endpointslices'], ['CREATE', 'UPDATE', 'DELETE']],
+    ]);
+  });
+
+  it('refuses new externalIPs but lets unchanged ones through', () => {
+    const v = p.spec.validations.find((x) => x.message === refusalText(REFUSALS.externalIPs))!.expression;
+    expect(v).toContain('size((has(object.spec.externalIPs) ? object.spec.externalIPs : [])) == 0');
+    expect(v).toContain('(has(oldObject.spec.externalIPs) ? oldObject.spec.externalIPs : []) == (has(object.spec.externalIPs)');
+  });
+
+  it("keeps the Service kubernetes and its endpoints in default, judging a slice by its service-name label before and after", () => {
+    const v = p.spec.validations.find((x) => x.message === refusalText(REFUSALS.apiService))!.expression;
+    expect(v.startsWith("request.namespace != 'default' || ")).toBe(true);
+    expect(v).toContain("object.metadata.labels['kubernetes.io/service-name'] == 'kubernetes'");
+    expect(v).toContain("oldObject.metadata.labels['kubernetes.io/service-name'] == 'kubernetes'");
+    expect(v).toContain("request.name != 'kubernetes'");
   });
 });
