@@ -18,6 +18,9 @@
 //     LearnerAccess.nodeKubeconfigPath: the same credentials on the control-plane
 //       node, for `kubectl --kubeconfig=…` run there as the learner (validate, tests).
 //
+//   readLearnerKubeconfig(controlPlane) → Promise<string | undefined>
+//     The workstation kubeconfig again, read from the node (no install; undefined when
+//     access was never installed): for a session's workstation on a pooled cluster.
 //   checkLearnerAccess({ controlPlane }) → { ok, problems[] }
 //     Every object still there and as installed ("ValidatingAdmissionPolicy/… is gone").
 //   learnerAccessBaseline() → { kinds: Kind → resource, objects: AccessObjectRef[] }
@@ -48,7 +51,7 @@ export {
   installLearnerAccess, checkLearnerAccess, learnerAccessBaseline, learnerAccessObjects,
   type LearnerAccess, type LearnerAccessDeps, type LearnerAccessOptions, type AccessObjectRef,
 } from './install.ts';
-export { LEARNER_USER, LEARNER_GROUP, LEARNER_KUBECONFIG_PATH, WORKSTATION_SERVER, ADDON_NAMESPACES, SYSTEM_NAMESPACES } from './learner-identity.ts';
+export { readLearnerKubeconfig, LEARNER_USER, LEARNER_GROUP, LEARNER_KUBECONFIG_PATH, WORKSTATION_SERVER, ADDON_NAMESPACES, SYSTEM_NAMESPACES } from './learner-identity.ts';
 export { REFUSALS, refusalText, type Refusal, type RefusalId } from './learner-policy.ts';
 export { DEFAULT_WORK_NAMESPACES } from './learner-rbac.ts';
 export { explainRefusal } from './refusal.ts';

@@ -111,3 +111,12 @@ export async function issueLearnerKubeconfig(controlPlane: Shell, o: IssueOption
   }
   return { kubeconfig: made.stdout, reused: false, certificate };
 }
+
+/**
+ * The workstation's learner kubeconfig from the one kept on the control-plane node,
+ * without installing anything; undefined when learner access was never installed there.
+ */
+export async function readLearnerKubeconfig(controlPlane: Shell, o: { signal?: AbortSignal } = {}): Promise<string | undefined> {
+  const r = await controlPlane.run(['cat', LEARNER_KUBECONFIG_PATH], { timeoutMs: 30_000, ...(o.signal ? { signal: o.signal } : {}) });
+  return r.exitCode === 0 && r.stdout.includes('client-certificate-data') ? workstationLearnerKubeconfig(r.stdout) : undefined;
+}

@@ -11,7 +11,7 @@
 // the namespace, not what runs there), so this test needs no add-on artifacts.
 // SVCLAB_TEST_KIND / SVCLAB_TEST_NODE_IMAGE pin a kind binary and node image.
 
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments, parse as parseYaml, stringify as stringifyYaml } from 'yaml';
@@ -189,7 +189,7 @@ describe.skipIf('skip' in real)('learner access on a live cluster', () => {
 
   it("passes every lab's setup and solution manifests (server dry run) but the hostNetwork stand-ins svclab applies as admin", async () => {
     interface LabFile { setup?: { manifests?: string[] }; steps: { solution?: { manifests?: string[] } }[] }
-    const docs = readdirSync(LABS, { withFileTypes: true }).filter((d) => d.isDirectory()).flatMap((d) => {
+    const docs = readdirSync(LABS, { withFileTypes: true }).filter((d) => d.isDirectory() && existsSync(join(LABS, d.name, 'lab.yaml'))).flatMap((d) => {
       const lab = parseYaml(readFileSync(join(LABS, d.name, 'lab.yaml'), 'utf8')) as LabFile;
       const files = [...new Set([...(lab.setup?.manifests ?? []), ...lab.steps.flatMap((s) => s.solution?.manifests ?? [])])];
       return files.flatMap((f) => parseAllDocuments(readFileSync(join(LABS, d.name, f), 'utf8')).map((doc) => ({ where: `${d.name}/${f}`, obj: doc.toJS() as { kind: string; metadata: { name: string } } | null })))

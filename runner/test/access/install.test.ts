@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import {
-  LEARNER_KUBECONFIG_PATH, REFUSALS, checkLearnerAccess, installLearnerAccess, learnerAccessBaseline, learnerAccessObjects, refusalText,
+  LEARNER_KUBECONFIG_PATH, REFUSALS, checkLearnerAccess, readLearnerKubeconfig, installLearnerAccess, learnerAccessBaseline, learnerAccessObjects, refusalText,
 } from '../../src/access/index.ts';
 import { containedIn } from '../../src/access/install.ts';
 import { kubeconfigCertificate, workstationLearnerKubeconfig } from '../../src/access/learner-identity.ts';
@@ -118,6 +118,13 @@ describe('installLearnerAccess', () => {
 });
 
 describe('learner kubeconfig', () => {
+  it('is read back from the node without installing, or undefined where access was never installed', async () => {
+    const kc = await readLearnerKubeconfig(node({ kept: KUBEADM_OUT }).shell);
+    expect(kc).toBe(workstationLearnerKubeconfig(KUBEADM_OUT));
+    expect(kc).toContain('server: https://127.0.0.1:6443');
+    expect(await readLearnerKubeconfig(node().shell)).toBeUndefined();
+  });
+
   it('refuses a kubeconfig without a key', () => {
     expect(() => workstationLearnerKubeconfig(KUBEADM_OUT.replace(/client-key-data: .*/, ''))).toThrow(/lacks the CA, the certificate or the key/);
   });

@@ -1,7 +1,7 @@
 // The learner's RBAC: what it must never hold (admission objects, RBAC writes,
 // escalate/bind/impersonate, nodes/proxy, CSR approval, secrets and exec outside the
 // work namespaces), and what every lab needs, read from the labs themselves.
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments, parse as parseYaml } from 'yaml';
@@ -98,7 +98,7 @@ const RESOURCE: Record<string, [group: string, resource: string]> = {
 
 interface LabFile { setup?: { manifests?: string[] }; steps: { solution?: { manifests?: string[] } }[] }
 
-const labObjects = readdirSync(LABS, { withFileTypes: true }).filter((d) => d.isDirectory()).flatMap((d) => {
+const labObjects = readdirSync(LABS, { withFileTypes: true }).filter((d) => d.isDirectory() && existsSync(join(LABS, d.name, 'lab.yaml'))).flatMap((d) => {
   const lab = parseYaml(readFileSync(join(LABS, d.name, 'lab.yaml'), 'utf8')) as LabFile;
   const files = [...(lab.setup?.manifests ?? []), ...lab.steps.flatMap((s) => s.solution?.manifests ?? [])];
   return files.flatMap((f) => parseAllDocuments(readFileSync(join(LABS, d.name, f), 'utf8')).map((doc) => ({ lab: d.name, file: f, obj: doc.toJS() as { kind: string } })));
