@@ -14,6 +14,7 @@ import { runDoctor } from './doctor/doctor.ts';
 import { doctorCommand } from './doctor/fix.ts';
 import { RunnerError } from './errors.ts';
 import { defaultCacheDir, imagesBuild, imagesStatus } from './images/images.ts';
+import { bundleCommand } from './images/bundle.ts';
 import { formatLabError, loadLab, loadLabs, runLabsLint } from './labs/load-labs.ts';
 import { newCommand } from './authoring/new-command.ts';
 import { projectRoot, svclabVersion } from './version.ts';
@@ -44,6 +45,7 @@ Usage: svclab <command> [options]
                                  missing (as root; otherwise prints the exact command)
   labs list | show ID | lint     the labs; lint checks every lab.yaml and manifest
   images status | build [NAME…]  container images svclab builds (content-addressed)
+  images export FILE | import FILE   every image and artifact in one zstd file, and back (no build)
   up [--name N] [--workers 0..4] [--proxy-mode iptables|nftables|ipvs]
      [--ingress-mode nodeport|daemonset]   Traefik as Deployment + NodePort, or DaemonSet on the edge node
   down [--name N | --all]        remove a cluster, or everything svclab made
@@ -140,7 +142,11 @@ const commands: Record<string, Command> = {
       io.out(`images build: ${built} built, ${r.steps.length - built} up to date (${(r.elapsedMs / 1000).toFixed(1)}s)`);
       return 0;
     }
-    throw new RunnerError('INVALID_ARGUMENT', { message: `Unknown: svclab images ${args.join(' ')}`, hint: 'Use svclab images status, or images build [NAME…].' });
+    if (sub === 'export' || sub === 'import') {
+      const progress = progressFor(io);
+      return bundleCommand(sub, names, { ...images, svclabVersion: svclabVersion(), onStep: (e) => progress.event({ step: e.step, state: e.state, detail: e.detail, elapsedMs: e.elapsedMs }) }, io.out).finally(() => progress.end());
+    }
+    throw new RunnerError('INVALID_ARGUMENT', { message: `Unknown: svclab images ${args.join(' ')}`, hint: 'Use svclab images status, images build [NAME…], images export FILE or images import FILE.' });
   },
 
   async up(args, io) {
