@@ -4,7 +4,9 @@ import { parseArgs } from 'node:util';
 import { Progress } from './cli/progress.ts';
 import { startRunner } from './cli/start.ts';
 import { validateCommand } from './cli/validate.ts';
-import { clusterCommandDeps, DEFAULT_CLUSTER_NAME, installClusterComponents, loadLabImages, makePool, realDeps, runnerStatusFile, workstationImage } from './cli/wiring.ts';
+import { buildWiring, clusterCommandDeps, interruptSignal, learnerAccessStep, makePool, runnerStatusFile, workstationImageOf, type Wiring } from './main/wiring.ts';
+import { formatProvisionEvent, provisionCluster } from './main/provision.ts';
+import { DEFAULT_CLUSTER_NAME } from './cluster/cluster-driver.ts';
 import { gib } from './pool/pool-size.ts';
 import { formatRunnerStatus, readRunnerStatus } from './pool/runner-status.ts';
 import * as clusterCommands from './cluster/cluster-commands.ts';
@@ -17,6 +19,7 @@ import { defaultCacheDir, imagesBuild, imagesStatus } from './images/images.ts';
 import { bundleCommand } from './images/bundle.ts';
 import { formatLabError, loadLab, loadLabs, runLabsLint } from './labs/load-labs.ts';
 import { newCommand } from './authoring/new-command.ts';
+import { importCommand } from './authoring/import-command.ts';
 import { projectRoot, svclabVersion } from './version.ts';
 
 export interface CliIo {
@@ -54,11 +57,13 @@ Usage: svclab <command> [options]
   validate [LAB…] [--junit FILE] [--keep] [--name svclab-validate-X]
                                  each lab on its own cluster: checks fail before, pass after
   new lab NN-name [--labs DIR]   scaffold a lab: lab.yaml, a failing check, its solution, lesson stubs
+  import killercoda DIR [--out DIR] [--id NN-name]   a Killercoda scenario as a lab skeleton
   version                        print the version
 
 Set SVCLAB_CACHE to move the build cache (now ${cacheDir()}).`;
 
-type Command = (args: string[], io: CliIo) => Promise<number>;
+/** `wiring()` builds the real objects on first use, once per process. */
+type Command = (args: string[], io: CliIo, wiring: () => Wiring) => Promise<number>;
 
 function progressFor(io: CliIo): Progress {
   return new Progress({ write: (s) => process.stdout.write(s), tty: io.tty });
@@ -68,7 +73,7 @@ const commands: Record<string, Command> = {
   async help(_args, io) { io.out(HELP); return 0; },
   async version(_args, io) { io.out(svclabVersion()); return 0; },
 
-  async start(args, io) {
+  async start(args, io, wiring) {
     const { values } = parseArgs({ args, options: {
       port: { type: 'string', default: '4173' }, host: { type: 'string', default: '127.0.0.1' }, 'allow-remote': { type: 'boolean', default: false }, cluster: { type: 'string' },
       pool: { type: 'string' }, 'pool-memory': { type: 'string' }, 'session-idle-minutes': { type: 'string', default: '60' },
@@ -78,11 +83,11 @@ const commands: Record<string, Command> = {
     const idleMinutes = Number(values['session-idle-minutes']);
     if (!(idleMinutes > 0)) throw new RunnerError('INVALID_ARGUMENT', { message: `--session-idle-minutes ${values['session-idle-minutes']}: expected a number of minutes above 0.`, hint: 'Example: --session-idle-minutes 90' });
     if (values.pool !== undefined && values.cluster !== undefined) throw new RunnerError('INVALID_ARGUMENT', { message: 'Use either --cluster (one shared cluster) or --pool (a cluster per learner), not both.', hint: 'svclab start --pool auto' });
-    const d = realDeps();
+    const d = wiring();
     const clusterName = values.cluster ?? DEFAULT_CLUSTER_NAME;
-    const pool = values.pool === undefined ? undefined : makePool(values.pool, values['pool-memory']);
+    const pool = values.pool === undefined ? undefined : makePool(d, values.pool, values['pool-memory']);
     const running = await startRunner({
-      host: values.host, port, allowRemote: values['allow-remote'], cacheDir: cacheDir(), out: io.out, workstationImage: workstationImage(cacheDir()),
+      host: values.host, port, allowRemote: values['allow-remote'], cacheDir: d.cacheDir, out: io.out, workstationImage: workstationImageOf(d), wiring: d,
       cluster: {
         engine: d.engine, driver: d.driver,
         clusterFor: pool
@@ -91,7 +96,7 @@ const commands: Record<string, Command> = {
       },
       ...(pool ? { pool: pool.pool } : {}),
       sessionIdleMs: idleMinutes * 60_000,
-      statusFile: runnerStatusFile(cacheDir()),
+      statusFile: runnerStatusFile(d.cacheDir),
     });
     // Leftovers of a failed or killed `up` (workstations are reaped by the session manager).
     await reapLeftoverClusters({ engine: d.engine, driver: d.driver, out: (l) => io.out(`• ${l}`) }).catch((e: unknown) => io.out(`! could not look for leftovers: ${String(e)}`));
@@ -111,12 +116,12 @@ const commands: Record<string, Command> = {
     return 0;
   },
 
-  async doctor(args, io) {
+  async doctor(args, io, wiring) {
     const { values } = parseArgs({ args, options: { fix: { type: 'boolean', default: false }, for: { type: 'string', default: 'test' } } });
     if (values.for !== 'start' && values.for !== 'test') {
       throw new RunnerError('INVALID_ARGUMENT', { message: `doctor --for ${values.for}: unknown purpose.`, hint: 'Use --for start (what running labs needs) or --for test (also the browser tests\' chromium and font).' });
     }
-    const { runner } = realDeps();
+    const { runner } = wiring();
     const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
     return doctorCommand({ fix: values.fix, purpose: values.for }, {
       runner, isRoot, repoDir: projectRoot, out: io.out,
@@ -124,9 +129,9 @@ const commands: Record<string, Command> = {
     });
   },
 
-  async images(args, io) {
+  async images(args, io, wiring) {
     const [sub, ...names] = args;
-    const { images } = realDeps();
+    const { images } = wiring();
     if (sub === 'status') {
       const list = await imagesStatus(images);
       for (const s of list) io.out(`${s.state.padEnd(8)} ${s.kind.padEnd(8)} ${s.name.padEnd(16)} ${s.location}${s.older.length ? `  (older: ${s.older.join(', ')})` : ''}`);
@@ -149,8 +154,8 @@ const commands: Record<string, Command> = {
     throw new RunnerError('INVALID_ARGUMENT', { message: `Unknown: svclab images ${args.join(' ')}`, hint: 'Use svclab images status, images build [NAME…], images export FILE or images import FILE.' });
   },
 
-  async up(args, io) {
-    // --ingress-mode is ours (the components); the rest is the cluster's.
+  async up(args, io, wiring) {
+    // --ingress-mode is the add-ons'; the rest is the cluster's.
     const rest = [...args];
     let ingressMode: unknown = 'nodeport';
     const i = rest.findIndex((a) => a === '--ingress-mode' || a.startsWith('--ingress-mode='));
@@ -159,22 +164,26 @@ const commands: Record<string, Command> = {
       ingressMode = flag!.includes('=') ? flag!.slice(flag!.indexOf('=') + 1) : rest.splice(i, 1)[0];
     }
     const mode = parseIngressMode(ingressMode); // before any cluster is made
-    const result = await clusterCommands.up(rest, await clusterCommandDeps(io.out));
-    await loadLabImages(result.name, cacheDir(), io.out);
-    await installClusterComponents(result.name, io.out, cacheDir(), mode);
+    const a = clusterCommands.parseUpArgs(rest);
+    await provisionCluster(wiring(), {
+      ...a, ingressMode: mode, learnerAccess: learnerAccessStep, signal: interruptSignal(io.out), out: io.out,
+      onStep: (e) => { const line = formatProvisionEvent(e); if (line) io.out(line); },
+    });
     return 0;
   },
-  async down(args, io) { await clusterCommands.down(args, await clusterCommandDeps(io.out)); return 0; },
-  async status(_args, io) {
-    await clusterCommands.status(await clusterCommandDeps(io.out));
-    const runner = await readRunnerStatus(runnerStatusFile(cacheDir()));
+  async down(args, io, wiring) { await clusterCommands.down(args, await clusterCommandDeps(wiring(), io.out, interruptSignal(io.out))); return 0; },
+  async status(_args, io, wiring) {
+    const w = wiring();
+    await clusterCommands.status(await clusterCommandDeps(w, io.out, interruptSignal(io.out)));
+    const runner = await readRunnerStatus(runnerStatusFile(w.cacheDir));
     for (const l of runner ? formatRunnerStatus(runner) : ['runner: not running (start it with `npm start`, or `svclab start --pool auto` for a workshop)']) io.out(l);
     return 0;
   },
-  async kubectl(args, io) { return clusterCommands.kubectl(args, await clusterCommandDeps(io.out)); },
+  async kubectl(args, io, wiring) { return clusterCommands.kubectl(args, await clusterCommandDeps(wiring(), io.out, interruptSignal(io.out))); },
 
   async validate(args, io) { return validateCommand(args, io.out, cacheDir()); },
   async new(args, io) { return newCommand(args, io.out, projectRoot); },
+  async import(args, io) { return importCommand(args, io.out, projectRoot); },
 
   async labs(args, io) {
     const [sub, id] = args;
@@ -215,8 +224,10 @@ export async function main(argv: string[], io: CliIo = defaultIo): Promise<numbe
     io.err('hint: run `svclab --help` for the commands.');
     return 2;
   }
+  let built: Wiring | undefined;
+  const wiring = () => (built ??= buildWiring(cacheDir()));
   try {
-    return await cmd(rest, io);
+    return await cmd(rest, io, wiring);
   } catch (e) {
     if (e instanceof RunnerError) {
       io.err(`svclab: ${e.message}`);

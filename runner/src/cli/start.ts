@@ -6,8 +6,7 @@ import type { ClusterPool } from '../pool/cluster-pool.ts';
 import { runnerStatus, writeRunnerStatus } from '../pool/runner-status.ts';
 import { join } from 'node:path';
 import { ClusterCheckContexts } from '../checks/cluster-check-context.ts';
-import { DockerEngine } from '../engine/docker-engine.ts';
-import { ExecaRunner } from '../exec/execa-runner.ts';
+import { buildWiring, type Wiring } from '../main/wiring.ts';
 import { RunnerError } from '../errors.ts';
 import { buildApp, noClusterApply, type ApplyPort } from '../http/app.ts';
 import { siteOrigins } from '../http/auth.ts';
@@ -37,6 +36,8 @@ export interface StartOptions {
   sessionIdleMs?: number;
   /** Where `svclab status` finds what this runner holds. */
   statusFile?: string;
+  /** The process's real objects (cli.ts builds them once); made here when not given. */
+  wiring?: Pick<Wiring, 'runner' | 'engine'>;
 }
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
@@ -53,8 +54,7 @@ export async function startRunner(opts: StartOptions): Promise<{ url: string; cl
   mkdirSync(logDir, { recursive: true });
   const logFile = join(logDir, 'runner.log');
   const logger = makeLogger({ destination: logFile });
-  const runner = new ExecaRunner();
-  const engine = new DockerEngine({ runner });
+  const { runner, engine } = opts.wiring ?? buildWiring(opts.cacheDir);
   const { labs, errors } = await loadLabs(projectRoot);
   for (const e of errors) opts.out(`! lab skipped: ${formatLabError(e)}`);
   const labPorts = labsPort(labs);

@@ -75,16 +75,25 @@ export function parseUpArgs(args: readonly string[]): UpArgs {
 
 export async function up(args: readonly string[], deps: ClusterCommandDeps): Promise<CreateResult> {
   const a = parseUpArgs(args);
-  const nodeImage = a.nodeImage ?? (await deps.nodeImage());
-  deps.out(`Creating cluster ${a.name}: 1 control plane + ${a.workers} worker${a.workers === 1 ? '' : 's'}, kube-proxy ${a.proxyMode}, image ${nodeImage}`);
-  const result = await deps.driver.create(
-    { name: a.name, workers: a.workers, proxyMode: a.proxyMode, nodeImage },
-    { onStep: deps.onStep ?? ((e) => deps.out(formatStepEvent(e))), ...(deps.signal ? { signal: deps.signal } : {}) },
-  );
-  deps.out(`Cluster ${result.name} is ready in ${(result.timings.totalMs / 1000).toFixed(1)} s` + (result.timings.firstNodeReadyMs !== undefined ? ` (first node Ready after ${(result.timings.firstNodeReadyMs / 1000).toFixed(1)} s).` : '.'));
-  for (const p of result.ports) deps.out(`  127.0.0.1:${p.hostPort} → node port ${p.containerPort}`);
-  deps.out(`  Try: svclab kubectl${a.name === DEFAULT_CLUSTER_NAME ? '' : ` --name ${a.name}`} get nodes -o wide`);
+  const spec = { name: a.name, workers: a.workers, proxyMode: a.proxyMode, nodeImage: a.nodeImage ?? (await deps.nodeImage()) };
+  deps.out(describeCreate(spec));
+  const result = await deps.driver.create(spec, { onStep: deps.onStep ?? ((e) => deps.out(formatStepEvent(e))), ...(deps.signal ? { signal: deps.signal } : {}) });
+  for (const line of describeClusterReady(result)) deps.out(line);
   return result;
+}
+
+/** "Creating cluster …": the line before a bring-up. */
+export function describeCreate(spec: { name: string; workers: number; proxyMode: ProxyMode; nodeImage: string }): string {
+  return `Creating cluster ${spec.name}: 1 control plane + ${spec.workers} worker${spec.workers === 1 ? '' : 's'}, kube-proxy ${spec.proxyMode}, image ${spec.nodeImage}`;
+}
+
+/** What a finished bring-up made: time, host ports, and how to try it. */
+export function describeClusterReady(result: CreateResult): string[] {
+  return [
+    `Cluster ${result.name} is ready in ${(result.timings.totalMs / 1000).toFixed(1)} s` + (result.timings.firstNodeReadyMs !== undefined ? ` (first node Ready after ${(result.timings.firstNodeReadyMs / 1000).toFixed(1)} s).` : '.'),
+    ...result.ports.map((p) => `  127.0.0.1:${p.hostPort} → node port ${p.containerPort}`),
+    `  Try: svclab kubectl${result.name === DEFAULT_CLUSTER_NAME ? '' : ` --name ${result.name}`} get nodes -o wide`,
+  ];
 }
 
 export const DOWN_USAGE = 'svclab down [--name NAME | --all]';
