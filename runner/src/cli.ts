@@ -20,7 +20,6 @@ import { bundleCommand } from './images/bundle.ts';
 import { formatLabError, loadLab, loadLabs, runLabsLint } from './labs/load-labs.ts';
 import { newCommand } from './authoring/new-command.ts';
 import { importCommand } from './authoring/import-command.ts';
-import { importCommand } from './authoring/import-command.ts';
 import { projectRoot, svclabVersion } from './version.ts';
 
 export interface CliIo {
@@ -58,7 +57,6 @@ Usage: svclab <command> [options]
   validate [LAB…] [--junit FILE] [--keep] [--name svclab-validate-X]
                                  each lab on its own cluster: checks fail before, pass after
   new lab NN-name [--labs DIR]   scaffold a lab: lab.yaml, a failing check, its solution, lesson stubs
-  import killercoda DIR [--out DIR] [--id NN-name]   a Killercoda scenario as a lab skeleton
   import killercoda DIR [--out DIR] [--id NN-name]   a Killercoda scenario as a lab skeleton
   version                        print the version
 
@@ -185,7 +183,6 @@ const commands: Record<string, Command> = {
 
   async validate(args, io) { return validateCommand(args, io.out, cacheDir()); },
   async new(args, io) { return newCommand(args, io.out, projectRoot); },
-  async import(args, io) { return importCommand(args, io.out, projectRoot); },
   async import(args, io) { return importCommand(args, io.out, projectRoot); },
 
   async labs(args, io) {
