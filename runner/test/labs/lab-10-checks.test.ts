@@ -27,11 +27,14 @@ const cluster = (node = 'svclab-worker') => ({
 
 describe.skipIf(missing.length > 0)('lab 10 check scripts', () => {
   const lab = labScripts('10-externalname-and-loadbalancer');
-  /** Stubs for the two network tools the script uses: curl does nothing, ip neigh answers $SVCLAB_NEIGH. */
+  /** Stubs for the network tools the script uses: ping and curl do nothing, ip neigh answers $SVCLAB_NEIGH. */
   const run = async (neigh = `${LB} dev eth0 lladdr ${MAC} REACHABLE`) => {
     const bin = path.join(lab.home, '..', 'net-bin');
     await mkdir(bin, { recursive: true });
     await writeFile(path.join(bin, 'curl'), '#!/bin/sh\nexit 0\n');
+    // No real packets from a unit test: ping is a stub too.
+    await writeFile(path.join(bin, 'ping'), '#!/bin/sh\nexit 0\n');
+    await chmod(path.join(bin, 'ping'), 0o755);
     await writeFile(path.join(bin, 'ip'), '#!/bin/sh\n[ "$1 $2" = "neigh show" ] && printf \'%s\\n\' "$SVCLAB_NEIGH"\n');
     await chmod(path.join(bin, 'curl'), 0o755);
     await chmod(path.join(bin, 'ip'), 0o755);
