@@ -1,7 +1,12 @@
-// The runner's HTTP API (runner/API.md), as the lab panel uses it. Same origin as the page:
-// the auth cookie set by the token URL rides along on every request.
+// The runner's HTTP API as the lab panel uses it. Same origin as the page: the auth cookie set
+// by the token URL rides along on every request. Types come from the runner's contract
+// (runner/src/api, types only: nothing of the runner ships to the browser).
+import type { ErrorBody, Lang } from '../../../runner/src/api/common.ts';
+import type { Body, Reply, RouteName, routes } from '../../../runner/src/api/routes.ts';
+import type { SessionView } from '../../../runner/src/api/sessions.ts';
 
-export type RunnerErrorBody = { code: string; message: string; hint: string; details?: Record<string, unknown> };
+export type { CheckResult, LiveObject, StepStatus, TerminalInfo } from '../../../runner/src/api/sessions.ts';
+export type RunnerErrorBody = ErrorBody['error'];
 
 /** A RunnerError as received by the browser, or a network failure dressed as one. */
 export class RunnerApiError extends Error {
@@ -15,45 +20,20 @@ export class RunnerApiError extends Error {
     this.code = body.code;
     this.hint = body.hint;
     this.status = status;
-    this.details = body.details;
+    this.details = body.details && typeof body.details === 'object' ? (body.details as Record<string, unknown>) : undefined;
   }
 }
 
-/**
- * A session as GET/POST /api/sessions return it. While it starts (POST may answer 202):
- * state waiting | claiming | starting | applying, `steps` the start phases, `wait` the place
- * in line while no cluster is free; `error` once it has failed.
- */
-export type Session = {
-  id: string;
-  labId: string;
-  workstation?: unknown;
-  state: string;
-  createdAt?: string;
-  wait?: { position: number; etaSeconds?: number };
-  steps?: { id: string; state: 'done' | 'running' | 'pending' }[];
-  error?: { code: string; message: string; hint: string };
-};
-export type CheckResult = {
-  checkId: string;
-  kind: string;
-  status: 'pass' | 'fail' | 'error';
-  message: string;
-  hint?: string;
-  details?: { expected?: unknown; observed?: unknown };
-};
-export type CheckResponse = { results: CheckResult[]; passed: boolean };
-export type ApplyResponse = { dryRun: string; applied: string };
-/** One editor document's live counterpart (POST /live): its YAML, or null when not created yet. */
-export type LiveObject = { kind: string; apiVersion: string; name: string; namespace?: string; line: number; live: string | null };
-export type StepStatus = 'passed' | 'solved-with-help';
-export type Progress = { labId: string; steps: Record<string, { status: StepStatus; at: string }> };
-/** A shell the session offers: the workstation always; nodes only when the runner is on loopback. */
-export type TerminalInfo = { name: string; title: string };
-export type TerminalList = { terminals: TerminalInfo[]; nodeShells: boolean };
+/** A session as GET/POST /api/sessions return it (POST may answer 202 while it starts). */
+export type Session = SessionView;
+export type CheckResponse = Reply<'check'>;
+export type ApplyResponse = Reply<'apply'>;
+export type Progress = Reply<'progress'>;
+export type TerminalList = Reply<'terminals'>;
 
 /** The two languages lab.yaml speaks (Localized = { en, zh }). */
-export type LabLang = 'en' | 'zh';
+export type LabLang = Lang;
+/** A lab step as the panel shows it: the contract's PublicStep in the page's language. */
 export type LabStep = {
   id: string;
   title: string;
@@ -68,7 +48,8 @@ export type Lab = { id: string; title: string; summary: string; steps: LabStep[]
 export type RunnerApi = ReturnType<typeof createRunnerApi>;
 
 export function createRunnerApi(lang: LabLang = 'en', base = '', fetchImpl: typeof fetch = (...a) => fetch(...a)) {
-  async function call<T>(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
+  /** One route of the contract: `call<'apply'>('POST', …)` checks the method, body and reply type. */
+  async function call<K extends RouteName>(method: (typeof routes)[K]['method'], path: string, body?: Body<K>, signal?: AbortSignal): Promise<Reply<K>> {
     let res: Response;
     try {
       res = await fetchImpl(base + path, {
@@ -85,7 +66,7 @@ export function createRunnerApi(lang: LabLang = 'en', base = '', fetchImpl: type
         0,
       );
     }
-    if (res.status === 204) return undefined as T;
+    if (res.status === 204) return undefined as Reply<K>;
     const text = await res.text();
     let json: unknown;
     try {
@@ -100,25 +81,25 @@ export function createRunnerApi(lang: LabLang = 'en', base = '', fetchImpl: type
         res.status,
       );
     }
-    return json as T;
+    return json as Reply<K>;
   }
   const enc = encodeURIComponent;
   return {
-    health: () => call<{ ok: boolean; version: string }>('GET', '/api/health'),
-    lab: async (labId: string) => normalizeLab(await call<unknown>('GET', `/api/labs/${enc(labId)}`), lang),
-    startSession: async (labId: string) => (await call<{ session: Session }>('POST', '/api/sessions', { labId })).session,
-    session: async (id: string) => (await call<{ session: Session }>('GET', `/api/sessions/${enc(id)}`)).session,
-    endSession: (id: string) => call<void>('DELETE', `/api/sessions/${enc(id)}`),
-    apply: (id: string, yaml: string, stepId?: string) => call<ApplyResponse>('POST', `/api/sessions/${enc(id)}/apply`, stepId ? { yaml, stepId } : { yaml }),
-    live: async (id: string, yaml: string) => (await call<{ objects: LiveObject[] }>('POST', `/api/sessions/${enc(id)}/live`, { yaml })).objects,
+    health: () => call<'health'>('GET', '/api/health'),
+    lab: async (labId: string) => normalizeLab(await call<'lab'>('GET', `/api/labs/${enc(labId)}`), lang),
+    startSession: async (labId: string) => (await call<'startSession'>('POST', '/api/sessions', { labId })).session,
+    session: async (id: string) => (await call<'session'>('GET', `/api/sessions/${enc(id)}`)).session,
+    endSession: (id: string) => call<'endSession'>('DELETE', `/api/sessions/${enc(id)}`),
+    apply: (id: string, yaml: string, stepId?: string) => call<'apply'>('POST', `/api/sessions/${enc(id)}/apply`, stepId ? { yaml, stepId } : { yaml }),
+    live: async (id: string, yaml: string) => (await call<'live'>('POST', `/api/sessions/${enc(id)}/live`, { yaml })).objects,
     /** An aborted check (signal) also stops the runner's polling: it sees the request close. */
-    check: (id: string, stepId: string, signal?: AbortSignal) => call<CheckResponse>('POST', `/api/sessions/${enc(id)}/steps/${enc(stepId)}/check`, { lang }, signal),
-    solve: (id: string, stepId: string) => call<{ solved: boolean }>('POST', `/api/sessions/${enc(id)}/steps/${enc(stepId)}/solve`, {}),
-    resetLab: async (id: string) => (await call<{ session: Session }>('POST', `/api/sessions/${enc(id)}/reset`, {})).session,
-    progress: async (id: string) => normalizeProgress(await call<unknown>('GET', `/api/sessions/${enc(id)}/progress`)),
-    terminals: async (id: string) => normalizeTerminals(await call<unknown>('GET', `/api/sessions/${enc(id)}/terminals`)),
+    check: (id: string, stepId: string, signal?: AbortSignal) => call<'check'>('POST', `/api/sessions/${enc(id)}/steps/${enc(stepId)}/check`, { lang }, signal),
+    solve: (id: string, stepId: string) => call<'solve'>('POST', `/api/sessions/${enc(id)}/steps/${enc(stepId)}/solve`),
+    resetLab: async (id: string) => (await call<'reset'>('POST', `/api/sessions/${enc(id)}/reset`)).session,
+    progress: async (id: string) => normalizeProgress(await call<'progress'>('GET', `/api/sessions/${enc(id)}/progress`)),
+    terminals: async (id: string) => normalizeTerminals(await call<'terminals'>('GET', `/api/sessions/${enc(id)}/terminals`)),
     hint: async (id: string, stepId: string, index: number) =>
-      localized((await call<{ hint: unknown }>('POST', `/api/sessions/${enc(id)}/steps/${enc(stepId)}/hint`, { index })).hint, lang),
+      localized((await call<'hint'>('POST', `/api/sessions/${enc(id)}/steps/${enc(stepId)}/hint`, { index })).hint, lang),
   };
 }
 
@@ -136,7 +117,7 @@ export function localized(v: unknown, lang: LabLang): string {
   return '';
 }
 
-/** The lab as the panel needs it, from GET /api/labs/:id (runner/src/labs publicLab). */
+/** The lab as the panel needs it, from GET /api/labs/:id (PublicLab), tolerant of what it cannot read. */
 export function normalizeLab(raw: unknown, lang: LabLang = 'en'): Lab {
   const lab = (raw && typeof raw === 'object' && 'lab' in raw ? (raw as { lab: unknown }).lab : raw) as Record<string, unknown>;
   const steps = Array.isArray(lab?.steps) ? (lab.steps as Record<string, unknown>[]) : [];

@@ -1,29 +1,19 @@
-// GET /api/status as the instructor page reads it (runner/src/pool/runner-status.ts RunnerStatus),
-// and what went wrong when it could not be read. Tolerant: a runner started without the status
-// dependency answers sessions in the session view's shape (no learner, no step counts).
+// GET /api/status as the instructor page reads it (the runner's contract, runner/src/api/status.ts),
+// and what went wrong when it could not be read. Tolerant: whatever cannot be read becomes
+// 'unknown' or is left out, so an older or newer runner still gives a board.
+import type { PoolClusterState, PoolStatus as ContractPool, SessionStatus as ContractSession } from '../../../runner/src/api/status.ts';
 
-export type PoolClusterState = 'provisioning' | 'ready' | 'claimed' | 'recycling' | 'deleting';
-export const CLUSTER_STATES: readonly PoolClusterState[] = ['ready', 'claimed', 'provisioning', 'recycling', 'deleting'];
+export type { PoolClusterState };
+export const CLUSTER_STATES = ['ready', 'claimed', 'provisioning', 'recycling', 'deleting'] as const satisfies readonly PoolClusterState[];
 
-export type PoolCluster = { name: string; state: string; forSeconds: number; owner?: string };
-export type PoolStatus = {
-  size: number;
-  clusters: PoolCluster[];
-  waiting: number;
-  provisionMs: { last?: number; average: number; count: number };
-};
-export type SessionStatus = {
-  id: string;
-  /** The learner's short id ('' when the runner does not say). */
-  learner: string;
-  labId: string;
-  state: string;
-  cluster: string | null;
-  stepsDone?: number;
-  solvedWithHelp?: number;
-  idleSeconds?: number;
-  wait?: { position: number; etaSeconds?: number };
-};
+/** The contract's types, read tolerantly: a state this page does not know yet stays a string. */
+export type PoolCluster = Omit<ContractPool['clusters'][number], 'state'> & { state: string };
+export type PoolStatus = Omit<ContractPool, 'clusters'> & { clusters: PoolCluster[] };
+export type SessionStatus = Omit<ContractSession, 'state' | 'stepsDone' | 'solvedWithHelp' | 'idleSeconds'> &
+  Partial<Pick<ContractSession, 'stepsDone' | 'solvedWithHelp' | 'idleSeconds'>> & {
+    /** 'unknown' when the runner does not say. */
+    state: string;
+  };
 export type RunnerStatus = { at?: string; pool: PoolStatus | null; sessions: SessionStatus[] };
 
 const rec = (v: unknown): Record<string, unknown> => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {});

@@ -1,8 +1,7 @@
 // The only lab code in the page's initial JavaScript: registers <svclab-lab> and loads the
-// real controller when the panel comes near the viewport or the learner reaches for it.
-// Everything heavier (xterm, Monaco, the schema) is loaded later still, by the controller.
-
-export type LabHost = HTMLElement & { pendingStart?: boolean; hydrated?: Promise<unknown> };
+// panel (lab-controller.ts, which defines the panel's parts) when the panel comes near the
+// viewport or the learner reaches for it. xterm, Monaco and the schema load later still.
+import type { LabHost } from './lab-context.ts';
 
 class SvclabLab extends HTMLElement {
   #observer: IntersectionObserver | undefined;

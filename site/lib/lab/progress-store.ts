@@ -2,7 +2,9 @@
 // survive reloads, new sessions and a runner that is not running (the lesson index reads it
 // too). Older pages stored a plain array of passed step ids; that still reads as "passed".
 
-export type StepStatus = 'passed' | 'solved-with-help';
+import type { StepStatus } from '../../../runner/src/api/sessions.ts';
+
+export type { StepStatus };
 export type StepProgress = Record<string, { status: StepStatus; at: string }>;
 export type StoredProgress = { steps: StepProgress; total?: number; unlocked?: string[] };
 

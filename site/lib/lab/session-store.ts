@@ -1,10 +1,19 @@
-// The lab's session id lives in sessionStorage (per tab), keyed by lab, so a reload finds its
-// workstation again and a new tab starts fresh.
+// Per-tab memory in sessionStorage, keyed by lab: the lab's session id (a reload finds its
+// workstation again, a new tab starts fresh) and the terminal tab the learner had open.
 
 export type SessionStore = { get(): string | null; set(id: string): void; clear(): void };
 
-export function sessionStore(storage: Storage | undefined, labId: string): SessionStore {
-  const key = `svclab:session:${labId}`;
+/** sessionStorage, or undefined where the page may not use it (sandboxed frames, privacy modes). */
+export function tabStorage(): Storage | undefined {
+  try {
+    return globalThis.sessionStorage;
+  } catch {
+    return undefined;
+  }
+}
+
+/** One key of a storage that may refuse to be used: reads give null, writes are best effort. */
+export function storedValue(storage: Storage | undefined, key: string): SessionStore {
   return {
     get() {
       try {
@@ -13,11 +22,11 @@ export function sessionStore(storage: Storage | undefined, labId: string): Sessi
         return null;
       }
     },
-    set(id) {
+    set(value) {
       try {
-        storage?.setItem(key, id);
+        storage?.setItem(key, value);
       } catch {
-        /* private mode: the session still works until reload */
+        /* private mode: it still works until reload */
       }
     },
     clear() {
@@ -28,4 +37,13 @@ export function sessionStore(storage: Storage | undefined, labId: string): Sessi
       }
     },
   };
+}
+
+export function sessionStore(storage: Storage | undefined, labId: string): SessionStore {
+  return storedValue(storage, `svclab:session:${labId}`);
+}
+
+/** The terminal tab the learner picked last (a reload comes back to it). */
+export function terminalTabStore(storage: Storage | undefined, labId: string): SessionStore {
+  return storedValue(storage, `svclab:terminal:${labId}`);
 }

@@ -4,15 +4,18 @@
 // of the session view and the clock, so they are unit-tested without a browser.
 import type { PanelStrings } from '../i18n/panel-strings.ts';
 import type { Session } from '../api/runner-api.ts';
+import type { PENDING_SESSION_STATES, PhaseState, SessionState, StartPhase } from '../../../runner/src/api/sessions.ts';
 
-export const START_PHASES = ['claiming', 'starting', 'applying'] as const;
-export type PhaseId = 'waiting' | (typeof START_PHASES)[number];
-export type PhaseState = 'done' | 'running' | 'pending';
+export const START_PHASES = ['claiming', 'starting', 'applying'] as const satisfies readonly StartPhase[];
+export type PhaseId = 'waiting' | StartPhase;
+export type { PhaseState };
 export type Phase = { id: PhaseId; state: PhaseState; label: string };
 
-/** States in which a session is on its way to ready (older runners' names included). */
-export const PENDING_STATES = new Set(['waiting', 'claiming', 'starting', 'applying', 'creating', 'pending', 'provisioning']);
-export const FAILED_STATES = new Set(['failed', 'error', 'stopped', 'removed']);
+/** The states in which a session is on its way to ready: exactly the runner's (api/sessions.ts). */
+const PENDING: Record<(typeof PENDING_SESSION_STATES)[number], true> = { waiting: true, claiming: true, starting: true, applying: true };
+export function isPending(state: SessionState): boolean {
+  return Object.hasOwn(PENDING, state);
+}
 
 export function phaseLabel(s: PanelStrings, id: PhaseId): string {
   return { waiting: s.phaseWaiting, claiming: s.phaseClaiming, starting: s.phaseStarting, applying: s.phaseApplying }[id];

@@ -5,7 +5,7 @@ import type { Session } from '../../lib/api/runner-api.ts';
 
 const en = panelStrings.en;
 const zh = panelStrings['zh-CN'];
-const session = (over: Partial<Session>): Session => ({ id: 's1', labId: '02-selectors-and-endpoints', state: 'claiming', ...over });
+const session = (over: Partial<Session>): Session => ({ id: 's1', labId: '02-selectors-and-endpoints', createdAt: '', workstation: 'svclab-ws-s1', cluster: null, steps: [], state: 'claiming', ...over });
 const steps = (running: number): Session['steps'] =>
   (['claiming', 'starting', 'applying'] as const).map((id, i) => ({ id, state: i < running ? 'done' : i === running ? 'running' : 'pending' }));
 
