@@ -2,10 +2,12 @@
 // cluster, a pod, or the host. Checks that look at the network (http, dns, tls,
 // proxy-rules) go through this port, so tests answer with recorded output.
 import type { ClusterDriver, NodeInfo } from '../cluster/cluster-driver.ts';
-import { nodeKubectl } from '../cluster/cluster-driver.ts';
+import { nodeAdminKubectl } from '../cluster/node-shell.ts';
 import type { ContainerEngine } from '../engine/container-engine.ts';
+import { ContainerShell } from '../engine/container-shell.ts';
 import { isRunnerError } from '../errors.ts';
 import type { CommandRunner } from '../exec/command-runner.ts';
+import { Kubectl } from '../kube/kubectl.ts';
 
 export interface VantageResult {
   exitCode: number;
@@ -118,10 +120,18 @@ export class ClusterVantageExec implements VantageExec {
         return this.onNode(v.node, argv, opts.timeoutMs);
       case 'pod': {
         // kubectl exec as cluster admin from the control plane: it doesn't depend on the learner's kubeconfig.
-        const kubectl = ['exec', '-n', v.namespace, v.pod, '--', ...argv];
-        const r = this.opts.cluster
-          ? await this.onNode('control-plane', nodeKubectl(['--request-timeout=10s', ...kubectl]), opts.timeoutMs)
-          : await this.inWorkstation(['kubectl', '--request-timeout=10s', ...kubectl], opts.timeoutMs);
+        const c = this.opts.cluster;
+        const kubectl = c
+          ? nodeAdminKubectl(c.driver, c.name, { requestTimeout: '10s' })
+          : new Kubectl({ shell: new ContainerShell(this.opts.engine, this.opts.workstation, this.opts.user ? { user: this.opts.user } : {}), requestTimeout: '10s' });
+        let r: VantageResult;
+        try {
+          const done = await kubectl.podShell(v.namespace, v.pod).run(argv, { timeoutMs: opts.timeoutMs });
+          r = { exitCode: done.timedOut ? 124 : done.exitCode, stdout: done.stdout, stderr: done.stderr };
+        } catch (e) {
+          if (isRunnerError(e) && e.code === 'COMMAND_TIMEOUT') return { exitCode: 124, stdout: '', stderr: e.message };
+          throw new VantageUnavailable(`pod ${v.namespace}/${v.pod} could not be reached: ${errorText(e)}`, { cause: e });
+        }
         const missing = /Error from server \(NotFound\)[^\n]*|error: unable to upgrade connection[^\n]*|container not found[^\n]*|cannot exec into a container in a completed pod[^\n]*/i.exec(r.stderr);
         if (r.exitCode !== 0 && missing) throw new VantageUnavailable(`pod ${v.namespace}/${v.pod} cannot run the check's command: ${missing[0].trim()}`);
         return r;

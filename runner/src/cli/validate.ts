@@ -1,15 +1,26 @@
-// `svclab validate [LAB…] [--junit FILE]`: every lab against a real cluster of its
-// own (never the learners'): each check must fail before its step's solution and
-// pass after it. Reuses one cluster and one workstation for all labs.
+// `svclab validate [LAB…] [--junit FILE] [--keep] [--name NAME]`: every lab against a
+// real cluster of its own (never the learners'), played through LabActions exactly
+// as a learner plays it — the workstation's kubectl as user `learner`, with the
+// learner identity's kubeconfig (runner/src/access) — never admin on a node. Each
+// check must fail before its step's Solve and pass after it; after the last step
+// Reset lab must bring step 1's checks back to failing. Between labs the cluster
+// is recycled to its provisioned baseline, as the warm pool does between learners.
+import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { installLearnerAccess } from '../access/index.ts';
+import { formatStepEvent } from '../cluster/bring-up-steps.ts';
+import { ClusterCheckContexts } from '../checks/cluster-check-context.ts';
 import * as clusterCommands from '../cluster/cluster-commands.ts';
 import { clusterNameSchema, DEFAULT_CLUSTER_NAME } from '../cluster/cluster-driver.ts';
+import { controlPlaneNode, nodeAdminKubectl, nodeShell } from '../cluster/node-shell.ts';
 import { POOL_PREFIX } from '../pool/cluster-pool.ts';
+import { forgetBaseline, recycleCluster, takeBaseline } from '../pool/recycle.ts';
 import { RunnerError } from '../errors.ts';
-import { ClusterValidateTarget } from '../labs/cluster-validate-target.ts';
 import { formatLabError, loadLabs } from '../labs/load-labs.ts';
-import { formatValidateEvent, pickLabs, validateLabs } from '../labs/validate.ts';
+import { formatValidateEvent, pickLabs, validateLabs, type ValidateTarget } from '../play/validate-labs.ts';
+import { workstationLabActions } from '../play/workstation-actions.ts';
 import { makeLogger } from '../logger.ts';
 import { FakePtyFactory } from '../pty/fake-pty-factory.ts';
 import { writeWorkstationKubeconfig, workstationNetwork } from '../sessions/lab-cluster.ts';
@@ -43,22 +54,45 @@ export async function validateCommand(args: string[], out: (l: string) => void, 
   if (!existing || existing.state !== 'running') await clusterCommands.up(['--name', name], deps);
   await loadLabImages(name, cacheDir, out);
   await installClusterComponents(name, out, cacheDir);
+  // The learner's identity, as a workshop's learners have it (not cluster-admin).
+  const access = await installLearnerAccess({ controlPlane: nodeShell(deps.driver, name, controlPlaneNode(name)) }, { onStep: (e) => out(formatStepEvent(e)), ...(deps.signal ? { signal: deps.signal } : {}) });
+  // The provisioned state every lab starts from, taken once per cluster (kept with it under --keep).
+  const recycle = { driver: deps.driver, dir: join(cacheDir, 'validate') };
+  if (!existsSync(join(recycle.dir, `${name}.json`))) await takeBaseline(recycle, name);
 
   const sessions = new SessionManager({
     engine: deps.engine, ptys: new FakePtyFactory(), logger: makeLogger({ level: 'warn' }), workstationImage: workstationImage(cacheDir),
     workstationNetwork: workstationNetwork({ engine: deps.engine, driver: deps.driver, clusterFor: async () => name }),
-    prepare: (s) => writeWorkstationKubeconfig(deps, s),
+    prepare: (s) => writeWorkstationKubeconfig({ ...deps, learnerKubeconfig: async () => access.kubeconfig }, s),
   });
   const session = await sessions.create(labs[0]?.id ?? 'validate');
   try {
-    const target = new ClusterValidateTarget({ driver: deps.driver, cluster: name, engine: deps.engine, workstation: session.workstation, user: 'learner', host: deps.runner });
-    await target.init();
+    const admin = nodeAdminKubectl(deps.driver, name, { requestTimeout: '30s' });
+    const contexts = new ClusterCheckContexts({ driver: deps.driver, engine: deps.engine, host: deps.runner });
+    const target: ValidateTarget = {
+      // What the warm pool does between learners: delete what was made, report what changed.
+      async clean() {
+        const r = await recycleCluster(recycle, name);
+        return r.trusted ? [] : r.reasons.map((why) => `not as provisioned: ${why}`);
+      },
+      // The learner's Solve, Reset and checks; the lab's setup by svclab itself, as sessions do.
+      actions: (lab) => workstationLabActions({ engine: deps.engine, workstation: session.workstation, cluster: name, lab, contexts, setupKubectl: admin }),
+      // From kube-proxy's own configuration (a lab may switch it), not from how the cluster was made.
+      async proxyMode() {
+        const r = await admin.get(['configmap', 'kube-proxy'], { namespace: 'kube-system', output: 'jsonpath={.data.config\\.conf}' });
+        if (r.exitCode !== 0) return undefined;
+        return /^mode:\s*"?([a-z]*)"?\s*$/m.exec(r.stdout)?.[1] || 'iptables';
+      },
+    };
     const result = await validateLabs({ labs, target, onStep: (e) => out(formatValidateEvent(e)), ...(deps.signal ? { signal: deps.signal } : {}) });
     if (values.junit) await writeFile(values.junit, result.junit);
     out(`validate: ${result.labs.length} lab(s), ${result.violations} violation(s) in ${(result.durationMs / 1000).toFixed(0)} s${values.junit ? `; JUnit in ${values.junit}` : ''}`);
     return result.ok ? 0 : 1;
   } finally {
     await sessions.closeAll();
-    if (!values.keep) await deps.driver.delete(name).catch(() => undefined);
+    if (!values.keep) {
+      await deps.driver.delete(name).catch(() => undefined);
+      await forgetBaseline(recycle, name);
+    }
   }
 }

@@ -7,7 +7,8 @@ import { createHash } from 'node:crypto';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ClusterDriver } from '../cluster/cluster-driver.ts';
-import { nodeKubectl } from '../cluster/cluster-driver.ts';
+import { nodeAdminKubectl } from '../cluster/node-shell.ts';
+import type { Kubectl } from '../kube/kubectl.ts';
 
 /** Kinds a learner makes in labs, and svclab's own components are made of: Kind → resource. */
 export const KIND_RESOURCE: Record<string, string> = {
@@ -64,14 +65,19 @@ export interface RecycleDeps {
   driver: Pick<ClusterDriver, 'execOnNode'>;
   /** Where baselines are kept: <cache>/pool/<cluster>.json. */
   dir: string;
+  /**
+   * Who recycles: svclab itself, as admin (a learner may have made anything). The
+   * caller chooses the shell, as for LabActions; admin kubectl on the control-plane node by default.
+   */
+  kubectl?: (cluster: string) => Kubectl;
 }
 
-async function kubectl(deps: RecycleDeps, cluster: string, args: string[], timeoutMs = 60_000) {
-  return deps.driver.execOnNode(cluster, `${cluster}-control-plane`, nodeKubectl(args), { timeoutMs });
+function kubectlFor(deps: RecycleDeps, cluster: string): Kubectl {
+  return deps.kubectl?.(cluster) ?? nodeAdminKubectl(deps.driver, cluster);
 }
 
 async function objects(deps: RecycleDeps, cluster: string): Promise<KObject[]> {
-  const r = await kubectl(deps, cluster, ['get', Object.values(KIND_RESOURCE).join(','), '-A', '-o', 'json']);
+  const r = await kubectlFor(deps, cluster).get([Object.values(KIND_RESOURCE).join(',')], { allNamespaces: true, output: 'json' }, { timeoutMs: 60_000 });
   if (r.exitCode !== 0) throw new Error(`kubectl get failed: ${r.stderr.trim().split('\n').at(-1)}`);
   return (JSON.parse(r.stdout) as { items: KObject[] }).items;
 }
@@ -123,13 +129,13 @@ export async function recycleCluster(deps: RecycleDeps, cluster: string): Promis
     && !(o.metadata.namespace && extraNs.includes(o.metadata.namespace)) && !(o.kind === 'ConfigMap' && o.metadata.name === 'kube-root-ca.crt'));
   const deleted: string[] = [];
   if (extraNs.length) {
-    const r = await kubectl(deps, cluster, ['delete', 'namespace', '--wait=true', '--timeout=90s', ...extraNs], 120_000);
+    const r = await kubectlFor(deps, cluster).delete(['namespace', ...extraNs], { wait: true, timeout: '90s' }, { timeoutMs: 120_000 });
     if (r.exitCode !== 0) return { trusted: false, reasons: [`namespaces could not be deleted: ${r.stderr.trim()}`], deleted };
     deleted.push(...extraNs.map((n) => `Namespace/${n}`));
   }
   if (made.length) {
     const list = { apiVersion: 'v1', kind: 'List', items: made.map((o) => ({ apiVersion: o.apiVersion, kind: o.kind, metadata: { name: o.metadata.name, ...(o.metadata.namespace ? { namespace: o.metadata.namespace } : {}) } })) };
-    const r = await deps.driver.execOnNode(cluster, `${cluster}-control-plane`, nodeKubectl(['delete', '-f', '-', '--ignore-not-found', '--wait=true', '--timeout=60s']), { timeoutMs: 90_000, input: JSON.stringify(list) });
+    const r = await kubectlFor(deps, cluster).delete({ manifests: JSON.stringify(list) }, { ignoreNotFound: true, wait: true, timeout: '60s' }, { timeoutMs: 90_000 });
     if (r.exitCode !== 0) return { trusted: false, reasons: [`the learner's objects could not be deleted: ${r.stderr.trim()}`], deleted };
     deleted.push(...made.map(ref));
   }
@@ -149,7 +155,7 @@ export async function recycleCluster(deps: RecycleDeps, cluster: string): Promis
 export async function clusterHealthy(deps: RecycleDeps, cluster: string, attempts = 3): Promise<boolean> {
   for (let i = 0; i < attempts; i++) {
     if (i > 0) await new Promise((r) => setTimeout(r, 2_000));
-    const r = await kubectl(deps, cluster, ['get', 'nodes', '-o', 'jsonpath={range .items[*]}{.status.conditions[?(@.type=="Ready")].status}{"\\n"}{end}'], 20_000).catch(() => undefined);
+    const r = await kubectlFor(deps, cluster).get(['nodes'], { output: 'jsonpath={range .items[*]}{.status.conditions[?(@.type=="Ready")].status}{"\\n"}{end}' }, { timeoutMs: 20_000 }).catch(() => undefined);
     if (!r || r.exitCode !== 0) continue;
     const states = r.stdout.trim().split('\n').filter(Boolean);
     if (states.length > 0 && states.every((s) => s === 'True')) return true;

@@ -1,12 +1,15 @@
-// `svclab validate [LAB…] [--junit FILE]`: each lab against a real cluster. Apply
-// the setup; for each step every check must FAIL before the step's solution (a
-// check that already passes cannot tell the learner's work from the starting
-// state: a lab bug), then the solution is applied and every check must pass.
-import path from 'node:path';
-import type { CheckContext, CheckResult } from '../checks/check.ts';
-import { runCheck } from '../checks/run-checks.ts';
-import type { Check } from './lab-schema.ts';
-import type { Lab, LabStep } from './load-labs.ts';
+// `svclab validate [LAB…] [--junit FILE]`: each lab played on a real cluster the
+// way a learner plays it, through LabActions as the learner's identity. For each
+// step every check must FAIL before the step's solution (a check that already
+// passes cannot tell the learner's work from the starting state: a lab bug), then
+// LabActions.solve (exactly the Solve button) and every check must pass. After the
+// last step LabActions.reset (exactly the Reset lab button) must bring the lab
+// back: step 1's checks fail again, or Reset is broken for learners.
+import type { CheckResult } from '../checks/check.ts';
+import { explainCheck, type Check } from '../checks/registry.ts';
+import { isRunnerError } from '../errors.ts';
+import type { Lab, LabStep } from '../labs/load-labs.ts';
+import type { LabActions } from './lab-actions.ts';
 
 export interface ValidateEvent {
   /** `02-selectors-and-endpoints` for a lab, `02-selectors-and-endpoints/observe` for a step. */
@@ -15,16 +18,15 @@ export interface ValidateEvent {
   detail?: string;
 }
 
-/** What validate needs from a cluster and a workstation; tests pass a fake. */
+/** Where validate plays the labs; tests pass one over fakes. */
 export interface ValidateTarget {
-  /** Bring the shared cluster back to a clean state before a lab (namespaces reset, ~/answers gone). */
-  reset(lab: Lab): Promise<void>;
-  /** kubectl apply these files (absolute paths), in order; throws with the server's message on rejection. */
-  applyManifests(lab: Lab, files: readonly string[]): Promise<void>;
-  /** A solution command, run in the workstation as the learner. */
-  runCommand(lab: Lab, argv: readonly string[]): Promise<{ exitCode: number; stdout: string; stderr: string }>;
-  /** The context the lab's checks run with (kube, vantage, workstation). */
-  checkContext(lab: Lab): CheckContext;
+  /**
+   * Before a lab: the cluster back to how it was provisioned (what the warm pool's
+   * recycle does between learners), so one lab's leftovers can't decide another's checks.
+   */
+  clean(lab: Lab): Promise<readonly string[] | void>;
+  /** LabActions for this lab, acting as the learner (the workstation's kubectl, as `learner`). */
+  actions(lab: Lab): LabActions;
   /** kube-proxy's mode now; a lab with `proxyMode` is skipped on a cluster in another mode. */
   proxyMode?(): Promise<string | undefined>;
 }
@@ -34,7 +36,7 @@ export interface ValidateOptions {
   target: ValidateTarget;
   onStep?: (e: ValidateEvent) => void;
   /**
-   * Cap on each check's deadline in the must-fail run: a fail only comes at the
+   * Cap on each check's deadline in the must-fail runs: a fail only comes at the
    * deadline, and the state has settled by then (default 10 s).
    */
   beforeDeadlineSeconds?: number;
@@ -92,6 +94,12 @@ export async function validateLabs(opts: ValidateOptions): Promise<ValidateResul
   return { ok: violations === 0 && labs.every((l) => l.ok), labs, violations, durationMs, junit: toJUnit(labs, durationMs) };
 }
 
+interface Run {
+  actions: LabActions;
+  opts: ValidateOptions;
+  now: () => number;
+}
+
 async function validateLab(lab: Lab, opts: ValidateOptions, now: () => number, emit: (e: ValidateEvent) => void): Promise<LabValidation> {
   const t0 = now();
   const cases: ValidateCase[] = [];
@@ -107,22 +115,22 @@ async function validateLab(lab: Lab, opts: ValidateOptions, now: () => number, e
     }
   }
 
-  // Setup: reset the shared cluster, then the lab's own manifests.
+  // Setup: a clean cluster, then what a new session does (Reset, which applies the setup).
   const setupStart = now();
+  let run: Run;
   try {
-    await opts.target.reset(lab);
-    await opts.target.applyManifests(lab, lab.setup.manifests.map((m) => path.join(lab.dir, m)));
+    for (const note of (await opts.target.clean(lab)) ?? []) emit({ step: lab.id, state: 'info', detail: note });
+    run = { actions: opts.target.actions(lab), opts, now };
+    await run.actions.reset();
     cases.push({ name: 'setup', classname: lab.id, status: 'passed', durationMs: now() - setupStart });
   } catch (e) {
     const message = `setup failed: ${errorText(e)}`;
-    cases.push({ name: 'setup', classname: lab.id, status: 'error', durationMs: now() - setupStart, message });
+    cases.push({ name: 'setup', classname: lab.id, status: 'error', durationMs: now() - setupStart, message, ...detailOf(e) });
     for (const step of lab.steps) cases.push({ name: step.id, classname: `${lab.id}.${step.id}`, status: 'skipped', durationMs: 0, message: 'setup failed' });
     emit({ step: lab.id, state: 'fail', detail: message });
     return { lab: lab.id, ok: false, durationMs: now() - t0, cases };
   }
 
-  const ctx = opts.target.checkContext(lab);
-  const runCtx: CheckContext = opts.signal ? { ...ctx, signal: opts.signal } : ctx;
   let broken: string | undefined;
   for (const step of lab.steps) {
     const id = `${lab.id}/${step.id}`;
@@ -135,94 +143,117 @@ async function validateLab(lab: Lab, opts: ValidateOptions, now: () => number, e
     }
     emit({ step: id, state: 'start', detail: `${step.checks.length} check${step.checks.length === 1 ? '' : 's'}` });
     const stepStart = now();
-    const before = await mustFail(step, runCtx, opts.beforeDeadlineSeconds ?? DEFAULT_BEFORE_DEADLINE_S, classname, now);
+    const before = await mustFail(run, step, classname, 'before');
     cases.push(...before);
     for (const c of before) if (c.status !== 'passed') emit({ step: id, state: 'info', detail: c.message ?? c.name });
 
-    const solved = await applySolution(lab, step, opts.target, classname, now);
+    const solved = await solve(run, step, classname);
     cases.push(solved);
     let after: ValidateCase[] = [];
     if (solved.status === 'passed') {
-      after = await mustPass(step, runCtx, classname, now);
+      after = await mustPass(run, step, classname);
       cases.push(...after);
     } else {
       emit({ step: id, state: 'info', detail: solved.message ?? 'the solution failed' });
     }
-    const stepCases = [...before, solved, ...after];
-    const bad = stepCases.filter((c) => c.status === 'failed' || c.status === 'error');
+    const bad = [...before, solved, ...after].filter((c) => c.status === 'failed' || c.status === 'error');
     if (solved.status !== 'passed' || after.some((c) => c.status !== 'passed')) broken = step.id;
     const secs = Math.round((now() - stepStart) / 1000);
     emit(bad.length === 0 ? { step: id, state: 'done', detail: `${secs} s` } : { step: id, state: 'fail', detail: bad.map((c) => c.message ?? c.name).join('; ') });
   }
+
+  // Reset lab, as the learner presses it: step 1 must be undone again.
+  const first = lab.steps[0];
+  if (first && !opts.signal?.aborted) {
+    const id = `${lab.id}/reset`;
+    const classname = `${lab.id}.reset`;
+    emit({ step: id, state: 'start', detail: `Reset lab, then ${first.id}'s checks` });
+    const t = now();
+    let resetCases: ValidateCase[];
+    try {
+      await run.actions.reset();
+      resetCases = [{ name: 'reset: Reset lab succeeds', classname, status: 'passed', durationMs: now() - t }, ...(await mustFail(run, first, classname, 'after-reset'))];
+    } catch (e) {
+      resetCases = [{ name: 'reset: Reset lab succeeds', classname, status: 'error', durationMs: now() - t, message: `Reset lab failed: ${errorText(e)}`, ...detailOf(e) }];
+    }
+    cases.push(...resetCases);
+    const bad = resetCases.filter((c) => c.status !== 'passed');
+    emit(bad.length === 0 ? { step: id, state: 'done', detail: `${Math.round((now() - t) / 1000)} s` } : { step: id, state: 'fail', detail: bad.map((c) => c.message ?? c.name).join('; ') });
+  }
+
   const ok = cases.every((c) => c.status === 'passed');
   const durationMs = now() - t0;
   emit({ step: lab.id, state: ok ? 'done' : 'fail', detail: `${Math.round(durationMs / 1000)} s` });
   return { lab: lab.id, ok, durationMs, cases };
 }
 
-/** Each check, with its deadline capped, must come back `fail`. */
-async function mustFail(step: LabStep, ctx: CheckContext, capSeconds: number, classname: string, now: () => number): Promise<ValidateCase[]> {
+async function checkOnce(run: Run, check: Check, capped: boolean): Promise<CheckResult> {
+  const cap = capped ? run.opts.beforeDeadlineSeconds ?? DEFAULT_BEFORE_DEADLINE_S : undefined;
+  const r = await run.actions.runChecks([check], { ...(cap !== undefined ? { capDeadlineSeconds: cap } : {}), ...(run.opts.signal ? { signal: run.opts.signal } : {}) });
+  return r.results[0]!;
+}
+
+/**
+ * Each check, with its deadline capped, must come back `fail`: before the step's
+ * solution (else a lab bug), or after Reset lab (else Reset is broken).
+ */
+async function mustFail(run: Run, step: LabStep, classname: string, when: 'before' | 'after-reset'): Promise<ValidateCase[]> {
   const out: ValidateCase[] = [];
   for (const check of step.checks) {
-    const capped = { ...check, deadlineSeconds: Math.min(check.deadlineSeconds, capSeconds), intervalSeconds: Math.min(check.intervalSeconds, Math.min(check.deadlineSeconds, capSeconds)) } as Check;
-    const t = now();
-    const r = await runCheck(capped, ctx);
-    const name = `${step.id}: ${check.id} fails before the solution`;
-    const base = { name, classname, durationMs: now() - t };
+    const t = run.now();
+    const r = await checkOnce(run, check, true);
+    const name = when === 'before' ? `${step.id}: ${check.id} fails before the solution` : `reset: ${step.id}: ${check.id} fails again after Reset lab`;
+    const base = { name, classname, durationMs: run.now() - t };
     if (r.status === 'fail') out.push({ ...base, status: 'passed', detail: r.message });
     else if (r.status === 'pass') {
-      out.push({ ...base, status: 'failed', message: `lab bug: check ${check.id} passes before the step's solution, so it cannot tell the learner's work from the starting state (${r.message})`, detail: describe(r) });
-    } else out.push({ ...base, status: 'error', message: `check ${check.id} could not run before the solution: ${r.message}`, detail: describe(r) });
+      const message = when === 'before'
+        ? `lab bug: check ${check.id} passes before the step's solution, so it cannot tell the learner's work from the starting state (${r.message})`
+        : `Reset regression: check ${check.id} of step ${step.id} still passes after Reset lab, so Reset does not bring the lab back to its setup state (${r.message})`;
+      out.push({ ...base, status: 'failed', message, detail: describe(check, r) });
+    } else {
+      out.push({ ...base, status: 'error', message: `check ${check.id} could not run ${when === 'before' ? 'before the solution' : 'after Reset lab'}: ${r.message}`, detail: describe(check, r) });
+    }
   }
   return out;
 }
 
-async function mustPass(step: LabStep, ctx: CheckContext, classname: string, now: () => number): Promise<ValidateCase[]> {
+async function mustPass(run: Run, step: LabStep, classname: string): Promise<ValidateCase[]> {
   const out: ValidateCase[] = [];
   for (const check of step.checks) {
-    const t = now();
-    const r = await runCheck(check, ctx);
-    const base = { name: `${step.id}: ${check.id} passes after the solution`, classname, durationMs: now() - t };
+    const t = run.now();
+    const r = await checkOnce(run, check, false);
+    const base = { name: `${step.id}: ${check.id} passes after the solution`, classname, durationMs: run.now() - t };
     if (r.status === 'pass') out.push({ ...base, status: 'passed', detail: r.message });
-    else out.push({ ...base, status: r.status === 'fail' ? 'failed' : 'error', message: `check ${check.id} ${r.status === 'fail' ? 'still fails' : 'could not run'} after the solution: ${r.message}`, detail: describe(r) });
+    else out.push({ ...base, status: r.status === 'fail' ? 'failed' : 'error', message: `check ${check.id} ${r.status === 'fail' ? 'still fails' : 'could not run'} after the solution: ${r.message}`, detail: describe(check, r) });
   }
   return out;
 }
 
-async function applySolution(lab: Lab, step: LabStep, target: ValidateTarget, classname: string, now: () => number): Promise<ValidateCase> {
-  const t = now();
+/** LabActions.solve: exactly what the learner's Solve button does, as the learner. */
+async function solve(run: Run, step: LabStep, classname: string): Promise<ValidateCase> {
+  const t = run.now();
   const name = `${step.id}: solution applies`;
   try {
-    const files = (step.solution.manifests ?? []).map((m) => path.join(lab.dir, m));
-    if (files.length) await target.applyManifests(lab, files);
-    for (const argv of step.solution.commands ?? []) {
-      const r = await target.runCommand(lab, argv);
-      if (r.exitCode !== 0) {
-        const said = `${r.stderr}\n${r.stdout}`.split('\n').map((l) => l.trim()).filter(Boolean)[0] ?? '';
-        return {
-          name,
-          classname,
-          status: 'error',
-          durationMs: now() - t,
-          message: `solution command \`${shortArgv(argv)}\` exited ${r.exitCode}${said ? `: ${said.slice(0, 200)}` : ''}`,
-          detail: `${argv.join(' ')}\n---\n${`${r.stdout}\n${r.stderr}`.trim().slice(-2000)}`,
-        };
-      }
-    }
-    return { name, classname, status: 'passed', durationMs: now() - t };
+    await run.actions.solve(step.id);
+    return { name, classname, status: 'passed', durationMs: run.now() - t };
   } catch (e) {
-    return { name, classname, status: 'error', durationMs: now() - t, message: `the solution could not be applied: ${errorText(e)}` };
+    return { name, classname, status: 'error', durationMs: run.now() - t, message: `Solve failed for the learner: ${errorText(e)}`, ...detailOf(e) };
   }
 }
 
-/** A solution command on one line: scripts are long and span lines. */
-function shortArgv(argv: readonly string[]): string {
-  const one = argv.join(' ').replace(/\s+/g, ' ').trim();
-  return one.length > 80 ? `${one.slice(0, 79)}…` : one;
+/** The failure body: what the check looks at (for the author), what it said, expected and observed. */
+function describe(check: Check, r: CheckResult): string {
+  return [`check ${check.id} (${check.kind}): ${explainCheck(check)}`, r.message, r.details ? `expected: ${r.details.expected}` : '', r.details ? `observed: ${r.details.observed}` : ''].filter(Boolean).join('\n');
 }
 
-function describe(r: CheckResult): string {
-  return [r.message, r.details ? `expected: ${r.details.expected}` : '', r.details ? `observed: ${r.details.observed}` : ''].filter(Boolean).join('\n');
+/** A RunnerError's command and output (LabActions puts them in details) for the failure body. */
+function detailOf(e: unknown): { detail?: string } {
+  if (!isRunnerError(e)) return {};
+  const d = e.details as { argv?: unknown; output?: unknown; server?: unknown } | undefined;
+  const argv = Array.isArray(d?.argv) ? d.argv.join(' ') : '';
+  const output = typeof d?.output === 'string' ? d.output : typeof d?.server === 'string' ? d.server : '';
+  const text = [argv, output].filter(Boolean).join('\n---\n').slice(-2000);
+  return text ? { detail: text } : {};
 }
 
 function errorText(e: unknown): string {
