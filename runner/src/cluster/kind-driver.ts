@@ -141,7 +141,7 @@ export class KindDriver implements ClusterDriver {
           const r = await this.o.runner.run(argv, {
             timeoutMs: this.o.createTimeoutMs,
             input: renderKindConfig(kindClusterConfig(spec, ports)),
-            env: { KIND_EXPERIMENTAL_DOCKER_NETWORK: spec.name, KIND_EXPERIMENTAL_PROVIDER: 'docker' },
+            env: { KIND_EXPERIMENTAL_DOCKER_NETWORK: spec.name, KIND_EXPERIMENTAL_PROVIDER: this.engine.kindProvider },
             ...(signal ? { signal } : {}),
           });
           if (r.exitCode === 0) return `${spec.workers + 1} nodes${attempt > 1 ? ` (host ports moved to ${ports.map((p) => p.hostPort).join(', ')})` : ''}`;
@@ -245,7 +245,7 @@ export class KindDriver implements ClusterDriver {
 
   async kubeconfig(name: string, variant: KubeconfigVariant = 'host'): Promise<string> {
     const argv = [await this.kind(), 'get', 'kubeconfig', '--name', name, ...(variant === 'internal' ? ['--internal'] : [])];
-    const r = await this.o.runner.run(argv, { timeoutMs: 60_000, env: { KIND_EXPERIMENTAL_PROVIDER: 'docker' } });
+    const r = await this.o.runner.run(argv, { timeoutMs: 60_000, env: { KIND_EXPERIMENTAL_PROVIDER: this.engine.kindProvider } });
     if (r.exitCode === 0) return r.stdout;
     if (/could not locate any control plane nodes|no nodes found/i.test(r.stderr)) throw new RunnerError('CLUSTER_UNKNOWN', { message: `There is no cluster named ${name}.`, details: { name } });
     throw this.kindError(r, `Reading the kubeconfig of ${name}`);
@@ -282,7 +282,7 @@ export class KindDriver implements ClusterDriver {
     const present = all.filter((n) => !missing.includes(n));
     if (missing.length === 0) return { loaded: [], present };
     const argv = [await this.kind(), 'load', 'docker-image', imageRef, '--name', cluster, ...(present.length > 0 ? ['--nodes', missing.join(',')] : [])];
-    const r = await this.o.runner.run(argv, { timeoutMs: 10 * 60_000, env: { KIND_EXPERIMENTAL_PROVIDER: 'docker' } });
+    const r = await this.o.runner.run(argv, { timeoutMs: 10 * 60_000, env: { KIND_EXPERIMENTAL_PROVIDER: this.engine.kindProvider } });
     if (r.exitCode === 0) return { loaded: missing, present };
     if (/no nodes found for cluster/i.test(r.stderr)) throw new RunnerError('CLUSTER_UNKNOWN', { message: `There is no cluster named ${cluster}.`, details: { cluster } });
     if (/not present locally|No such image/i.test(r.stderr)) throw missingImage();
@@ -349,7 +349,7 @@ export class KindDriver implements ClusterDriver {
       // kind first (it also drops the cluster from its kubeconfig file); a kind that is
       // missing or fails is not fatal, docker removes what is left directly.
       const kind = await this.kind().catch(() => undefined);
-      if (kind) await this.o.runner.run([kind, 'delete', 'cluster', '--name', name, '--kubeconfig', this.kubeconfigPath(name)], { timeoutMs: 5 * 60_000, env: { KIND_EXPERIMENTAL_PROVIDER: 'docker' } });
+      if (kind) await this.o.runner.run([kind, 'delete', 'cluster', '--name', name, '--kubeconfig', this.kubeconfigPath(name)], { timeoutMs: 5 * 60_000, env: { KIND_EXPERIMENTAL_PROVIDER: this.engine.kindProvider } });
       const left = await this.engine.inspectContainers([`${KIND_CLUSTER_LABEL}=${name}`]);
       await this.engine.removeContainers(left.map((c) => c.id));
     }

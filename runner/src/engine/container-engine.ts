@@ -69,6 +69,8 @@ export interface EngineInfo {
 }
 
 export interface ContainerEngine {
+  /** What kind calls this engine (KIND_EXPERIMENTAL_PROVIDER), so kind drives the same one. */
+  readonly kindProvider: 'docker' | 'podman';
   /** Throws RunnerError DOCKER_MISSING / DOCKER_DOWN when the engine can't be reached. */
   info(): Promise<EngineInfo>;
   imageExists(ref: string): Promise<boolean>;

@@ -26,6 +26,7 @@ const DAEMON_DOWN = /cannot connect to the docker daemon|is the docker daemon ru
 const EXEC_FAILED = /^Error( response from daemon)?: (No such container|Container \S+ is (not running|paused|restarting))/im;
 
 export class DockerEngine implements ContainerEngine {
+  readonly kindProvider = 'docker' as const;
   private readonly runner: Shell;
   private readonly docker: string;
   private readonly queryTimeoutMs: number;

@@ -28,6 +28,7 @@ export type FakeExecHandler = (
 ) => { exitCode: number; stdout?: string; stderr?: string };
 
 export class FakeContainerEngine implements ContainerEngine {
+  readonly kindProvider = 'docker' as const;
   /** Set to simulate a missing CLI or a stopped daemon: every call throws. */
   unavailable: 'DOCKER_MISSING' | 'DOCKER_DOWN' | undefined;
   engineInfo: EngineInfo = { serverVersion: '20.10.24-fake', defaultRuntime: 'runc', cgroupVersion: '1', storageDriver: 'overlay2' };

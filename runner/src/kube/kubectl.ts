@@ -11,6 +11,8 @@
 import { RunnerError } from '../errors.ts';
 import { lastLine, outputTail, type CommandResult, type RunOptions, type Shell } from '../exec/shell.ts';
 
+/** The program's name: in PATH inside workstations and nodes, under bin/ of the built kubernetes artifact. */
+export const KUBECTL = 'kubectl';
 /** kubeadm's admin kubeconfig inside every kind control-plane node. */
 export const ADMIN_KUBECONFIG = '/etc/kubernetes/admin.conf';
 /** Field manager of everything svclab itself applies (add-ons, lab setup, solutions). */
@@ -162,7 +164,7 @@ export class Kubectl {
 /** `kubectl ARGS` with the global flags: program, kubeconfig, context, request timeout, then ARGS. */
 export function kubectlArgv(args: readonly string[], o: Pick<KubectlOptions, 'binary' | 'kubeconfig' | 'context' | 'requestTimeout'> = {}): string[] {
   return [
-    o.binary ?? 'kubectl',
+    o.binary ?? KUBECTL,
     ...(o.kubeconfig ? [`--kubeconfig=${o.kubeconfig}`] : []),
     ...(o.context ? [`--context=${o.context}`] : []),
     ...(o.requestTimeout ? [`--request-timeout=${o.requestTimeout}`] : []),

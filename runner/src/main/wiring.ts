@@ -12,6 +12,7 @@ import { kindBinary, nodeImageStatus } from '../cluster/cluster-tools.ts';
 import { KindDriver } from '../cluster/kind-driver.ts';
 import { controlPlaneNode, nodeShell } from '../cluster/node-shell.ts';
 import { DockerEngine } from '../engine/docker-engine.ts';
+import { KUBECTL } from '../kube/kubectl.ts';
 import type { ContainerEngine } from '../engine/container-engine.ts';
 import { RunnerError } from '../errors.ts';
 import { ExecaRunner } from '../exec/execa-runner.ts';
@@ -66,7 +67,7 @@ export function interruptSignal(out: (line: string) => void): AbortSignal {
 async function hostKubectl(images: ImagesDeps): Promise<string | undefined> {
   try {
     const st = (await imagesStatus(images)).find((s) => s.kind === 'artifact' && s.name === 'kubernetes');
-    const path = st && st.state === 'current' ? join(st.location, 'bin', 'kubectl') : undefined;
+    const path = st && st.state === 'current' ? join(st.location, 'bin', KUBECTL) : undefined;
     return path && existsSync(path) ? path : undefined;
   } catch {
     return undefined;
