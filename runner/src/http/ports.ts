@@ -3,11 +3,14 @@
 import type { Logger } from 'pino';
 import type { Lang, Localized } from '../api/common.ts';
 import type { LabSummary, PublicLab } from '../api/labs.ts';
-import type { CheckReply, LiveObject } from '../api/sessions.ts';
+import type { CheckReply } from '../api/sessions.ts';
 import type { RunnerStatus } from '../api/status.ts';
 import { RunnerError } from '../errors.ts';
 import type { Session, SessionManager } from '../sessions/session-manager.ts';
-import type { ParsedManifest } from './yaml-input.ts';
+import type { ApplyPort, LabActionsPort } from '../play/ports.ts';
+
+/** Apply from the editor, and Solve / Reset lab: typed by play/ (LabActions implements them). */
+export type { ApplyPort, LabActionsPort };
 
 export interface LabsPort {
   list(): LabSummary[];
@@ -19,18 +22,6 @@ export interface LabsPort {
 
 export interface ChecksPort {
   run(session: Session, stepId: string, signal: AbortSignal, lang?: Lang): Promise<CheckReply>;
-}
-
-export interface ApplyPort {
-  apply(session: Session, yaml: string, manifests: ParsedManifest[]): Promise<{ dryRun: string; applied: string }>;
-  /** The live object behind each document, for the editor's diff (null: not created yet). */
-  live?(session: Session, yaml: string, manifests: ParsedManifest[]): Promise<LiveObject[]>;
-}
-
-/** Solve a step and reset a lab; both need the session's cluster. */
-export interface LabActionsPort {
-  solve(session: Session, stepId: string): Promise<void>;
-  reset(session: Session): Promise<void>;
 }
 
 export const noClusterActions: LabActionsPort = {

@@ -2,14 +2,9 @@
 // indentation are errors) with the line and column of the first problem.
 import { LineCounter, parseAllDocuments } from 'yaml';
 import { RunnerError } from '../errors.ts';
+import type { ParsedManifest } from '../play/manifests.ts';
 
-export interface ParsedManifest {
-  apiVersion: string;
-  kind: string;
-  name: string;
-  namespace?: string;
-  line: number;
-}
+export type { ParsedManifest };
 
 export function parseManifests(text: string): ParsedManifest[] {
   const lineCounter = new LineCounter();
