@@ -10,6 +10,7 @@
 // SVCLAB_TEST_KIND / SVCLAB_TEST_NODE_IMAGE pin a kind binary and node image, as the
 // cluster contract test does (other developers rebuild the node image meanwhile).
 
+import { nodeAdminKubectl } from '../../src/cluster/node-shell.ts';
 import { randomBytes, X509Certificate } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -21,7 +22,7 @@ import { isRunnerError } from '../../src/errors.ts';
 import { ExecaRunner } from '../../src/exec/execa-runner.ts';
 import { defaultCacheDir, defaultImagesDir, imageRef } from '../../src/images/images.ts';
 import { formatStepEvent } from '../../src/cluster/bring-up-steps.ts';
-import { nodeKubectl, type NodeInfo } from '../../src/cluster/cluster-driver.ts';
+import { type NodeInfo } from '../../src/cluster/cluster-driver.ts';
 import { kindBinary, nodeImageRef } from '../../src/cluster/cluster-tools.ts';
 import { KindDriver } from '../../src/cluster/kind-driver.ts';
 import { parseIPv4 } from '../../src/addons/address-pool.ts';
@@ -98,7 +99,7 @@ describe.skipIf('skip' in real)('components on a real cluster', () => {
   const tmp = mkdtemp(join(tmpdir(), 'svclab-comp-tls-'));
 
   const kubectl = async (args: string[], input?: string) => {
-    const r = await driver.execOnNode(name, cp.name, nodeKubectl(args), { timeoutMs: 120_000, ...(input !== undefined ? { input } : {}) });
+    const r = await nodeAdminKubectl(driver, name).run(args, { timeoutMs: 120_000, ...(input !== undefined ? { input } : {}) });
     if (r.exitCode !== 0) throw new Error(`kubectl ${args.join(' ')}: ${r.stderr || r.stdout}`);
     return r.stdout;
   };

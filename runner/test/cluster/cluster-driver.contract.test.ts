@@ -4,6 +4,7 @@
 // nodes Ready, CoreDNS at 10.96.0.10, a KUBE-SVC chain for 10.97.97.97,
 // pod-to-pod traffic across nodes, and nothing left after delete.
 
+import { nodeAdminKubectl } from '../../src/cluster/node-shell.ts';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
@@ -20,7 +21,7 @@ import { isRunnerError, type RunnerError } from '../../src/errors.ts';
 import { ExecaRunner } from '../../src/exec/execa-runner.ts';
 import { defaultCacheDir, defaultImagesDir } from '../../src/images/images.ts';
 import { BRING_UP_STEP_IDS, formatStepEvent } from '../../src/cluster/bring-up-steps.ts';
-import { nodeKubectl, type ClusterDriver, type CreateResult, type StepEvent } from '../../src/cluster/cluster-driver.ts';
+import { type ClusterDriver, type CreateResult, type StepEvent } from '../../src/cluster/cluster-driver.ts';
 import { kindBinary, nodeImageRef } from '../../src/cluster/cluster-tools.ts';
 import { FakeClusterDriver } from '../../src/cluster/fake-cluster-driver.ts';
 import { KindDriver } from '../../src/cluster/kind-driver.ts';
@@ -238,7 +239,7 @@ describe.skipIf('skip' in real || process.env['SVCLAB_TEST_NFTABLES'] !== '1')('
     const d = driver();
     await d.create({ name, workers: 0, proxyMode: 'nftables', nodeImage: real.nodeImage, ports: [] });
     const cp = `${name}-control-plane`;
-    const kubectl = (args: string[], input?: string) => d.execOnNode(name, cp, nodeKubectl(args), { timeoutMs: 120_000, ...(input !== undefined ? { input } : {}) });
+    const kubectl = (args: string[], input?: string) => nodeAdminKubectl(d, name).run(args, { timeoutMs: 120_000, ...(input !== undefined ? { input } : {}) });
     const pause = await pauseImageOn(d, name, cp);
     const applied = await kubectl(['apply', '-f', '-'], JSON.stringify({
       apiVersion: 'v1', kind: 'List', items: [
@@ -295,7 +296,7 @@ function realChecks(ctx: { driver: () => ClusterDriver; name: string; created: (
   const { name } = ctx;
   const cp = `${name}-control-plane`;
   const kubectl = (args: string[], input?: string) =>
-    ctx.driver().execOnNode(name, cp, nodeKubectl(args), { timeoutMs: 120_000, ...(input !== undefined ? { input } : {}) });
+    nodeAdminKubectl(ctx.driver(), name).run(args, { timeoutMs: 120_000, ...(input !== undefined ? { input } : {}) });
 
   it('has all 3 nodes Ready', async () => {
     const r = await kubectl(['get', 'nodes', '-o', 'json']);

@@ -10,6 +10,7 @@
 // Runs when docker answers and the kind binary, node image, web image and addon
 // artifacts are current; otherwise prints one SKIP line.
 
+import { nodeAdminKubectl } from '../../src/cluster/node-shell.ts';
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -19,7 +20,7 @@ import { isRunnerError } from '../../src/errors.ts';
 import { ExecaRunner } from '../../src/exec/execa-runner.ts';
 import { defaultCacheDir, defaultImagesDir, imageRef } from '../../src/images/images.ts';
 import { formatStepEvent } from '../../src/cluster/bring-up-steps.ts';
-import { nodeKubectl, type NodeInfo } from '../../src/cluster/cluster-driver.ts';
+import { type NodeInfo } from '../../src/cluster/cluster-driver.ts';
 import { kindBinary, nodeImageRef } from '../../src/cluster/cluster-tools.ts';
 import { KindDriver } from '../../src/cluster/kind-driver.ts';
 import { componentsDeps } from '../../src/addons/install.ts';
@@ -60,7 +61,7 @@ describe.skipIf('skip' in real)('a new cluster from the node image', () => {
   let cp = '';
 
   const kubectl = async (args: string[], input?: string) => {
-    const r = await driver.execOnNode(name, cp, nodeKubectl(args), { timeoutMs: 120_000, ...(input !== undefined ? { input } : {}) });
+    const r = await nodeAdminKubectl(driver, name).run(args, { timeoutMs: 120_000, ...(input !== undefined ? { input } : {}) });
     if (r.exitCode !== 0) throw new Error(`kubectl ${args.join(' ')}: ${r.stderr || r.stdout}`);
     return r.stdout;
   };
@@ -104,7 +105,7 @@ describe.skipIf('skip' in real)('a new cluster from the node image', () => {
     const pod = nodeToolsPod('dns-client', 'default', pause);
     await kubectl(['apply', '-f', '-'], JSON.stringify(pod));
     await kubectl(['wait', '--for=condition=Ready', 'pod/dns-client', '--timeout=180s']);
-    const dig = async (...args: string[]) => (await driver.execOnNode(name, cp, nodeKubectl(['exec', 'dns-client', '--', '/usr/bin/dig', '+time=3', '+tries=2', ...args]), { timeoutMs: 60_000 })).stdout;
+    const dig = async (...args: string[]) => (await nodeAdminKubectl(driver, name).run(['exec', 'dns-client', '--', '/usr/bin/dig', '+time=3', '+tries=2', ...args], { timeoutMs: 60_000 })).stdout;
     const resolvConf = await kubectl(['exec', 'dns-client', '--', '/usr/bin/cat', '/etc/resolv.conf']);
     const dnsIP = (await kubectl(['-n', 'kube-system', 'get', 'service', 'kube-dns', '-o', 'jsonpath={.spec.clusterIP}'])).trim();
     expect(resolvConf).toContain(`nameserver ${dnsIP}`);

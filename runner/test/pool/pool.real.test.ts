@@ -4,10 +4,10 @@
 // (kube-proxy's ConfigMap edited) is reported untrusted, naming the object, and is
 // deleted and replaced: the pool refills. Needs docker, current images and
 // SVCLAB_TEST_CREATE_CLUSTER=1; otherwise one SKIP line.
+import { nodeAdminKubectl } from '../../src/cluster/node-shell.ts';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { poolStateDir, realDeps, realPoolDeps } from '../../src/cli/wiring.ts';
-import { nodeKubectl } from '../../src/cluster/cluster-driver.ts';
 import { isRunnerError } from '../../src/errors.ts';
 import { imagesStatus } from '../../src/images/images.ts';
 import { ClusterPool } from '../../src/pool/cluster-pool.ts';
@@ -37,7 +37,7 @@ describe.skipIf(skip !== undefined)('warm pool on real clusters', () => {
   const rdeps = { driver: d.driver, dir: poolStateDir() };
   let name = '';
   const kubectl = async (args: string[], input?: string) => {
-    const r = await d.driver.execOnNode(name, `${name}-control-plane`, nodeKubectl(args), { timeoutMs: 120_000, ...(input !== undefined ? { input } : {}) });
+    const r = await nodeAdminKubectl(d.driver, name).run(args, { timeoutMs: 120_000, ...(input !== undefined ? { input } : {}) });
     return r;
   };
 
