@@ -82,6 +82,9 @@ describe('lab.yaml JSON Schema', () => {
     const labsDir = path.join(projectRoot, 'labs');
     const ids = readdirSync(labsDir, { withFileTypes: true }).filter((e) => e.isDirectory() && /^\d\d-/.test(e.name)).map((e) => e.name);
     it('exists', () => expect(ids.length).toBeGreaterThan(0));
+    it.each(ids)('%s: lab.yaml starts with the modeline that points editors at the schema', (id) => {
+      expect(readFileSync(path.join(labsDir, id, 'lab.yaml'), 'utf8').split('\n')[0]).toBe('# yaml-language-server: $schema=../../schemas/lab.schema.json');
+    });
     it.each(ids)('%s: both accept', (id) => {
       const v = verdicts(parse(readFileSync(path.join(labsDir, id, 'lab.yaml'), 'utf8')));
       expect(v.issues).toEqual([]);
