@@ -5,7 +5,7 @@ import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { RunnerError } from '../errors.ts';
-import type { CommandRunner } from '../exec/command-runner.ts';
+import type { Shell } from '../exec/shell.ts';
 import type { ContainerEngine } from '../engine/container-engine.ts';
 import {
   CLUSTER_NAME_PREFIX, DEFAULT_CLUSTER_NAME, MAX_WORKERS, PROXY_MODES, parseClusterSpec,
@@ -17,7 +17,8 @@ import { Kubectl } from '../kube/kubectl.ts';
 import { downAll, type ReapReport } from './reaper.ts';
 
 export interface ClusterCommandDeps {
-  runner: CommandRunner;
+  /** The host shell (`svclab kubectl` with a host kubectl). */
+  runner: Shell;
   engine: ContainerEngine;
   driver: ClusterDriver;
   out: (line: string) => void;

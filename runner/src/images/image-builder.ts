@@ -6,14 +6,14 @@ import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readdirSync, rea
 import { join } from 'node:path';
 import type { ContainerEngine } from '../engine/container-engine.ts';
 import { RunnerError, isRunnerError } from '../errors.ts';
-import type { CommandRunner } from '../exec/command-runner.ts';
+import type { Shell } from '../exec/shell.ts';
 import { resolveProfile, type ImageProfile, type ImageProfileName } from './profiles.ts';
 import { hash16, hashRecipes } from './recipe-hash.ts';
 import { loadRecipes, recipeKey, topoOrder, transitiveDeps, type Recipe, type RecipeKind, type RecipeSet } from './recipes.ts';
 import { LineSplitter, pidAlive } from '../exec/process-util.ts';
 
 export interface ImagesDeps {
-  runner: CommandRunner;
+  runner: Shell;
   engine: ContainerEngine;
   /** The clone's images/ folder (defaultImagesDir()). */
   imagesDir: string;

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FakeContainerEngine } from '../../src/engine/fake-container-engine.ts';
-import { FakeCommandRunner } from '../../src/exec/fake-command-runner.ts';
+import { FakeShell } from '../../src/exec/fake-shell.ts';
 import { isRunnerError, type RunnerError } from '../../src/errors.ts';
 import { FakeClusterDriver } from '../../src/cluster/fake-cluster-driver.ts';
 import { down, kubectl, parseUpArgs, status, up, type ClusterCommandDeps } from '../../src/cluster/cluster-commands.ts';
@@ -26,14 +26,14 @@ async function rejection(p: Promise<unknown> | (() => unknown)): Promise<RunnerE
 describe('svclab up/down/status/kubectl', () => {
   let lines: string[];
   let driver: FakeClusterDriver;
-  let runner: FakeCommandRunner;
+  let runner: FakeShell;
   let deps: ClusterCommandDeps;
   let dir: string;
 
   beforeEach(() => {
     lines = [];
     driver = new FakeClusterDriver();
-    runner = new FakeCommandRunner();
+    runner = new FakeShell();
     dir = mkdtempSync(join(tmpdir(), 'svclab-cmd-'));
     deps = { runner, engine: new FakeContainerEngine(), driver, out: (l) => lines.push(l), nodeImage: async () => IMAGE, stateDir: dir };
   });

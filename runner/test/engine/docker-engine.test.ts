@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DockerEngine, runArgv } from '../../src/engine/docker-engine.ts';
 import { RunnerError } from '../../src/errors.ts';
-import { FakeCommandRunner } from '../../src/exec/fake-command-runner.ts';
+import { FakeShell } from '../../src/exec/fake-shell.ts';
 
 async function caught(p: Promise<unknown>): Promise<RunnerError> {
   const e = await p.then(() => undefined, (x: unknown) => x);
@@ -11,19 +11,19 @@ async function caught(p: Promise<unknown>): Promise<RunnerError> {
 
 describe('DockerEngine error mapping', () => {
   it('a docker CLI that cannot be spawned is DOCKER_MISSING, with the argv', async () => {
-    const runner = new FakeCommandRunner().on(['docker'], { exitCode: -1 });
+    const runner = new FakeShell().on(['docker'], { exitCode: -1 });
     const e = await caught(new DockerEngine({ runner }).imageExists('x'));
     expect(e.code).toBe('DOCKER_MISSING');
     expect(e.details).toMatchObject({ argv: ['docker', 'image', 'inspect', '--format', '{{.Id}}', 'x'] });
   });
 
   it('exit 127 from a shell is DOCKER_MISSING', async () => {
-    const e = await caught(new DockerEngine({ runner: new FakeCommandRunner() }).listImages());
+    const e = await caught(new DockerEngine({ runner: new FakeShell() }).listImages());
     expect(e.code).toBe('DOCKER_MISSING');
   });
 
   it('docker 28: info exits 1 with "Cannot connect" → DOCKER_DOWN', async () => {
-    const runner = new FakeCommandRunner().on(['docker', 'info'], {
+    const runner = new FakeShell().on(['docker', 'info'], {
       exitCode: 1,
       stdout: '{"ID":"","ServerVersion":""}',
       stderr: 'Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?',
@@ -32,7 +32,7 @@ describe('DockerEngine error mapping', () => {
   });
 
   it('docker 20.10: info exits 0 with ServerErrors → DOCKER_DOWN', async () => {
-    const runner = new FakeCommandRunner().on(['docker', 'info'], {
+    const runner = new FakeShell().on(['docker', 'info'], {
       stdout: '{"ServerErrors":["Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?"],"ClientInfo":{}}',
     });
     const e = await caught(new DockerEngine({ runner }).info());
@@ -41,14 +41,14 @@ describe('DockerEngine error mapping', () => {
   });
 
   it('parses info', async () => {
-    const runner = new FakeCommandRunner().on(['docker', 'info'], {
+    const runner = new FakeShell().on(['docker', 'info'], {
       stdout: '{"ServerVersion":"20.10.24+dfsg1","DefaultRuntime":"svclab-runc","CgroupVersion":"1","Driver":"overlay2"}',
     });
     expect(await new DockerEngine({ runner }).info()).toEqual({ serverVersion: '20.10.24+dfsg1', defaultRuntime: 'svclab-runc', cgroupVersion: '1', storageDriver: 'overlay2' });
   });
 
   it('a timeout is COMMAND_TIMEOUT and every call carries a timeout', async () => {
-    const runner = new FakeCommandRunner().on(['docker'], { exitCode: -1, timedOut: true });
+    const runner = new FakeShell().on(['docker'], { exitCode: -1, timedOut: true });
     const engine = new DockerEngine({ runner, queryTimeoutMs: 1234 });
     expect((await caught(engine.listContainers({}))).code).toBe('COMMAND_TIMEOUT');
     expect(runner.calls[0]!.opts.timeoutMs).toBe(1234);
@@ -56,7 +56,7 @@ describe('DockerEngine error mapping', () => {
 
   it('other failures are COMMAND_FAILED with the output tail', async () => {
     const stderr = Array.from({ length: 40 }, (_, i) => `line ${i}`).join('\n');
-    const runner = new FakeCommandRunner().on(['docker', 'run'], { exitCode: 125, stderr });
+    const runner = new FakeShell().on(['docker', 'run'], { exitCode: 125, stderr });
     const e = await caught(new DockerEngine({ runner }).runContainer({ name: 'a', image: 'b', labels: {} }));
     expect(e.code).toBe('COMMAND_FAILED');
     const d = e.details as { argv: string[]; exitCode: number; output: string };
@@ -67,7 +67,7 @@ describe('DockerEngine error mapping', () => {
   });
 
   it('removing what is already gone is not an error', async () => {
-    const runner = new FakeCommandRunner()
+    const runner = new FakeShell()
       .on(['docker', 'rm'], { exitCode: 1, stderr: 'Error response from daemon: No such container: x' })
       .on(['docker', 'network', 'rm'], { exitCode: 1, stderr: 'Error: No such network: x' });
     const engine = new DockerEngine({ runner });
@@ -76,7 +76,7 @@ describe('DockerEngine error mapping', () => {
   });
 
   it("exec returns the command's exit code (even 127) but throws when the container is missing", async () => {
-    const runner = new FakeCommandRunner()
+    const runner = new FakeShell()
       .on(['docker', 'exec', 'ws'], { exitCode: 127, stderr: 'OCI runtime exec failed: executable file not found in $PATH' })
       .on(['docker', 'exec', 'gone'], { exitCode: 1, stderr: 'Error response from daemon: No such container: gone' });
     const engine = new DockerEngine({ runner });
@@ -85,7 +85,7 @@ describe('DockerEngine error mapping', () => {
   });
 
   it('a custom docker binary is used everywhere, execArgv included', async () => {
-    const runner = new FakeCommandRunner().on(['/usr/bin/docker', 'image'], { stdout: '' });
+    const runner = new FakeShell().on(['/usr/bin/docker', 'image'], { stdout: '' });
     const engine = new DockerEngine({ runner, docker: '/usr/bin/docker' });
     expect(await engine.listImages('svclab.image')).toEqual([]);
     expect(runner.calls[0]!.argv).toEqual(['/usr/bin/docker', 'image', 'ls', '--no-trunc', '--format', '{{.ID}}', '--filter', 'label=svclab.image']);
@@ -100,7 +100,7 @@ describe('DockerEngine: networks, nodes and images', () => {
       IPAM: { Driver: 'default', Config: [{ Subnet: '172.31.0.0/16', Gateway: '172.31.0.1' }, { Subnet: 'fc00:f853:ccd:e793::/64', IPRange: 'fc00::/80' }] },
       Containers: { abc: { Name: 'svclab-demo-control-plane', IPv4Address: '172.31.0.3/16', IPv6Address: '' }, def: { IPv4Address: '' } },
     }]);
-    const runner = new FakeCommandRunner()
+    const runner = new FakeShell()
       .on(['docker', 'network', 'inspect', 'svclab-demo'], { stdout: json })
       .on(['docker', 'network', 'inspect', 'gone'], { exitCode: 1, stderr: 'Error: No such network: gone' })
       .on(['docker', 'network', 'inspect', 'bare'], { stdout: JSON.stringify([{ Name: 'bare', IPAM: { Config: null }, Containers: null }]) });
@@ -115,7 +115,7 @@ describe('DockerEngine: networks, nodes and images', () => {
   });
 
   it('reads node containers from full inspect JSON; one that vanished between ps and inspect is left out', async () => {
-    const runner = new FakeCommandRunner()
+    const runner = new FakeShell()
       .on(['docker', 'ps'], { stdout: 'c1\nc2\n' })
       .on(['docker', 'container', 'inspect'], {
         exitCode: 1, stderr: 'Error: No such object: c2',
@@ -131,7 +131,7 @@ describe('DockerEngine: networks, nodes and images', () => {
   });
 
   it('image id, tag, load, remove and pull: the failures that are data stay data', async () => {
-    const runner = new FakeCommandRunner()
+    const runner = new FakeShell()
       .on(['docker', 'image', 'inspect'], (argv) => (argv.at(-1) === 'a:1' ? { stdout: 'sha256:aaa\n' } : { exitCode: 1, stderr: `Error: No such image: ${argv.at(-1)}` }))
       .on(['docker', 'tag'], {})
       .on(['docker', 'load'], { stdout: 'Loaded image: a:1' })

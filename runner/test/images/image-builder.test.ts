@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { FakeContainerEngine } from '../../src/engine/fake-container-engine.ts';
 import { RunnerError } from '../../src/errors.ts';
 import { ExecaRunner } from '../../src/exec/execa-runner.ts';
-import { FakeCommandRunner } from '../../src/exec/fake-command-runner.ts';
+import { FakeShell } from '../../src/exec/fake-shell.ts';
 import { ImageBuilder, imageRef, imagesBuild, imagesStatus, type BuildStepEvent, type ImagesDeps } from '../../src/images/images.ts';
 import { countingArtifactSh, countingImageSh, tempRecipes, type TempRecipes } from './fixtures.ts';
 
@@ -249,7 +249,7 @@ describe('image builder', () => {
   it('runs build.sh as an argv with cwd, env and a timeout through the injected runner', async () => {
     t = tempRecipes();
     const engine = new FakeContainerEngine();
-    const runner = new FakeCommandRunner().on(['bash'], { exitCode: 0, stdout: 'fine\n' });
+    const runner = new FakeShell().on(['bash'], { exitCode: 0, stdout: 'fine\n' });
     t.artifact('a', [], 'true\n');
     await imagesBuild({ runner, engine, imagesDir: t.imagesDir, cacheDir: t.cacheDir, artifactTimeoutMs: 1234 });
     expect(runner.calls).toHaveLength(1);
@@ -262,7 +262,7 @@ describe('image builder', () => {
 
   it('a timed-out build.sh says so', async () => {
     t = tempRecipes();
-    const runner = new FakeCommandRunner().on(['bash'], { exitCode: -1, timedOut: true, stderr: 'still compiling' });
+    const runner = new FakeShell().on(['bash'], { exitCode: -1, timedOut: true, stderr: 'still compiling' });
     t.artifact('slow', [], 'sleep 100\n');
     const e = await caught(imagesBuild({ runner, engine: new FakeContainerEngine(), imagesDir: t.imagesDir, cacheDir: t.cacheDir, artifactTimeoutMs: 30_000 }));
     expect(e.message).toBe('Building artifact slow failed: build.sh did not finish within 30.0 s.');
@@ -274,7 +274,7 @@ describe('upstream profile', () => {
   it('pulls mapped images instead of building them, and skips the artifacts only they need', async () => {
     t = tempRecipes();
     const engine = new FakeContainerEngine();
-    const runner = new FakeCommandRunner();
+    const runner = new FakeShell();
     t.artifact('kubernetes', [], 'true\n');
     t.image('node', ['kubernetes'], [], 'true\n');
     t.image('workstation', [], [], 'true\n');

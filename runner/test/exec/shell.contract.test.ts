@@ -1,13 +1,12 @@
-// The same suite against ExecaRunner (real processes) and FakeCommandRunner
+// The same suite against the host Shell (ExecaRunner, real processes) and FakeShell
 // (rules set up to behave like the same programs would).
 import { describe, expect, it } from 'vitest';
-import type { CommandRunner } from '../../src/exec/command-runner.ts';
-import { outputTail } from '../../src/exec/command-runner.ts';
+import { outputTail, type Shell } from '../../src/exec/shell.ts';
 import { ExecaRunner } from '../../src/exec/execa-runner.ts';
-import { FakeCommandRunner } from '../../src/exec/fake-command-runner.ts';
+import { FakeShell } from '../../src/exec/fake-shell.ts';
 
-function fake(): CommandRunner {
-  return new FakeCommandRunner()
+function fake(): Shell {
+  return new FakeShell()
     .on(['sh', '-c', 'echo out; echo err >&2; exit 3'], { exitCode: 3, stdout: 'out\n', stderr: 'err\n' })
     .on(['cat'], (_argv, opts) => ({ stdout: opts.input ?? '' }))
     .on(['sleep'], (_argv, opts) => new Promise((resolve) => {
@@ -17,8 +16,8 @@ function fake(): CommandRunner {
     }));
 }
 
-for (const [name, make] of [['ExecaRunner', () => new ExecaRunner()], ['FakeCommandRunner', fake]] as const) {
-  describe(`CommandRunner contract: ${name}`, () => {
+for (const [name, make] of [['ExecaRunner', () => new ExecaRunner()], ['FakeShell', fake]] as const) {
+  describe(`Shell contract: ${name}`, () => {
     it('returns a failing command as data with its argv, exit code and output', async () => {
       const r = await make().run(['sh', '-c', 'echo out; echo err >&2; exit 3'], { timeoutMs: 5000 });
       expect(r).toMatchObject({ argv: ['sh', '-c', 'echo out; echo err >&2; exit 3'], exitCode: 3, timedOut: false, aborted: false });
@@ -68,5 +67,26 @@ describe('ExecaRunner process groups', () => {
     const r = await new ExecaRunner().run(['svclab-no-such-program'], { timeoutMs: 2000 });
     expect(r.exitCode).not.toBe(0);
     expect(r.stderr).toMatch(/ENOENT|not found/);
+  });
+});
+
+describe('the host shell and a container shell', () => {
+  it('the host shell runs as the runner only: a user is refused, not ignored', async () => {
+    await expect(new ExecaRunner().run(['id', '-u'], { timeoutMs: 2000, user: 'learner' })).rejects.toThrow(/runs as the runner's user/);
+  });
+
+  it('a container shell runs as its default user unless a call names another, with env merged', async () => {
+    const { FakeContainerEngine } = await import('../../src/engine/fake-container-engine.ts');
+    const { ContainerShell } = await import('../../src/engine/container-shell.ts');
+    const engine = new FakeContainerEngine();
+    engine.addImage('ws');
+    await engine.runContainer({ name: 'svclab-ws-t', image: 'ws', labels: {} });
+    const seen: { user?: string; env?: Record<string, string> }[] = [];
+    engine.execHandler = (_c, _argv, o) => { seen.push({ ...(o.user ? { user: o.user } : {}), ...(o.env ? { env: o.env } : {}) }); return { exitCode: 3, stderr: 'no' }; };
+    const sh = new ContainerShell(engine, 'svclab-ws-t', { user: 'learner', env: { A: '1' } });
+    const r = await sh.run(['false'], { timeoutMs: 1000, env: { B: '2' } });
+    await sh.run(['id'], { timeoutMs: 1000, user: 'root' });
+    expect(r).toMatchObject({ exitCode: 3, stderr: 'no', timedOut: false, aborted: false });
+    expect(seen).toEqual([{ user: 'learner', env: { A: '1', B: '2' } }, { user: 'root', env: { A: '1' } }]);
   });
 });
