@@ -126,13 +126,7 @@ export class DockerEngine implements ContainerEngine {
   }
 
   execArgv(container: string, command: readonly string[], opts: { tty?: boolean; user?: string; env?: Record<string, string>; workdir?: string } = {}): string[] {
-    const argv = [this.docker, 'exec', '--interactive'];
-    if (opts.tty) argv.push('--tty');
-    if (opts.user) argv.push('--user', opts.user);
-    for (const [k, v] of Object.entries(opts.env ?? {})) argv.push('--env', `${k}=${v}`);
-    if (opts.workdir) argv.push('--workdir', opts.workdir);
-    argv.push(container, ...command);
-    return argv;
+    return dockerExecArgv(this.docker, container, command, opts);
   }
 
   /**
@@ -275,6 +269,16 @@ export class DockerEngine implements ContainerEngine {
       ...(cause ? { cause } : {}),
     });
   }
+}
+
+/** `docker exec --interactive …`: the argv a PtyFactory attaches to. */
+export function dockerExecArgv(docker: string, container: string, command: readonly string[], opts: { tty?: boolean; user?: string; env?: Record<string, string>; workdir?: string } = {}): string[] {
+  const argv = [docker, 'exec', '--interactive'];
+  if (opts.tty) argv.push('--tty');
+  if (opts.user) argv.push('--user', opts.user);
+  for (const [k, v] of Object.entries(opts.env ?? {})) argv.push('--env', `${k}=${v}`);
+  if (opts.workdir) argv.push('--workdir', opts.workdir);
+  return [...argv, container, ...command];
 }
 
 /** The argv (after "docker") that starts a detached container; never pulls. */

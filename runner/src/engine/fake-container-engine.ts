@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { RunnerError } from '../errors.ts';
+import { dockerExecArgv } from './docker-engine.ts';
 import { commandResult, type CommandResult, type RunOptions } from '../exec/shell.ts';
 import type { ContainerDetails, ContainerEngine, ContainerInfo, ContainerSpec, EngineInfo, Labels, NetworkDetails } from './container-engine.ts';
 
@@ -116,12 +117,7 @@ export class FakeContainerEngine implements ContainerEngine {
   }
 
   execArgv(container: string, command: readonly string[], opts: { tty?: boolean; user?: string; env?: Record<string, string>; workdir?: string } = {}): string[] {
-    const argv = ['docker', 'exec', '--interactive'];
-    if (opts.tty) argv.push('--tty');
-    if (opts.user) argv.push('--user', opts.user);
-    for (const [k, v] of Object.entries(opts.env ?? {})) argv.push('--env', `${k}=${v}`);
-    if (opts.workdir) argv.push('--workdir', opts.workdir);
-    return [...argv, container, ...command];
+    return dockerExecArgv('docker', container, command, opts);
   }
 
   async exec(container: string, command: readonly string[], opts: RunOptions): Promise<CommandResult> {
