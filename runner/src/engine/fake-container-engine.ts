@@ -168,7 +168,9 @@ export class FakeContainerEngine implements ContainerEngine {
   async createNetwork(name: string, labels: Labels): Promise<void> {
     this.check();
     if ([...this.networks.values()].some((n) => n.name === name)) throw this.failed(['docker', 'network', 'create', name], `Error response from daemon: network with name ${name} already exists`);
-    this.addNetwork(name, labels);
+    // Like docker: the next free /16 from its default pools, gateway .1.
+    const octet = 18 + this.networks.size;
+    this.addNetwork(name, labels, [{ subnet: `172.${octet}.0.0/16`, gateway: `172.${octet}.0.1` }]);
   }
 
   async removeContainers(idsOrNames: readonly string[]): Promise<void> {

@@ -121,6 +121,48 @@ function contract(name: string, makeHarness: () => Promise<Harness>) {
       expect(await engine.listNetworks(label)).toEqual([]);
       await engine.removeNetwork(net);
     }, 60_000);
+
+    it('creates a labelled network, sees a container on it with full inspect, and removes both', async () => {
+      const net = `svclab-test-${run}-${name.replace(/\W+/g, '')}-n`;
+      await engine.createNetwork(net, label);
+      try {
+        const created = await engine.inspectNetwork(net);
+        expect(created).toMatchObject({ name: net, labels: label, containers: [] });
+        expect(created!.subnets.length).toBeGreaterThan(0);
+        expect(created!.subnets[0]!.subnet).toMatch(/^\d+\.\d+\.\d+\.\d+\/\d+$/);
+        const id = await engine.runContainer({ name: `${ctr}-on-net`, image: tag, labels: label, network: net, command: ['/bin/sleep', '300'] });
+        const [c, ...more] = await engine.inspectContainers([`svclab.test=contract-${run}`]);
+        expect(more).toEqual([]);
+        expect(c).toMatchObject({ id, name: `${ctr}-on-net`, labels: label, running: true, networkMode: net });
+        expect(Object.keys(c!.networks)).toEqual([net]);
+        expect((await engine.inspectNetwork(net))!.containers).toEqual([id]);
+        expect(await engine.inspectNetworks([`svclab.test=contract-${run}`])).toHaveLength(1);
+        await engine.removeContainers([id, `${ctr}-never-was`]);
+        expect(await engine.inspectContainers([`svclab.test=contract-${run}`])).toEqual([]);
+      } finally {
+        await engine.removeNetwork(net);
+      }
+      expect(await engine.inspectNetwork(net)).toBeUndefined();
+    }, 90_000);
+
+    it('tags and removes images; an image in use is not removed', async () => {
+      const id = await engine.imageId(tag);
+      expect(id).toMatch(/^sha256:[0-9a-f]{64}$/);
+      expect(await engine.imageId(`svclab-test/contract:absent-${run}`)).toBeUndefined();
+      const other = `svclab-test/contract-tagged:${run}`;
+      await engine.tagImage(tag, other);
+      expect(await engine.imageId(other)).toBe(id);
+      expect(await engine.removeImage(other)).toBe(true);
+      expect(await engine.imageId(other)).toBeUndefined();
+      expect(await engine.removeImage(other)).toBe(false);
+      await engine.runContainer({ name: `${ctr}-user`, image: tag, labels: label, command: ['/bin/sleep', '300'] });
+      try {
+        expect(await engine.removeImage(tag)).toBe(false);
+        expect(await engine.imageId(tag)).toBe(id);
+      } finally {
+        await engine.removeContainer(`${ctr}-user`);
+      }
+    }, 90_000);
   });
 }
 
