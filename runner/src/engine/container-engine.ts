@@ -36,12 +36,8 @@ export interface ContainerInfo {
 }
 
 /** Everything `inspect` says about a container that svclab reads (cluster nodes, leftovers). */
-export interface ContainerDetails {
-  id: string;
-  name: string;
-  labels: Labels;
+export interface ContainerDetails extends ContainerInfo {
   running: boolean;
-  status: string;
   /** network name → IPv4 address */
   networks: Record<string, string>;
   /** "30080/tcp" → host bindings */

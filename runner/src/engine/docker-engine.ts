@@ -106,18 +106,7 @@ export class DockerEngine implements ContainerEngine {
   }
 
   async listContainers(labelFilter: Labels): Promise<ContainerInfo[]> {
-    const ps = ['ps', '--all', '--no-trunc', '--format', '{{.ID}}', ...labelFilters(labelFilter)];
-    const ids = unique(lines((await this.call(ps, { timeoutMs: this.queryTimeoutMs })).stdout));
-    if (ids.length === 0) return [];
-    // A container may vanish between ps and inspect: inspect still prints the others.
-    const r = await this.call(
-      ['container', 'inspect', '--format', '{{.Id}}\t{{.Name}}\t{{.Config.Image}}\t{{.State.Status}}\t{{json .Config.Labels}}', ...ids],
-      { timeoutMs: this.queryTimeoutMs, notFoundOk: true },
-    );
-    return lines(r.stdout).map((line) => {
-      const [id = '', name = '', image = '', state = '', labelsJson = 'null'] = line.split('\t');
-      return { id, name: name.replace(/^\//, ''), image, state, labels: (JSON.parse(labelsJson) as Labels | null) ?? {} };
-    });
+    return this.inspectContainers(Object.entries(labelFilter).map(([k, v]) => `${k}=${v}`));
   }
 
   /** Removes the container and its anonymous volumes; a container that is already gone is fine. */
@@ -154,17 +143,7 @@ export class DockerEngine implements ContainerEngine {
   }
 
   async listNetworks(labelFilter: Labels): Promise<{ id: string; name: string; labels: Labels }[]> {
-    const ls = ['network', 'ls', '--no-trunc', '--format', '{{.ID}}', ...labelFilters(labelFilter)];
-    const ids = unique(lines((await this.call(ls, { timeoutMs: this.queryTimeoutMs })).stdout));
-    if (ids.length === 0) return [];
-    const r = await this.call(
-      ['network', 'inspect', '--format', '{{.Id}}\t{{.Name}}\t{{json .Labels}}', ...ids],
-      { timeoutMs: this.queryTimeoutMs, notFoundOk: true },
-    );
-    return lines(r.stdout).map((line) => {
-      const [id = '', name = '', labelsJson = 'null'] = line.split('\t');
-      return { id, name, labels: (JSON.parse(labelsJson) as Labels | null) ?? {} };
-    });
+    return this.inspectNetworks(Object.entries(labelFilter).map(([k, v]) => `${k}=${v}`));
   }
 
   /** A network that is already gone is fine. */
@@ -335,9 +314,10 @@ function toContainer(c: Json): ContainerDetails {
   return {
     id: str(c.Id),
     name: str(c.Name).replace(/^\//, ''),
+    image: str(obj(c.Config).Image),
+    state: str(obj(c.State).Status),
     labels: labelsOf(obj(c.Config).Labels),
     running: obj(c.State).Running === true,
-    status: str(obj(c.State).Status),
     networks,
     ports,
     networkMode: str(obj(c.HostConfig).NetworkMode),
@@ -358,10 +338,6 @@ function toNetwork(n: Json): NetworkDetails {
     })),
     addresses: Object.values(obj(n.Containers)).map((c) => str(obj(c).IPv4Address).split('/')[0]!).filter((a) => a !== ''),
   };
-}
-
-function labelFilters(labels: Labels): string[] {
-  return Object.entries(labels).flatMap(([k, v]) => ['--filter', `label=${k}=${v}`]);
 }
 
 function lines(s: string): string[] {

@@ -148,7 +148,7 @@ export class FakeContainerEngine implements ContainerEngine {
     return [...this.containers.values()]
       .filter((c) => labelFilters.every((f) => matchesLabelFilter(c.spec.labels, f)))
       .map((c) => ({
-        id: c.id, name: c.spec.name, labels: { ...c.spec.labels }, running: c.state === 'running', status: c.state,
+        id: c.id, name: c.spec.name, image: c.spec.image, state: c.state, labels: { ...c.spec.labels }, running: c.state === 'running',
         networks: c.spec.network && !c.spec.network.startsWith('container:') ? { [c.spec.network]: '' } : {},
         ports: {}, networkMode: c.spec.network ?? 'default',
       }));

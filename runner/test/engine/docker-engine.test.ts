@@ -124,7 +124,7 @@ describe('DockerEngine: networks, nodes and images', () => {
     const [c, ...rest] = await new DockerEngine({ runner }).inspectContainers(['io.x-k8s.kind.cluster']);
     expect(rest).toEqual([]);
     expect(c).toEqual({
-      id: 'c1', name: 'svclab-a-control-plane', labels: { 'io.x-k8s.kind.cluster': 'svclab-a', 'k=v': 'x,y' }, running: true, status: 'running',
+      id: 'c1', name: 'svclab-a-control-plane', image: '', state: 'running', labels: { 'io.x-k8s.kind.cluster': 'svclab-a', 'k=v': 'x,y' }, running: true,
       networks: { 'svclab-a': '172.31.0.2' }, ports: { '6443/tcp': [{ hostIp: '127.0.0.1', hostPort: 41234 }], '80/tcp': [] }, networkMode: 'svclab-a',
     });
     expect(runner.calls[0]!.argv).toEqual(['docker', 'ps', '-a', '-q', '--no-trunc', '--filter', 'label=io.x-k8s.kind.cluster']);
