@@ -14,6 +14,8 @@ step() { printf '\n== %s\n' "$1"; }
 
 step "type-check (astro sync + tsc --noEmit)"
 astro sync >/dev/null && tsc --noEmit -p . || fail=1
+# lab.yaml's JSON Schema is generated from the zod schema: the committed file must be current.
+node "$ROOT/scripts/gen-lab-schema.ts" --check || fail=1
 
 step "labs lint"
 svclab labs lint || fail=1

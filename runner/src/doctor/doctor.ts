@@ -56,6 +56,7 @@ const DOCKER_PACKAGES = ['docker.io'] as const;
 const DEBOOTSTRAP_PACKAGES = ['debootstrap'] as const;
 const CHROMIUM_PACKAGES = ['chromium'] as const;
 const FONT_PACKAGES = ['fonts-wqy-microhei'] as const;
+const ZSTD_PACKAGES = ['zstd'] as const;
 const CJK_FONT = '/usr/share/fonts/truetype/wqy/wqy-microhei.ttc';
 const MIN_FREE_BYTES = 10 * 2 ** 30;
 const WRAPPER_RUNTIME = 'svclab-runc';
@@ -112,6 +113,7 @@ export async function runDoctor(deps: DoctorDeps): Promise<DoctorCheck[]> {
   checks.push(testPackageCheck(host, 'CJK font (tests)', FONT_PACKAGES, CJK_FONT,
     `${CJK_FONT} is installed: screenshots of Chinese lessons show their characters.`,
     'No CJK font: screenshots of Chinese lesson pages in the browser tests would show boxes instead of characters.'));
+  checks.push(zstdCheck(host));
   const images = await imageChecks({ runner: deps.runner, engine, cacheDir, imagesDir }, info !== undefined);
   // Building images needs debootstrap (as root) and Go; once every image is current, neither is.
   const needBuild = images.some((c) => !c.ok);
@@ -152,6 +154,19 @@ async function goCheck(runner: CommandRunner, needed: boolean): Promise<DoctorCh
       : ok ? `${r.stdout.trim()}.` : `${r.stdout.trim()}: Kubernetes v1.34 needs Go 1.24 or newer.`,
     fix: ok ? '' : 'Install Go 1.24 or newer (the go.dev/dl tarball unpacked to /usr/local/go) and put /usr/local/go/bin on PATH.',
     ...(needed ? {} : { optional: true as const }),
+  };
+}
+
+/** Image bundles (`svclab images export|import`) are zstd-compressed; without zstd they fall back to gzip. */
+function zstdCheck(host: DoctorHost): DoctorCheck {
+  const path = host.which('zstd');
+  return {
+    name: 'zstd (image bundles)',
+    ok: path !== undefined,
+    detail: path ? `${path}: image bundles are zstd-compressed.` : 'No zstd: `svclab images export` falls back to gzip (slower, larger), and a zstd bundle from another machine cannot be imported.',
+    fix: path ? '' : aptFix(ZSTD_PACKAGES, host.isRoot),
+    optional: true,
+    ...(path ? {} : { autoFix: { apt: ZSTD_PACKAGES } }),
   };
 }
 

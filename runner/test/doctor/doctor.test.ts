@@ -29,6 +29,7 @@ function healthy(): { runner: FakeCommandRunner; host: FakeDoctorHost } {
   const host = new FakeDoctorHost();
   host.executables.set('docker', '/usr/local/bin/docker');
   host.executables.set('debootstrap', '/usr/sbin/debootstrap');
+  host.executables.set('zstd', '/usr/bin/zstd');
   host.files.set('/proc/self/status', `Name:\tnode\n${FULL_CAPS}`);
   host.paths.add('/usr/bin/chromium');
   host.paths.add('/usr/share/fonts/truetype/wqy/wqy-microhei.ttc');
@@ -51,7 +52,7 @@ describe('svclab doctor', () => {
     expect(Object.values(checks).filter((c) => !c.ok)).toEqual([]);
     expect(Object.keys(checks)).toEqual([
       'Node.js ≥ 24', 'docker CLI', 'docker daemon', 'privileged containers (CAP_SYS_RESOURCE)', 'cgroup version',
-      'ip_vs kernel module', 'free disk ≥ 10 GiB', 'chromium (tests)', 'CJK font (tests)', 'debootstrap, as root (image builds)', 'Go ≥ 1.24 (image builds)',
+      'ip_vs kernel module', 'free disk ≥ 10 GiB', 'chromium (tests)', 'CJK font (tests)', 'zstd (image bundles)', 'debootstrap, as root (image builds)', 'Go ≥ 1.24 (image builds)',
     ]);
     expect(checks['docker CLI']!.detail).toBe('Docker version 28.2.2, build e6534b4 (/usr/local/bin/docker)');
     expect(checks['cgroup version']!.detail).toMatch(/^cgroup v1: fine/); // docker's answer wins over the host's files

@@ -49,7 +49,7 @@ describe('svclab doctor --fix', () => {
     // Every apt package any printed fix names is installed, and nothing else.
     const printed = new Set(checks.filter((c) => !c.ok).flatMap((c) => packagesInFix(c.fix)));
     expect(new Set(install.replace('apt-get install -y ', '').split(' '))).toEqual(printed);
-    expect(printed).toEqual(new Set(['chromium', 'fonts-wqy-microhei', 'debootstrap']));
+    expect(printed).toEqual(new Set(['chromium', 'fonts-wqy-microhei', 'zstd', 'debootstrap']));
     expect(ran.indexOf('apt-get update')).toBeLessThan(ran.indexOf(install));
     expect(ran.at(-1)).toBe('bash /src/svclab/scripts/ensure-docker.sh');
     expect(code).toBe(1); // the fake machine still lacks docker afterwards: said, not hidden
@@ -71,15 +71,15 @@ describe('svclab doctor --fix', () => {
   it('no docker at all: docker.io is installed before ensure-docker runs', async () => {
     const { runner, host } = freshMachine({ dockerCli: false, root: true });
     const plan = fixPlan(await checksOf(runner, host), 'start');
-    expect(plan.apt).toEqual(['docker.io', 'debootstrap']);
+    expect(plan.apt).toEqual(['docker.io', 'zstd', 'debootstrap']);
     expect(plan.ensureDocker).toBe(true);
   });
 
   it('npm start does not install the test suite\'s chromium and font; npm test does', async () => {
     const { runner, host } = freshMachine({ dockerCli: true, root: true });
     const checks = await checksOf(runner, host);
-    expect(fixPlan(checks, 'start').apt).toEqual(['debootstrap']);
-    expect(fixPlan(checks, 'test').apt).toEqual(['chromium', 'fonts-wqy-microhei', 'debootstrap']);
+    expect(fixPlan(checks, 'start').apt).toEqual(['zstd', 'debootstrap']);
+    expect(fixPlan(checks, 'test').apt).toEqual(['chromium', 'fonts-wqy-microhei', 'zstd', 'debootstrap']);
   });
 
   it('a normal user gets the exact sudo command, exit 2, and nothing runs', async () => {
@@ -92,7 +92,7 @@ describe('svclab doctor --fix', () => {
     expect(runner.calls.length).toBe(before);
     expect(out).toContain(`  ${sudoLine(fixPlan(checks, 'start'), '/src/svclab')}`);
     expect(sudoLine(fixPlan(checks, 'start'), '/src/svclab')).toBe(
-      'sudo DEBIAN_FRONTEND=noninteractive apt-get update && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y debootstrap && sudo bash /src/svclab/scripts/ensure-docker.sh');
+      'sudo DEBIAN_FRONTEND=noninteractive apt-get update && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y zstd debootstrap && sudo bash /src/svclab/scripts/ensure-docker.sh');
   });
 
   it('a failing install is reported with the command and exit code', async () => {
