@@ -71,4 +71,13 @@ export interface CheckKindDef<C extends CheckBase> {
   schema: z.ZodType<C, unknown>;
   run: CheckRunner<C>;
   explain: (check: C) => string;
+  /** The Services the check looks at, with the field that names each (lint: a Service nothing in the lab makes is a typo). */
+  services?: (check: C) => ServiceRef[];
+}
+
+export interface ServiceRef {
+  name: string;
+  namespace: string;
+  /** Where in the check the name is written, like ['target', 'service']. */
+  path: (string | number)[];
 }

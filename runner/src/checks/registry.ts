@@ -5,7 +5,7 @@
 // To add a kind: write checks/kinds/<kind>.ts (schema + run + explain, ending in
 // `export const <kind>Kind: CheckKindDef<…>`), then add it to `kinds` below.
 import { z } from 'zod';
-import type { CheckContext, CheckKindDef, CheckResult, CheckRunner } from './check.ts';
+import type { CheckContext, CheckKindDef, CheckResult, CheckRunner, ServiceRef } from './check.ts';
 import type { CheckBase } from './check-schema.ts';
 import { commandKind } from './kinds/command.ts';
 import { dnsKind } from './kinds/dns.ts';
@@ -42,6 +42,11 @@ export function runCheck(check: Check, ctx: CheckContext): Promise<CheckResult> 
 /** One line for lab authors: what this check looks at and what it expects. */
 export function explainCheck(check: Check): string {
   return kindOf(check.kind).explain(check);
+}
+
+/** The Services a check looks at, with the field that names each. */
+export function servicesNamed(check: Check): ServiceRef[] {
+  return kindOf(check.kind).services?.(check) ?? [];
 }
 
 // lab.yaml's own schema builds on the same pieces.

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { LineCounter, parseAllDocuments, parseDocument, isMap, isScalar, visit, type Document } from 'yaml';
 import { formatLabError, formatPath, yamlErrorsToLabErrors, YamlLocator, zodIssuesToLabErrors, type LabError, type YamlPath } from './lab-error.ts';
 import { labIdPattern, labSchema, type Check, type LabSpec, type Localized, type StepSpec } from './lab-schema.ts';
+import { servicesNamed } from '../checks/registry.ts';
 
 export type { LabError } from './lab-error.ts';
 export { formatLabError } from './lab-error.ts';
@@ -192,23 +193,6 @@ async function lintLoadedLab(root: string, lab: Lab): Promise<LabError[]> {
     });
   });
   return errors;
-}
-
-/** The Services a check looks at, with the field that names each. */
-function servicesNamed(check: Check): { name: string; namespace: string; path: (string | number)[] }[] {
-  switch (check.kind) {
-    case 'selector':
-    case 'endpoints':
-    case 'proxy-rules':
-      return [{ name: check.service, namespace: check.namespace, path: ['service'] }];
-    case 'http':
-    case 'tls':
-      return check.target ? [{ name: check.target.service, namespace: check.target.namespace, path: ['target', 'service'] }] : [];
-    case 'resource':
-      return check.resource.kind === 'Service' && !check.absent ? [{ name: check.resource.name, namespace: check.resource.namespace ?? 'default', path: ['resource', 'name'] }] : [];
-    default:
-      return [];
-  }
 }
 
 /** Services and Namespaces the lab's manifests (setup, editor files, solutions) define. */

@@ -174,4 +174,4 @@ export function explainEndpointsCheck(check: EndpointsCheck): string {
   return `Service ${check.namespace}/${check.service} must have ${count} ready endpoint address(es)${port}${check.targetPort !== undefined ? ` with target port ${check.targetPort}` : ''}`;
 }
 
-export const endpointsKind = { schema: endpointsCheckSchema, run: runEndpointsCheck, explain: explainEndpointsCheck } satisfies CheckKindDef<EndpointsCheck>;
+export const endpointsKind = { schema: endpointsCheckSchema, run: runEndpointsCheck, explain: explainEndpointsCheck, services: (c) => [{ name: c.service, namespace: c.namespace, path: ['service'] }] } satisfies CheckKindDef<EndpointsCheck>;

@@ -261,4 +261,4 @@ export function explainHttpCheck(check: HttpCheck): string {
   return `from ${check.from}, GET ${to}${host} answers ${check.expect.status}${body}${spread}`;
 }
 
-export const httpKind = { schema: httpCheckSchema, run: runHttpCheck, explain: explainHttpCheck } satisfies CheckKindDef<HttpCheck>;
+export const httpKind = { schema: httpCheckSchema, run: runHttpCheck, explain: explainHttpCheck, services: (c) => (c.target ? [{ name: c.target.service, namespace: c.target.namespace, path: ['target', 'service'] }] : []) } satisfies CheckKindDef<HttpCheck>;

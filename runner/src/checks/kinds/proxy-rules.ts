@@ -169,4 +169,4 @@ export function explainProxyRulesCheck(check: ProxyRulesCheck): string {
   return `on ${check.node}, kube-proxy's ${check.mode === 'auto' ? 'iptables or nftables' : check.mode} rules for Service ${check.namespace}/${check.service}${check.port !== undefined ? ` port ${check.port}` : ''} have ${check.endpoints} endpoint rule(s)`;
 }
 
-export const proxyRulesKind = { schema: proxyRulesCheckSchema, run: runProxyRulesCheck, explain: explainProxyRulesCheck } satisfies CheckKindDef<ProxyRulesCheck>;
+export const proxyRulesKind = { schema: proxyRulesCheckSchema, run: runProxyRulesCheck, explain: explainProxyRulesCheck, services: (c) => [{ name: c.service, namespace: c.namespace, path: ['service'] }] } satisfies CheckKindDef<ProxyRulesCheck>;

@@ -171,4 +171,4 @@ export function explainResourceCheck(check: ResourceCheck): string {
   return `${what} must exist${fields.length ? ` with ${fields.join(', ')}` : ''}`;
 }
 
-export const resourceKind = { schema: resourceCheckSchema, run: runResourceCheck, explain: explainResourceCheck } satisfies CheckKindDef<ResourceCheck>;
+export const resourceKind = { schema: resourceCheckSchema, run: runResourceCheck, explain: explainResourceCheck, services: (c) => (c.resource.kind === 'Service' && !c.absent ? [{ name: c.resource.name, namespace: c.resource.namespace ?? 'default', path: ['resource', 'name'] }] : []) } satisfies CheckKindDef<ResourceCheck>;

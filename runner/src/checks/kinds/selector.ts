@@ -138,4 +138,4 @@ export function explainSelectorCheck(check: SelectorCheck): string {
   return `Service ${check.namespace}/${check.service}${sel} must select at least ${check.minPods} live pod${check.minPods === 1 ? '' : 's'}`;
 }
 
-export const selectorKind = { schema: selectorCheckSchema, run: runSelectorCheck, explain: explainSelectorCheck } satisfies CheckKindDef<SelectorCheck>;
+export const selectorKind = { schema: selectorCheckSchema, run: runSelectorCheck, explain: explainSelectorCheck, services: (c) => [{ name: c.service, namespace: c.namespace, path: ['service'] }] } satisfies CheckKindDef<SelectorCheck>;

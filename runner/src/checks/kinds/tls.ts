@@ -169,4 +169,4 @@ export function explainTlsCheck(check: TlsCheck): string {
   return `from ${check.from}, TLS to ${check.connect ?? (check.target ? targetText(check.target) : '?')} with SNI ${check.servername} presents a certificate with ${wants.join(', ')}`;
 }
 
-export const tlsKind = { schema: tlsCheckSchema, run: runTlsCheck, explain: explainTlsCheck } satisfies CheckKindDef<TlsCheck>;
+export const tlsKind = { schema: tlsCheckSchema, run: runTlsCheck, explain: explainTlsCheck, services: (c) => (c.target ? [{ name: c.target.service, namespace: c.target.namespace, path: ['target', 'service'] }] : []) } satisfies CheckKindDef<TlsCheck>;
