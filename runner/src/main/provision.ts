@@ -6,6 +6,8 @@
 // installs the learner's RBAC, admission policies and certificate), the baseline when the
 // caller keeps one (the pool recycles back to it).
 
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { runSteps, type BringUpStep, type StepsOutcome } from '../cluster/bring-up-steps.ts';
 import { describeClusterReady, describeCreate } from '../cluster/cluster-commands.ts';
 import { nodeImageRef } from '../cluster/cluster-tools.ts';
@@ -30,8 +32,8 @@ export const PROVISION_STEP_TITLES = {
 } as const;
 export type ProvisionStepId = keyof typeof PROVISION_STEP_TITLES;
 
-/** The learner-access step: install it into `cluster`; returns a short detail for the progress line. */
-export type LearnerAccessStep = (cluster: string, deps: { driver: ClusterDriver; engine: ContainerEngine }, signal?: AbortSignal) => Promise<string | void>;
+/** The learner-access step: install it into `cluster`; the learner's kubeconfig for workstations, and a short detail for the progress line. */
+export type LearnerAccessStep = (cluster: string, deps: { driver: ClusterDriver; engine: ContainerEngine }, signal?: AbortSignal) => Promise<{ kubeconfig: string; detail: string }>;
 
 /** What each step does, injectable so the pipeline is tested without docker. */
 export interface ProvisionDeps {
@@ -42,7 +44,8 @@ export interface ProvisionDeps {
   /** The built web image that becomes LAB_IMAGE. */
   labImage: () => Promise<string>;
   addons: (cluster: string, opts: { ingressMode: IngressMode; onStep?: (e: StepEvent) => void; signal?: AbortSignal }) => Promise<InstallResult>;
-  baseline: (cluster: string, dir: string) => Promise<unknown>;
+  /** Record the provisioned state; with keepExisting, one recorded earlier (a reused cluster) stays. */
+  baseline: (cluster: string, dir: string, opts: { keepExisting: boolean }) => Promise<'taken' | 'kept'>;
 }
 
 /** The real step implementations from the image builder's deps and a driver. */
@@ -53,7 +56,12 @@ export function provisionDeps(w: { driver: ClusterDriver; engine: ContainerEngin
     nodeImage: () => nodeImageRef(w.images),
     labImage: () => imageRef(w.images, 'web'),
     addons: (cluster, opts) => installComponents(cluster, componentsDeps(w.images, w.driver), opts),
-    baseline: (cluster, dir) => takeBaseline({ driver: w.driver, dir }, cluster),
+    baseline: async (cluster, dir, opts) => {
+      // recycle.ts keeps a cluster's baseline in <dir>/<cluster>.json.
+      if (opts.keepExisting && existsSync(join(dir, `${cluster}.json`))) return 'kept';
+      await takeBaseline({ driver: w.driver, dir }, cluster);
+      return 'taken';
+    },
   };
 }
 
@@ -68,8 +76,8 @@ export interface ProvisionRequest {
   reuseRunning?: boolean;
   /** Run this as the learner-access step; without it the step is left out. */
   learnerAccess?: LearnerAccessStep;
-  /** Record the provisioned state here (the pool's recycle goes back to it); without it the step is left out. */
-  baseline?: { dir: string };
+  /** Record the provisioned state here (the pool's recycle goes back to it); without it the step is left out. keepExisting: a reused cluster keeps the one it has. */
+  baseline?: { dir: string; keepExisting?: boolean };
   /** Delete the cluster when a step after its creation fails (the pool: a half-made cluster is no use). */
   deleteOnFailure?: boolean;
   signal?: AbortSignal;
@@ -87,6 +95,8 @@ export interface ProvisionResult extends StepsOutcome {
   created: boolean;
   cluster?: CreateResult;
   addons?: InstallResult;
+  /** From the learner-access step: the learner's kubeconfig for workstations. */
+  learnerKubeconfig?: string;
 }
 
 export async function provisionCluster(w: { driver: ClusterDriver; engine: ContainerEngine; images: ImagesDeps } | ProvisionDeps, req: ProvisionRequest): Promise<ProvisionResult> {
@@ -98,6 +108,7 @@ export async function provisionCluster(w: { driver: ClusterDriver; engine: Conta
   let created = false;
   let cluster: CreateResult | undefined;
   let addons: InstallResult | undefined;
+  let learnerKubeconfig: string | undefined;
 
   const step = (id: ProvisionStepId, run: BringUpStep['run']): BringUpStep => ({ id, title: PROVISION_STEP_TITLES[id], run });
   const steps: BringUpStep[] = [
@@ -121,13 +132,17 @@ export async function provisionCluster(w: { driver: ClusterDriver; engine: Conta
       out(`✓ Traefik (${addons.ingressMode}) and MetalLB (pool ${addons.pool.first}-${addons.pool.last}) installed in ${seconds(addons.totalMs)}`);
       return `Traefik ${addons.ingressMode}, MetalLB ${addons.pool.range}`;
     }),
-    ...(req.learnerAccess ? [step('learner-access', () => req.learnerAccess!(req.name, { driver: d.driver, engine: d.engine }, req.signal))] : []),
-    ...(req.baseline ? [step('baseline', async () => { await d.baseline(req.name, req.baseline!.dir); })] : []),
+    ...(req.learnerAccess ? [step('learner-access', async () => {
+      const access = await req.learnerAccess!(req.name, { driver: d.driver, engine: d.engine }, req.signal);
+      learnerKubeconfig = access.kubeconfig;
+      return access.detail;
+    })] : []),
+    ...(req.baseline ? [step('baseline', async () => (await d.baseline(req.name, req.baseline!.dir, { keepExisting: req.baseline!.keepExisting ?? false })) === 'kept' ? 'kept the one recorded before' : undefined)] : []),
   ];
 
   try {
     const outcome = await runSteps(steps, { ...(req.onStep ? { onStep: req.onStep } : {}), ...signal });
-    return { ...outcome, name: req.name, created, ...(cluster ? { cluster } : {}), ...(addons ? { addons } : {}) };
+    return { ...outcome, name: req.name, created, ...(cluster ? { cluster } : {}), ...(addons ? { addons } : {}), ...(learnerKubeconfig !== undefined ? { learnerKubeconfig } : {}) };
   } catch (e) {
     // The driver removes what a failed create made; what came after is ours to remove.
     if (created && req.deleteOnFailure) await d.driver.delete(req.name).catch(() => undefined);

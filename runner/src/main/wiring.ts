@@ -82,7 +82,7 @@ export function workstationImageOf(w: Wiring): () => Promise<string> {
 /** The learner-access step of the provisioning pipeline: runner/src/access's installer on the control-plane node. */
 export const learnerAccessStep: LearnerAccessStep = async (cluster, deps, signal) => {
   const r = await installLearnerAccess({ controlPlane: nodeShell(deps.driver, cluster, controlPlaneNode(cluster)) }, signal ? { signal } : {});
-  return `${r.user} (group ${r.group}), certificate ${r.reused ? 'kept' : 'issued'}`;
+  return { kubeconfig: r.kubeconfig, detail: `${r.user} (group ${r.group}), certificate ${r.reused ? 'kept' : 'issued'}` };
 };
 
 export function runnerStatusFile(cacheDir = defaultCacheDir()): string {
@@ -96,6 +96,24 @@ export function poolStateDir(cacheDir = defaultCacheDir()): string {
 /** What a pooled cluster gets: the whole pipeline, its baseline recorded, removed again on failure. */
 export function poolProvisionRequest(w: Wiring, name: string, signal: AbortSignal, out: (l: string) => void = () => undefined): ProvisionRequest {
   return { name, signal, out, learnerAccess: learnerAccessStep, baseline: { dir: poolStateDir(w.cacheDir) }, deleteOnFailure: true };
+}
+
+/** Where `svclab validate` keeps its cluster's baseline. */
+export function validateStateDir(cacheDir = defaultCacheDir()): string {
+  return join(cacheDir, 'validate');
+}
+
+/**
+ * What `svclab validate` provisions: its own cluster (a running one is reused, as with
+ * --keep), add-ons, learner access (the result's learnerKubeconfig is the workstation's),
+ * and a baseline kept across reuse.
+ */
+export function validateProvisionRequest(w: Wiring, name: string, out: (l: string) => void, signal?: AbortSignal): ProvisionRequest {
+  return {
+    name, out, reuseRunning: true, learnerAccess: learnerAccessStep,
+    baseline: { dir: validateStateDir(w.cacheDir), keepExisting: true },
+    ...(signal ? { signal } : {}),
+  };
 }
 
 /** Everything a pooled cluster gets: the cluster, the lab image, Traefik and MetalLB, learner access, then its baseline. */

@@ -25,7 +25,7 @@ function deps(over: Partial<ProvisionDeps> = {}) {
       calls.push(`addons ${cluster} ${o.ingressMode}`);
       return { ingressMode: o.ingressMode, pool: { first: '172.18.255.240', last: '172.18.255.254', range: '172.18.255.240-172.18.255.254' }, totalMs: 5, steps: [] } as unknown as InstallResult;
     },
-    baseline: async (cluster, dir) => { calls.push(`baseline ${cluster} ${dir}`); },
+    baseline: async (cluster, dir, o) => { calls.push(`baseline ${cluster} ${dir}${o.keepExisting ? ' keep' : ''}`); return 'taken'; },
     ...over,
   };
   return { d, engine, driver, calls };
@@ -38,13 +38,13 @@ describe('provisionCluster', () => {
     const lines: string[] = [];
     const r = await provisionCluster(d, {
       name: 'svclab-p', ingressMode: 'daemonset', out: (l) => lines.push(l), onStep: (e) => events.push(e),
-      learnerAccess: async (cluster, x) => { calls.push(`access ${cluster} ${x.driver === driver}`); return 'svclab:learner'; },
+      learnerAccess: async (cluster, x) => { calls.push(`access ${cluster} ${x.driver === driver}`); return { kubeconfig: 'apiVersion: v1', detail: 'svclab:learner' }; },
       baseline: { dir: '/pool' },
     });
     expect(events.filter((e) => e.state === 'ok').map((e) => e.id)).toEqual(['cluster', 'lab-image', 'addons', 'learner-access', 'baseline']);
     expect(events.every((e) => e.total === 5 && e.elapsedMs >= 0)).toBe(true);
     expect(calls).toEqual(['addons svclab-p daemonset', 'access svclab-p true', 'baseline svclab-p /pool']);
-    expect(r).toMatchObject({ name: 'svclab-p', created: true });
+    expect(r).toMatchObject({ name: 'svclab-p', created: true, learnerKubeconfig: 'apiVersion: v1' });
     expect(engine.imageOps).toContain(`tag ${WEB} ${LAB_IMAGE}`);
     expect(driver.loadedImages('svclab-p')).toEqual([LAB_IMAGE]);
     // The human lines `svclab up` always printed: what is made, the bring-up, what was made.
@@ -63,10 +63,11 @@ describe('provisionCluster', () => {
   });
 
   it('reuses a running cluster when asked (validate), and makes a new one otherwise', async () => {
-    const { d, driver } = deps();
+    const { d, driver, calls } = deps();
     await driver.create({ name: 'svclab-v', nodeImage: NODE });
-    const r = await provisionCluster(d, { name: 'svclab-v', reuseRunning: true });
+    const r = await provisionCluster(d, { name: 'svclab-v', reuseRunning: true, baseline: { dir: '/v', keepExisting: true } });
     expect(r.created).toBe(false);
+    expect(calls).toContain('baseline svclab-v /v keep');
     await expect(provisionCluster(d, { name: 'svclab-v' })).rejects.toMatchObject({ code: 'CLUSTER_EXISTS' });
   });
 
