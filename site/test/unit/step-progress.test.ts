@@ -42,7 +42,7 @@ describe('step progress', () => {
 
 describe('pending session states', () => {
   it('are exactly the runner’s, and nothing it never sends', () => {
-    expect(['waiting', 'claiming', 'starting', 'applying'].every(isPending)).toBe(true);
+    expect((['waiting', 'claiming', 'starting', 'applying'] as const).every((s) => isPending(s))).toBe(true);
     for (const s of ['ready', 'failed', 'creating', 'pending', 'provisioning', 'toString']) expect(isPending(s as never), s).toBe(false);
   });
 });
