@@ -5,18 +5,14 @@
 // check must fail before its step's Solve and pass after it; after the last step
 // Reset lab must bring step 1's checks back to failing. Between labs the cluster
 // is recycled to its provisioned baseline, as the warm pool does between learners.
-import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { installLearnerAccess } from '../access/index.ts';
-import { formatStepEvent } from '../cluster/bring-up-steps.ts';
 import { ClusterCheckContexts } from '../checks/cluster-check-context.ts';
-import * as clusterCommands from '../cluster/cluster-commands.ts';
 import { clusterNameSchema, DEFAULT_CLUSTER_NAME } from '../cluster/cluster-driver.ts';
-import { controlPlaneNode, nodeAdminKubectl, nodeShell } from '../cluster/node-shell.ts';
+import { nodeAdminKubectl } from '../cluster/node-shell.ts';
 import { POOL_PREFIX } from '../pool/cluster-pool.ts';
-import { forgetBaseline, recycleCluster, takeBaseline } from '../pool/recycle.ts';
+import { forgetBaseline, recycleCluster } from '../pool/recycle.ts';
 import { RunnerError } from '../errors.ts';
 import { formatLabError, loadLabs } from '../labs/load-labs.ts';
 import { formatValidateEvent, pickLabs, validateLabs, type ValidateTarget } from '../play/validate-labs.ts';
@@ -26,7 +22,8 @@ import { FakePtyFactory } from '../pty/fake-pty-factory.ts';
 import { writeWorkstationKubeconfig, workstationNetwork } from '../sessions/lab-cluster.ts';
 import { SessionManager } from '../sessions/session-manager.ts';
 import { projectRoot } from '../version.ts';
-import { clusterCommandDeps, installClusterComponents, loadLabImages, workstationImage } from './wiring.ts';
+import { formatProvisionEvent, provisionCluster } from '../main/provision.ts';
+import { buildWiring, interruptSignal, learnerAccessStep, workstationImageOf } from '../main/wiring.ts';
 
 export const VALIDATE_CLUSTER = 'svclab-validate';
 
@@ -48,27 +45,29 @@ export async function validateCommand(args: string[], out: (l: string) => void, 
   const { labs, unknown } = pickLabs(all, ids);
   if (unknown.length) throw new RunnerError('LAB_UNKNOWN', { message: `Unknown lab(s): ${unknown.join(', ')}.`, details: { known: all.map((l) => l.id) } });
 
-  const deps = await clusterCommandDeps(out, cacheDir);
-  const existing = (await deps.driver.list()).find((c) => c.name === name);
-  if (existing && existing.state !== 'running') await deps.driver.delete(name);
-  if (!existing || existing.state !== 'running') await clusterCommands.up(['--name', name], deps);
-  await loadLabImages(name, cacheDir, out);
-  await installClusterComponents(name, out, cacheDir);
-  // The learner's identity, as a workshop's learners have it (not cluster-admin).
-  const access = await installLearnerAccess({ controlPlane: nodeShell(deps.driver, name, controlPlaneNode(name)) }, { onStep: (e) => out(formatStepEvent(e)), ...(deps.signal ? { signal: deps.signal } : {}) });
-  // The provisioned state every lab starts from, taken once per cluster (kept with it under --keep).
-  const recycle = { driver: deps.driver, dir: join(cacheDir, 'validate') };
-  if (!existsSync(join(recycle.dir, `${name}.json`))) await takeBaseline(recycle, name);
+  // The one provisioning pipeline (as `svclab up` and the pool): a running cluster of this
+  // name is reused; the learner's identity, as a workshop's learners have it (not
+  // cluster-admin); the provisioned state every lab starts from, kept with the cluster under --keep.
+  const w = buildWiring(cacheDir);
+  const signal = interruptSignal(out);
+  const recycle = { driver: w.driver, dir: join(cacheDir, 'validate') };
+  const provisioned = await provisionCluster(w, {
+    name, reuseRunning: true, learnerAccess: learnerAccessStep, baseline: { dir: recycle.dir, keepExisting: true }, signal, out,
+    onStep: (e) => { const line = formatProvisionEvent(e); if (line) out(line); },
+  });
+  const learnerKubeconfig = provisioned.learnerKubeconfig;
+  if (learnerKubeconfig === undefined) throw new RunnerError('CLUSTER_FAILED', { message: `${name} has no learner kubeconfig: the learner-access step did not run.` });
+  const deps = { engine: w.engine, driver: w.driver };
 
   const sessions = new SessionManager({
-    engine: deps.engine, ptys: new FakePtyFactory(), logger: makeLogger({ level: 'warn' }), workstationImage: workstationImage(cacheDir),
+    engine: deps.engine, ptys: new FakePtyFactory(), logger: makeLogger({ level: 'warn' }), workstationImage: workstationImageOf(w),
     workstationNetwork: workstationNetwork({ engine: deps.engine, driver: deps.driver, clusterFor: async () => name }),
-    prepare: (s) => writeWorkstationKubeconfig({ ...deps, learnerKubeconfig: async () => access.kubeconfig }, s),
+    prepare: (s) => writeWorkstationKubeconfig({ ...deps, learnerKubeconfig: async () => learnerKubeconfig }, s),
   });
   const session = await sessions.create(labs[0]?.id ?? 'validate');
   try {
     const admin = nodeAdminKubectl(deps.driver, name, { requestTimeout: '30s' });
-    const contexts = new ClusterCheckContexts({ driver: deps.driver, engine: deps.engine, host: deps.runner });
+    const contexts = new ClusterCheckContexts({ driver: w.driver, engine: w.engine, host: w.runner });
     const target: ValidateTarget = {
       // What the warm pool does between learners: delete what was made, report what changed.
       async clean() {
@@ -84,14 +83,14 @@ export async function validateCommand(args: string[], out: (l: string) => void, 
         return /^mode:\s*"?([a-z]*)"?\s*$/m.exec(r.stdout)?.[1] || 'iptables';
       },
     };
-    const result = await validateLabs({ labs, target, onStep: (e) => out(formatValidateEvent(e)), ...(deps.signal ? { signal: deps.signal } : {}) });
+    const result = await validateLabs({ labs, target, onStep: (e) => out(formatValidateEvent(e)), signal });
     if (values.junit) await writeFile(values.junit, result.junit);
     out(`validate: ${result.labs.length} lab(s), ${result.violations} violation(s) in ${(result.durationMs / 1000).toFixed(0)} s${values.junit ? `; JUnit in ${values.junit}` : ''}`);
     return result.ok ? 0 : 1;
   } finally {
     await sessions.closeAll();
     if (!values.keep) {
-      await deps.driver.delete(name).catch(() => undefined);
+      await w.driver.delete(name).catch(() => undefined);
       await forgetBaseline(recycle, name);
     }
   }
