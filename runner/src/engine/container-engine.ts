@@ -67,6 +67,8 @@ export interface EngineInfo {
 export interface ContainerEngine {
   /** What kind calls this engine (KIND_EXPERIMENTAL_PROVIDER), so kind drives the same one. */
   readonly kindProvider: 'docker' | 'podman';
+  /** The engine's CLI and its version (`docker --version`), as data: a missing CLI is a non-zero exit, not a throw (doctor reports it). */
+  cliVersion(): Promise<{ cli: string; result: CommandResult }>;
   /** Throws RunnerError DOCKER_MISSING / DOCKER_DOWN when the engine can't be reached. */
   info(): Promise<EngineInfo>;
   imageExists(ref: string): Promise<boolean>;

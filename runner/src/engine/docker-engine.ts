@@ -41,6 +41,10 @@ export class DockerEngine implements ContainerEngine {
     this.env = opts.env;
   }
 
+  async cliVersion(): Promise<{ cli: string; result: CommandResult }> {
+    return { cli: this.docker, result: await this.runner.run([this.docker, '--version'], { timeoutMs: this.queryTimeoutMs, ...(this.env ? { env: this.env } : {}) }) };
+  }
+
   async info(): Promise<EngineInfo> {
     const r = await this.call(['info', '--format', '{{json .}}'], { timeoutMs: this.queryTimeoutMs });
     let parsed: Record<string, unknown>;

@@ -49,6 +49,11 @@ export class FakeContainerEngine implements ContainerEngine {
   onBuild: ((opts: { contextDir: string; tag: string }) => void) | undefined;
   private seq = 0;
 
+  async cliVersion(): Promise<{ cli: string; result: CommandResult }> {
+    const argv = ['docker', '--version'];
+    return { cli: 'docker', result: this.unavailable === 'DOCKER_MISSING' ? commandResult(argv, { exitCode: -1, stderr: 'spawn docker ENOENT' }) : commandResult(argv, { stdout: `Docker version ${this.engineInfo.serverVersion}\n` }) };
+  }
+
   async info(): Promise<EngineInfo> {
     this.check();
     return { ...this.engineInfo };

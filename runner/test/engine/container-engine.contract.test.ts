@@ -42,9 +42,13 @@ function contract(name: string, makeHarness: () => Promise<Harness>) {
       if (ctx) rmSync(ctx, { recursive: true, force: true });
     }, 60_000);
 
-    it('reports the server version', async () => {
+    it('reports the server version, and its CLI and version as data', async () => {
       const info = await engine.info();
       expect(info.serverVersion).not.toBe('');
+      const v = await engine.cliVersion();
+      expect(v.result.exitCode).toBe(0);
+      expect(v.result.stdout).toMatch(/version/i);
+      expect(v.cli).not.toBe('');
     });
 
     it('builds an image from a context and finds it by tag and label', async () => {
