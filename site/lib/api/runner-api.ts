@@ -1,7 +1,8 @@
 // The runner's HTTP API as the lab panel uses it. Same origin as the page: the auth cookie set
 // by the token URL rides along on every request. Types come from the runner's contract
 // (runner/src/api, types only: nothing of the runner ships to the browser).
-import type { ErrorBody, Lang } from '../../../runner/src/api/common.ts';
+import type { ErrorBody, Lang, Localized } from '../../../runner/src/api/common.ts';
+import type { PublicLab } from '../../../runner/src/api/labs.ts';
 import type { Body, Reply, RouteName, routes } from '../../../runner/src/api/routes.ts';
 import type { SessionView } from '../../../runner/src/api/sessions.ts';
 
@@ -107,38 +108,25 @@ function str(v: unknown): string {
   return typeof v === 'string' ? v : '';
 }
 
-/** lab.yaml text is `{ en, zh }`; plain strings are accepted too. */
-export function localized(v: unknown, lang: LabLang): string {
-  if (typeof v === 'string') return v;
-  if (v && typeof v === 'object') {
-    const o = v as Record<string, unknown>;
-    return str(o[lang]) || str(o.en) || str(Object.values(o).find((x) => typeof x === 'string'));
-  }
-  return '';
+/** lab.yaml text is `{ en, zh }`: the page's language, else English. */
+export function localized(v: Localized, lang: LabLang): string {
+  return v[lang] || v.en;
 }
 
-/** The lab as the panel needs it, from GET /api/labs/:id (PublicLab), tolerant of what it cannot read. */
-export function normalizeLab(raw: unknown, lang: LabLang = 'en'): Lab {
-  const lab = (raw && typeof raw === 'object' && 'lab' in raw ? (raw as { lab: unknown }).lab : raw) as Record<string, unknown>;
-  const steps = Array.isArray(lab?.steps) ? (lab.steps as Record<string, unknown>[]) : [];
+/** The lab as the panel needs it, from GET /api/labs/:id: in the page's language, the editor text per step. */
+export function normalizeLab(lab: PublicLab, lang: LabLang = 'en'): Lab {
   return {
-    id: str(lab?.id),
-    title: localized(lab?.title, lang),
-    summary: localized(lab?.summary, lang),
-    steps: steps.map((s, i) => {
-      const editor = s.editor && typeof s.editor === 'object' ? (s.editor as Record<string, unknown>) : undefined;
-      const text = typeof s.editor === 'string' ? s.editor : editor ? (editor.text ?? editor.yaml) : undefined;
-      const checks = Array.isArray(s.checks) ? (s.checks as Record<string, unknown>[]) : [];
-      const hints = s.hintCount ?? s.hints;
-      return {
-        id: str(s.id) || `step-${i + 1}`,
-        title: localized(s.title, lang) || `${i + 1}`,
-        startingYaml: typeof text === 'string' ? text : undefined,
-        editorFile: editor ? str(editor.file) || undefined : undefined,
-        checks: checks.map((c) => ({ kind: str(c.kind), description: localized(c.description, lang) })),
-        hintCount: typeof hints === 'number' ? hints : Array.isArray(hints) ? hints.length : 0,
-      };
-    }),
+    id: lab.id,
+    title: localized(lab.title, lang),
+    summary: localized(lab.summary, lang),
+    steps: lab.steps.map((s) => ({
+      id: s.id,
+      title: localized(s.title, lang),
+      startingYaml: s.editor?.text,
+      editorFile: s.editor?.file,
+      checks: s.checks.map((c) => ({ kind: c.kind, description: localized(c.description, lang) })),
+      hintCount: s.hintCount,
+    })),
   };
 }
 
