@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import type { CheckContext, CheckResult } from '../checks/check.ts';
 import { runStepChecks } from '../checks/run-checks.ts';
 import type { Check } from '../checks/registry.ts';
+import { explainRefusal } from '../access/index.ts';
 import { RunnerError } from '../errors.ts';
 import { lastLine, outputTail, type CommandResult, type Shell } from '../exec/shell.ts';
 import type { Kubectl } from '../kube/kubectl.ts';
@@ -103,7 +104,7 @@ export class LabActions {
     if (step.solution.manifests?.length) {
       const r = await this.opts.kubectl.apply(await this.manifestText(step.solution.manifests), { serverSide: true, forceConflicts: true }, { timeoutMs: LONG_MS });
       if (r.exitCode !== 0 || r.timedOut) {
-        throw new RunnerError('APPLY_REJECTED', { message: `The step's solution could not be applied: ${lastLine(r.stderr || r.stdout)}`, details: failure(r) });
+        throw new RunnerError('APPLY_REJECTED', { message: `The step's solution could not be applied: ${lastLine(r.stderr || r.stdout)}`, ...refusalOf(r) });
       }
     }
     for (const argv of step.solution.commands ?? []) {
@@ -174,15 +175,26 @@ export class LabActions {
 function rejected(r: CommandResult, manifests: readonly ParsedManifest[]): RunnerError {
   const msg = r.stderr.trim() || r.stdout.trim() || (r.timedOut ? 'kubectl did not answer in time' : `kubectl exited ${r.exitCode}`);
   const line = lineForServerError(msg, manifests);
-  return new RunnerError('APPLY_REJECTED', { message: `The cluster rejected the manifest: ${msg.split('\n')[0]}`, details: { server: msg, ...(line ? { line, column: 1 } : {}) } });
+  const why = explainRefusal(msg);
+  return new RunnerError('APPLY_REJECTED', {
+    message: `The cluster rejected the manifest: ${msg.split('\n')[0]}`,
+    ...(why ? { hint: why.en } : {}),
+    details: { server: msg, ...(line ? { line, column: 1 } : {}), ...(why ? { refusal: why } : {}) },
+  });
 }
 
 function resetFailed(r: CommandResult): RunnerError {
-  return new RunnerError('COMMAND_FAILED', { message: `Reset could not delete the lab's objects: ${lastLine(r.stderr || r.stdout)}`, hint: 'Press Reset lab again in a moment; if it repeats, end the lab and start it again.', details: failure(r) });
+  return new RunnerError('COMMAND_FAILED', { message: `Reset could not delete the lab's objects: ${lastLine(r.stderr || r.stdout)}`, hint: 'Press Reset lab again in a moment; if it repeats, end the lab and start it again.', ...refusalOf(r) });
 }
 
 function failure(r: CommandResult) {
   return { argv: [...r.argv], exitCode: r.exitCode, timedOut: r.timedOut, output: outputTail(r, 30) };
+}
+
+/** A refusal of the learner (RBAC, the workshop's admission policies) in the learner's words, as the hint; the details in both languages. */
+function refusalOf(r: CommandResult): { hint?: string; details: ReturnType<typeof failure> & { refusal?: { en: string; zh: string } } } {
+  const why = explainRefusal(`${r.stderr}\n${r.stdout}`);
+  return why ? { hint: why.en, details: { ...failure(r), refusal: why } } : { details: failure(r) };
 }
 
 /** A command on one line: scripts are long and span lines. */

@@ -73,6 +73,17 @@ describe('LabActions', () => {
     expect(live.map((l) => [l.name, l.line, l.live === null ? null : l.live.includes('value: "42"')])).toEqual([['answer', 1, true], ['missing', 6, null]]);
   });
 
+  it('a refusal of the learner says why in the learner\'s words (hint, and both languages in details)', async () => {
+    const cluster = new FakeLabCluster();
+    cluster.learnerForbidden.add('ConfigMap');
+    const { actions } = cluster.actions(await lab02());
+    const err = await actions.solve('one').catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'APPLY_REJECTED', hint: expect.stringMatching(/^this workshop doesn't let you patch configmaps/) });
+    expect((err as { details: { refusal: { zh: string } } }).details.refusal.zh).toMatch(/^本工作坊不允许 patch configmaps/);
+    const yaml = configMap('answer', '42');
+    await expect(actions.apply(yaml, parseManifests(yaml))).rejects.toMatchObject({ hint: expect.stringMatching(/^this workshop doesn't let you/) });
+  });
+
   it('a failing solution command is COMMAND_FAILED with its output; an unknown step is STEP_UNKNOWN', async () => {
     const cluster = new FakeLabCluster();
     cluster.command = () => ({ exitCode: 1, stderr: 'error: configmaps "noted" already exists' });
