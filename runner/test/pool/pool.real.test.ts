@@ -7,14 +7,14 @@
 import { nodeAdminKubectl } from '../../src/cluster/node-shell.ts';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { poolStateDir, realDeps, realPoolDeps } from '../../src/cli/wiring.ts';
+import { buildWiring, poolStateDir, realPoolDeps } from '../../src/main/wiring.ts';
 import { isRunnerError } from '../../src/errors.ts';
 import { imagesStatus } from '../../src/images/images.ts';
 import { ClusterPool } from '../../src/pool/cluster-pool.ts';
 import { clusterHealthy, recycleCluster } from '../../src/pool/recycle.ts';
 
 const PREFIX = 'svclab-pooltest-';
-const d = realDeps();
+const d = buildWiring();
 
 const skip = await (async (): Promise<string | undefined> => {
   if (process.env['SVCLAB_TEST_CREATE_CLUSTER'] !== '1') return 'set SVCLAB_TEST_CREATE_CLUSTER=1 to let it create a cluster (npm test does)';
@@ -32,7 +32,7 @@ if (skip) console.log(`SKIP warm pool (real): ${skip}`);
 
 describe.skipIf(skip !== undefined)('warm pool on real clusters', () => {
   const logger = pino({ level: 'silent' });
-  const deps = realPoolDeps(logger);
+  const deps = realPoolDeps(d, logger);
   const pool = new ClusterPool(deps, { size: 1, prefix: PREFIX });
   const rdeps = { driver: d.driver, dir: poolStateDir() };
   let name = '';
