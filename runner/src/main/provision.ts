@@ -16,7 +16,6 @@ import { formatStepEvent } from '../cluster/bring-up-steps.ts';
 import { componentsDeps, installComponents, type InstallResult } from '../addons/install.ts';
 import type { IngressMode } from '../addons/manifests.ts';
 import type { ContainerEngine } from '../engine/container-engine.ts';
-import { RunnerError } from '../errors.ts';
 import { imageRef, type ImagesDeps } from '../images/images.ts';
 import { takeBaseline } from '../pool/recycle.ts';
 
@@ -145,8 +144,8 @@ export async function provisionCluster(w: { driver: ClusterDriver; engine: Conta
     return { ...outcome, name: req.name, created, ...(cluster ? { cluster } : {}), ...(addons ? { addons } : {}), ...(learnerKubeconfig !== undefined ? { learnerKubeconfig } : {}) };
   } catch (e) {
     // The driver removes what a failed create made; what came after is ours to remove.
+    // (runSteps has already made any failure, a cancel included, a RunnerError naming the step.)
     if (created && req.deleteOnFailure) await d.driver.delete(req.name).catch(() => undefined);
-    if (req.signal?.aborted && !(e instanceof RunnerError)) throw new RunnerError('CLUSTER_FAILED', { message: `Provisioning ${req.name} was cancelled.`, cause: e });
     throw e;
   }
 }

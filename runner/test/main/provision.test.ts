@@ -83,3 +83,14 @@ describe('provisionCluster', () => {
     expect((await driver.list()).map((c) => c.name)).toEqual(['svclab-g']);
   });
 });
+
+describe('provisionCluster, cancelled', () => {
+  it('stops before the next step and removes what it made when asked (the pool closing)', async () => {
+    const abort = new AbortController();
+    const { d, driver } = deps({ labImage: async () => { abort.abort(); return WEB; } });
+    const e = await provisionCluster(d, { name: 'svclab-c', signal: abort.signal, deleteOnFailure: true }).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(RunnerError);
+    expect((e as RunnerError).message).toMatch(/cancelled before step "Add-ons/);
+    expect(await driver.list()).toEqual([]);
+  });
+});
