@@ -175,4 +175,9 @@ describe('runner/src import graph', () => {
   it('imports execa only in exec/', () => {
     expect([...graph.values()].filter((m) => !m.file.startsWith('exec/') && /from 'execa'|import\('execa'\)/.test(m.text)).map((m) => m.file)).toEqual([]);
   });
+
+  it('starts processes only in exec/ (a Shell) and pty/ (terminals)', () => {
+    const spawns = /from ['"](node:)?child_process['"]|import\(['"](node:)?child_process['"]\)|from ['"](node-pty|@homebridge\/node-pty-prebuilt-multiarch)['"]/;
+    expect([...graph.values()].filter((m) => !/^(exec|pty)\//.test(m.file) && spawns.test(m.text)).map((m) => m.file)).toEqual([]);
+  });
 });
