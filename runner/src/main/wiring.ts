@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { installLearnerAccess } from '../access/index.ts';
 import type { ClusterCommandDeps } from '../cluster/cluster-commands.ts';
+import type { ClusterDriver } from '../cluster/cluster-driver.ts';
 import { kindBinary, nodeImageStatus } from '../cluster/cluster-tools.ts';
 import { KindDriver } from '../cluster/kind-driver.ts';
 import { controlPlaneNode, nodeShell } from '../cluster/node-shell.ts';
@@ -31,7 +32,7 @@ export interface Wiring {
   runner: Shell;
   engine: ContainerEngine;
   images: ImagesDeps;
-  driver: KindDriver;
+  driver: ClusterDriver;
   /** Per-cluster files (kind's kubeconfig, the "creating" marker): <cache>/clusters. */
   stateDir: string;
 }
