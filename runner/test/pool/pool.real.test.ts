@@ -1,10 +1,11 @@
-// Real tier: a warm pool of one real cluster (kind + lab image + Traefik + MetalLB).
+// Real tier: a warm pool of one real cluster (kind + lab image + Traefik + MetalLB + learner access).
 // A claim hands out a ready cluster; what a learner made is gone after release and
 // the cluster is handed out again; a cluster whose provisioned state was changed
 // (kube-proxy's ConfigMap edited) is reported untrusted, naming the object, and is
 // deleted and replaced: the pool refills. Needs docker, current images and
 // SVCLAB_TEST_CREATE_CLUSTER=1; otherwise one SKIP line.
-import { nodeAdminKubectl } from '../../src/cluster/node-shell.ts';
+import { controlPlaneNode, nodeAdminKubectl, nodeShell } from '../../src/cluster/node-shell.ts';
+import { checkLearnerAccess } from '../../src/access/index.ts';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildWiring, poolStateDir, realPoolDeps } from '../../src/main/wiring.ts';
@@ -61,6 +62,8 @@ describe.skipIf(skip !== undefined)('warm pool on real clusters', () => {
     const ready = await kubectl(['get', 'deploy', '-A', '-o', 'jsonpath={range .items[*]}{.metadata.name}={.status.readyReplicas}{"\\n"}{end}']);
     expect(ready.stdout).toMatch(/traefik=1/);
     expect(ready.stdout).toMatch(/controller=1/); // MetalLB
+    // The provisioning pipeline's learner-access step ran: RBAC and admission policies as installed.
+    expect(await checkLearnerAccess({ controlPlane: nodeShell(d.driver, name, controlPlaneNode(name)) })).toEqual({ ok: true, problems: [] });
   });
 
   it("removes what the learner made on release, verifies the rest, and hands the cluster out again", async () => {
