@@ -94,3 +94,27 @@ describe('provisionCluster, cancelled', () => {
     expect(await driver.list()).toEqual([]);
   });
 });
+
+describe('provisionDeps: the baseline step', () => {
+  it('records the state in <dir>/<cluster>.json, and keeps one recorded before when asked', async () => {
+    const { mkdtemp, readFile, rm } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { provisionDeps } = await import('../../src/main/provision.ts');
+    const dir = await mkdtemp(join(tmpdir(), 'svclab-baseline-'));
+    try {
+      const driver = new FakeClusterDriver();
+      await driver.create({ name: 'svclab-b', workers: 0, nodeImage: NODE });
+      let gets = 0;
+      driver.responder = ({ argv }) => (argv.includes('get') ? (gets++, { exitCode: 0, stdout: '{"items":[{"kind":"Namespace","metadata":{"name":"default","uid":"u1"}}]}', stderr: '' }) : { exitCode: 0, stdout: '', stderr: '' });
+      const d = provisionDeps({ driver, engine: new FakeContainerEngine(), images: { runner: new (await import('../../src/exec/fake-shell.ts')).FakeShell(), engine: new FakeContainerEngine(), imagesDir: dir, cacheDir: dir } });
+      expect(await d.baseline('svclab-b', dir, { keepExisting: true })).toBe('taken');
+      expect(JSON.parse(await readFile(join(dir, 'svclab-b.json'), 'utf8'))).toMatchObject({ namespaces: ['default'] });
+      expect(await d.baseline('svclab-b', dir, { keepExisting: true })).toBe('kept');
+      expect(await d.baseline('svclab-b', dir, { keepExisting: false })).toBe('taken');
+      expect(gets).toBe(2);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
