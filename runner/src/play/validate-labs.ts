@@ -40,6 +40,11 @@ export interface ValidateOptions {
    * deadline, and the state has settled by then (default 10 s).
    */
   beforeDeadlineSeconds?: number;
+  /**
+   * Cap after Reset lab (default 4 s): Reset waits for its deletes, so an object it
+   * left behind shows on the first attempts; a longer wait only slows every run.
+   */
+  afterResetDeadlineSeconds?: number;
   now?: () => number;
   signal?: AbortSignal;
 }
@@ -75,6 +80,7 @@ export interface ValidateResult {
 }
 
 const DEFAULT_BEFORE_DEADLINE_S = 10;
+const DEFAULT_AFTER_RESET_DEADLINE_S = 4;
 
 export async function validateLabs(opts: ValidateOptions): Promise<ValidateResult> {
   const now = opts.now ?? Date.now;
@@ -187,8 +193,7 @@ async function validateLab(lab: Lab, opts: ValidateOptions, now: () => number, e
   return { lab: lab.id, ok, durationMs, cases };
 }
 
-async function checkOnce(run: Run, check: Check, capped: boolean): Promise<CheckResult> {
-  const cap = capped ? run.opts.beforeDeadlineSeconds ?? DEFAULT_BEFORE_DEADLINE_S : undefined;
+async function checkOnce(run: Run, check: Check, cap: number | undefined): Promise<CheckResult> {
   const r = await run.actions.runChecks([check], { ...(cap !== undefined ? { capDeadlineSeconds: cap } : {}), ...(run.opts.signal ? { signal: run.opts.signal } : {}) });
   return r.results[0]!;
 }
@@ -201,7 +206,8 @@ async function mustFail(run: Run, step: LabStep, classname: string, when: 'befor
   const out: ValidateCase[] = [];
   for (const check of step.checks) {
     const t = run.now();
-    const r = await checkOnce(run, check, true);
+    const cap = when === 'before' ? run.opts.beforeDeadlineSeconds ?? DEFAULT_BEFORE_DEADLINE_S : run.opts.afterResetDeadlineSeconds ?? DEFAULT_AFTER_RESET_DEADLINE_S;
+    const r = await checkOnce(run, check, cap);
     const name = when === 'before' ? `${step.id}: ${check.id} fails before the solution` : `reset: ${step.id}: ${check.id} fails again after Reset lab`;
     const base = { name, classname, durationMs: run.now() - t };
     if (r.status === 'fail') out.push({ ...base, status: 'passed', detail: r.message });
@@ -221,7 +227,7 @@ async function mustPass(run: Run, step: LabStep, classname: string): Promise<Val
   const out: ValidateCase[] = [];
   for (const check of step.checks) {
     const t = run.now();
-    const r = await checkOnce(run, check, false);
+    const r = await checkOnce(run, check, undefined);
     const base = { name: `${step.id}: ${check.id} passes after the solution`, classname, durationMs: run.now() - t };
     if (r.status === 'pass') out.push({ ...base, status: 'passed', detail: r.message });
     else out.push({ ...base, status: r.status === 'fail' ? 'failed' : 'error', message: `check ${check.id} ${r.status === 'fail' ? 'still fails' : 'could not run'} after the solution: ${r.message}`, detail: describe(check, r) });
