@@ -105,4 +105,17 @@ describe('ClusterCheckContexts', () => {
     expect(kubeconfigs).toBe(2);
     expect((await b.vantage!.exec('node:worker', ['true'], { timeoutMs: 1000 })).stdout).toBe('svclab-main-worker: true');
   });
+
+  it('builds the whole context: the workstation and its user, the clock, and the API and vantage points only with a cluster', async () => {
+    const { ClusterCheckContexts } = await import('../../src/checks/cluster-check-context.ts');
+    const { engine, driver } = await setup();
+    const clock = { now: () => 7, sleep: async () => undefined };
+    const contexts = new ClusterCheckContexts({ driver, engine, clock });
+    const bare = await contexts.context({ workstation: 'svclab-ws-1', user: 'learner' });
+    expect(bare).toEqual({ engine, workstation: 'svclab-ws-1', user: 'learner', ...clock });
+    const full = await contexts.context({ cluster: 'svclab-main', workstation: 'svclab-ws-1', user: 'learner' });
+    expect(full.kube).toBeDefined();
+    expect((await full.vantage!.exec('node:worker', ['true'], { timeoutMs: 1000 })).stdout).toBe('svclab-main-worker: true');
+    expect(full.now()).toBe(7);
+  });
 });
