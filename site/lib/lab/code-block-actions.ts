@@ -16,11 +16,3 @@ export function addRunButtons(prose: Element, s: PanelStrings, run: (command: st
     block.after(h('div', { class: 'svclab-run' }, button, out));
   }
 }
-
-/** The runner has set its cookie by now; keep the token out of the address bar and history. */
-export function stripTokenFromUrl(): void {
-  const url = new URL(location.href);
-  if (!url.searchParams.has('token')) return;
-  url.searchParams.delete('token');
-  history.replaceState(history.state, '', url);
-}

@@ -4,13 +4,14 @@
 // define-lab-element.ts when the panel comes near; xterm and Monaco load later still.
 import { createRunnerApi } from '../api/runner-api.ts';
 import type { PanelStrings } from '../i18n/panel-strings.ts';
-import { addRunButtons, stripTokenFromUrl } from './code-block-actions.ts';
+import { addRunButtons } from './code-block-actions.ts';
 import { LabContext, type LabHost } from './lab-context.ts';
 import { LabEditor } from './lab-editor.ts';
 import { LabSession } from './lab-session.ts';
 import { LabSteps } from './lab-steps.ts';
 import { LabTerminals } from './lab-terminals.ts';
 import { sessionStore, tabStorage } from './session-store.ts';
+import { stripTokenFromUrl } from './strip-token.ts';
 
 const PARTS = { 'svclab-session': LabSession, 'svclab-terminals': LabTerminals, 'svclab-editor': LabEditor, 'svclab-steps': LabSteps } as const;
 
