@@ -2,7 +2,7 @@
 // cluster, a pod, or the host. Checks that look at the network (http, dns, tls,
 // proxy-rules) go through this port, so tests answer with recorded output.
 import type { ClusterDriver, NodeInfo } from '../cluster/cluster-driver.ts';
-import { nodeAdminKubectl } from '../cluster/node-shell.ts';
+import { nodeAdminKubectl, nodeShell } from '../cluster/node-shell.ts';
 import type { ContainerEngine } from '../engine/container-engine.ts';
 import { ContainerShell } from '../engine/container-shell.ts';
 import { isRunnerError } from '../errors.ts';
@@ -123,7 +123,7 @@ export class ClusterVantageExec implements VantageExec {
         const c = this.opts.cluster;
         const kubectl = c
           ? nodeAdminKubectl(c.driver, c.name, { requestTimeout: '10s' })
-          : new Kubectl({ shell: new ContainerShell(this.opts.engine, this.opts.workstation, this.opts.user ? { user: this.opts.user } : {}), requestTimeout: '10s' });
+          : new Kubectl({ shell: this.workstationShell(), requestTimeout: '10s' });
         let r: VantageResult;
         try {
           const done = await kubectl.podShell(v.namespace, v.pod).run(argv, { timeoutMs: opts.timeoutMs });
@@ -139,9 +139,14 @@ export class ClusterVantageExec implements VantageExec {
     }
   }
 
+  /** The session's workstation, as its learner. */
+  private workstationShell(): ContainerShell {
+    return new ContainerShell(this.opts.engine, this.opts.workstation, this.opts.user ? { user: this.opts.user } : {});
+  }
+
   private async inWorkstation(argv: readonly string[], timeoutMs: number): Promise<VantageResult> {
     try {
-      const r = await this.opts.engine.exec(this.opts.workstation, argv, this.opts.user === undefined ? { timeoutMs } : { timeoutMs, user: this.opts.user });
+      const r = await this.workstationShell().run(argv, { timeoutMs });
       const daemon = /Error response from daemon:[^\n]*|No such container[^\n]*|is not running[^\n]*/i.exec(r.stderr);
       if (daemon) throw new VantageUnavailable(`the workstation ${this.opts.workstation} is not available: ${daemon[0].trim()}`);
       return r;
@@ -162,7 +167,7 @@ export class ClusterVantageExec implements VantageExec {
     const node = resolveNode(nodes, c.name, wanted);
     if (!node) throw new VantageUnavailable(`cluster ${c.name} has no node ${wanted} (its nodes: ${nodes.map((n) => n.name).join(', ')})`);
     try {
-      return await c.driver.execOnNode(c.name, node, argv, { timeoutMs });
+      return await nodeShell(c.driver, c.name, node).run(argv, { timeoutMs });
     } catch (e) {
       if (isRunnerError(e) && e.code === 'COMMAND_TIMEOUT') return { exitCode: 124, stdout: '', stderr: e.message };
       throw new VantageUnavailable(`node ${node} could not run the command: ${errorText(e)}`, { cause: e });

@@ -1,6 +1,7 @@
 // The `command` check: an argv run in the workstation, polled until it exits with
 // the expected code or the deadline passes. The escape hatch of issue 6's engine.
 import { z } from 'zod';
+import { ContainerShell } from '../../engine/container-shell.ts';
 import { isRunnerError } from '../../errors.ts';
 import type { CheckContext, CheckKindDef, CheckResult } from '../check.ts';
 import { checkBaseShape, localizedSchema, strict, type Lang, type Localized } from '../check-schema.ts';
@@ -66,6 +67,8 @@ export async function runCommandCheck(check: CommandCheck, ctx: CheckContext): P
   const t = texts[lang];
   const base = { checkId: check.id, kind: check.kind } as const;
   const expected = `exit code ${check.expectExit} from: ${check.argv.join(' ').slice(0, 200)}`;
+  // The workstation as the learner: files the learner wrote (~/answers) are where the check looks.
+  const workstation = new ContainerShell(ctx.engine, ctx.workstation, ctx.user === undefined ? {} : { user: ctx.user });
   const started = ctx.now();
   const deadline = started + check.deadlineSeconds * 1000;
   const intervalMs = check.intervalSeconds * 1000;
@@ -85,7 +88,7 @@ export async function runCommandCheck(check: CommandCheck, ctx: CheckContext): P
     const timeoutMs = Math.min(MAX_ATTEMPT_MS, Math.max(MIN_ATTEMPT_MS, deadline - ctx.now()));
     attempts++;
     try {
-      const r = await ctx.engine.exec(ctx.workstation, check.argv, ctx.user === undefined ? { timeoutMs } : { timeoutMs, user: ctx.user });
+      const r = await workstation.run(check.argv, { timeoutMs });
       const output = `${r.stdout}\n${r.stderr}`.trim();
       if (isTimeoutExit(r.exitCode)) {
         last = { kind: 'timeout', timeoutMs };
