@@ -87,6 +87,14 @@ describe.skipIf(missing.length > 0)('lab 05 check scripts', () => {
       expect((await lab.check('walk-iptables')).exitCode).toBe(6);
     });
 
+    it('the step solution (it names the chain as kube-proxy does) makes the check pass', async () => {
+      await lab.state({ [SLICES]: slices(ips) });
+      const step = lab.lab.steps.find((s) => s.id === 'walk-iptables')!;
+      const script = (step.solution.commands ?? []).find((argv) => argv[0] === 'sh')!;
+      expect((await lab.run(script)).exitCode).toBe(0);
+      expect(await lab.check('walk-iptables')).toMatchObject({ exitCode: 0, out: expect.stringContaining(sepChain('10.244.1.4:80')) });
+    });
+
     it('names the states it cannot judge', async () => {
       await lab.state({ [SLICES]: slices(ips) }, { apiDown: true });
       expect((await lab.check('walk-iptables')).exitCode).toBe(10);

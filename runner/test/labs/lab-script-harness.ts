@@ -10,6 +10,7 @@ import { execFileSync } from 'node:child_process';
 import { afterEach, beforeAll, beforeEach } from 'vitest';
 import { ExecaRunner } from '../../src/exec/execa-runner.ts';
 import type { CommandCheck } from '../../src/checks/kinds/command.ts';
+import type { ObservedCommandCheck } from '../../src/checks/kinds/observed-command.ts';
 import { loadLab, type Lab } from '../../src/labs/load-labs.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -57,8 +58,11 @@ export interface LabScripts {
   state(answers: Record<string, unknown>, opts?: { apiDown?: boolean }): Promise<void>;
   /** Writes ~/answers/NAME in the learner's home. */
   answer(name: string, text: string): Promise<void>;
-  /** Runs one command check of a step (the first command check when checkId is left out). */
-  check(stepId: string, checkId?: string, env?: Record<string, string>): Promise<ScriptRun>;
+  /**
+   * Runs one command (or observed-command) check of a step: the first when checkId is left
+   * out. An observed-command check gets `observation` as its last argument, as the kind gives it.
+   */
+  check(stepId: string, checkId?: string, env?: Record<string, string>, observation?: string): Promise<ScriptRun>;
   run(argv: readonly string[], env?: Record<string, string>): Promise<ScriptRun>;
 }
 
@@ -119,12 +123,15 @@ export function labScripts(labId: string): LabScripts {
       await mkdir(path.join(home, 'answers'), { recursive: true });
       await writeFile(path.join(home, 'answers', name), text);
     },
-    async check(stepId, checkId, env = {}) {
+    async check(stepId, checkId, env = {}, observation = '') {
       const step = this.lab.steps.find((s) => s.id === stepId);
       if (!step) throw new Error(`no step ${stepId} in ${labId}`);
-      const check = step.checks.find((c) => c.kind === 'command' && (checkId === undefined || c.id === checkId)) as CommandCheck | undefined;
+      const check = step.checks.find((c) => (c.kind === 'command' || c.kind === 'observed-command') && (checkId === undefined || c.id === checkId)) as
+        | CommandCheck
+        | ObservedCommandCheck
+        | undefined;
       if (!check) throw new Error(`no command check ${checkId ?? ''} in step ${stepId}`);
-      return run(check.argv, env);
+      return run(check.kind === 'observed-command' ? [...check.argv, observation] : check.argv, env);
     },
     run,
   };
@@ -135,7 +142,7 @@ export function unmappedExitCodes(lab: Lab): string[] {
   const out: string[] = [];
   for (const step of lab.steps) {
     for (const check of step.checks) {
-      if (check.kind !== 'command') continue;
+      if (check.kind !== 'command' && check.kind !== 'observed-command') continue;
       const script = check.argv.find((a) => a.includes('exit ')) ?? '';
       const used = new Set([...script.matchAll(/exit (\d+)/g)].map((m) => Number(m[1])));
       const mapped = new Set(check.failures.map((f) => f.exitCode));
