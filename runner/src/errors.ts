@@ -18,6 +18,8 @@ const catalogue = {
   SESSION_LIMIT: { httpStatus: 429, message: 'The runner already holds as many sessions as it allows.', hint: 'End a session you no longer use, or raise --max-sessions.' },
   LAB_UNKNOWN: { httpStatus: 404, message: 'There is no lab with this id.', hint: 'Run `svclab labs list` to see the lab ids.' },
   STEP_UNKNOWN: { httpStatus: 404, message: 'This lab has no step with this id.', hint: 'Run `svclab labs show LAB` to see its steps.' },
+  STEP_LOCKED: { httpStatus: 403, message: 'This step is not open yet: the instructor opens the steps one at a time.', hint: 'Finish the open steps; this one unlocks when the instructor opens it for the room.' },
+  NOT_A_WORKSHOP: { httpStatus: 409, message: 'This runner is not running a workshop, so there is no session deadline to change.', hint: 'Start a workshop with `svclab workshop start --expires 2h`; without one, sessions end after an hour without use.' },
   LAB_INVALID: { httpStatus: 500, message: 'A lab file is not valid.', hint: 'Run `svclab labs lint` for the file, line and field.' },
   BAD_REQUEST: { httpStatus: 400, message: 'The request is not valid.', hint: 'See the details for the field that is wrong.' },
   FRAME_INVALID: { httpStatus: 400, message: 'A terminal frame was not understood.', hint: 'Frames are JSON objects with a known "type"; reload the page if this repeats.' },

@@ -85,16 +85,19 @@ export async function sessionRoutes(app: FastifyInstance, deps: AppDeps): Promis
 
   r.post('/steps/:stepId/check', { schema: routeSchema('check') }, async (req, reply) => {
     const s = ready(session(req));
+    deps.sessions.assertStepOpen(s, req.params.stepId);
     const abort = new AbortController();
     // The learner left (closed the tab, pressed Check again): stop polling.
     reply.raw.on('close', () => { if (!reply.raw.writableFinished) abort.abort(); });
     const result = await deps.checks.run(s, req.params.stepId, abort.signal, req.body?.lang);
+    if (deps.sessions.has(s.id)) deps.sessions.recordCheck(s.id, req.params.stepId, result);
     if (result.passed) deps.sessions.recordProgress(s.id, req.params.stepId, 'passed');
     return result;
   });
 
   r.post('/steps/:stepId/solve', { schema: routeSchema('solve') }, async (req) => {
     const s = ready(session(req));
+    deps.sessions.assertStepOpen(s, req.params.stepId);
     await (deps.actions ?? noClusterActions).solve(s, req.params.stepId);
     deps.sessions.recordProgress(s.id, req.params.stepId, 'solved-with-help');
     return { solved: true as const };
@@ -108,7 +111,7 @@ export async function sessionRoutes(app: FastifyInstance, deps: AppDeps): Promis
   r.post('/reset', { schema: routeSchema('reset') }, async (req) => {
     const s = ready(session(req));
     await (deps.actions ?? noClusterActions).reset(s);
-    s.progress.clear();
+    deps.sessions.clearProgress(s.id);
     return { session: viewSession(s) };
   });
 

@@ -36,7 +36,21 @@ export interface Session {
   terminals: Map<string, Terminal>;
   /** Steps passed by Check, or solved with help, with when. */
   progress: Map<string, { status: 'passed' | 'solved-with-help'; at: string }>;
+  /** Each step's latest Check (the instructor page aggregates what fails), made on first Check. */
+  lastChecks?: Map<string, StepCheckRecord>;
 }
+
+/** A step's latest Check on a session: when, how many attempts, and each check's result. */
+export interface StepCheckRecord {
+  firstAt: string;
+  at: string;
+  attempts: number;
+  passed: boolean;
+  results: { checkId: string; kind: string; status: 'pass' | 'fail' | 'error'; message: string }[];
+}
+
+/** What changed, for listeners (the instructor page's live updates). */
+export type SessionChange = { kind: 'added' | 'state' | 'progress' | 'check' | 'removed'; session: string };
 
 export interface SessionView {
   id: string;
@@ -87,6 +101,8 @@ export const OWNER_LABEL = 'svclab.owner-pid';
 export class SessionManager {
   private readonly deps: SessionManagerDeps;
   private readonly sessions = new Map<string, Session>();
+  private readonly listeners = new Set<(c: SessionChange) => void>();
+  private stepGate: ((s: Session, stepId: string) => void) | undefined;
 
   constructor(deps: SessionManagerDeps) {
     this.deps = deps;
@@ -96,9 +112,43 @@ export class SessionManager {
     return this.deps.ownerPid ?? process.pid;
   }
 
+  /** Call `listener` on every change of a session's state, progress or checks; returns the unsubscribe. */
+  onChange(listener: (c: SessionChange) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private changed(kind: SessionChange['kind'], session: string): void {
+    for (const l of this.listeners) {
+      try {
+        l({ kind, session });
+      } catch (e) {
+        this.deps.logger.warn({ err: String(e) }, 'a session change listener failed');
+      }
+    }
+  }
+
+  private setState(s: Session, state: SessionState): void {
+    s.state = state;
+    this.changed('state', s.id);
+  }
+
+  /** Who may Check or Solve which step (the instructor's gate); the gate throws to refuse. */
+  setStepGate(gate: ((s: Session, stepId: string) => void) | undefined): void {
+    this.stepGate = gate;
+  }
+
+  /** Throws the gate's RunnerError when this step is not open to the session yet. */
+  assertStepOpen(s: Session, stepId: string): void {
+    this.stepGate?.(s, stepId);
+  }
+
   /** Forget a failed session once its error has been seen. */
   forget(id: string): void {
-    if (this.sessions.get(id)?.state === 'failed') this.sessions.delete(id);
+    if (this.sessions.get(id)?.state === 'failed') {
+      this.sessions.delete(id);
+      this.changed('removed', id);
+    }
   }
 
   /** Start a session and wait until it is ready (or throw why not). */
@@ -128,6 +178,7 @@ export class SessionManager {
       learner: learner ?? id, lastSeen: this.now(), ready: Promise.resolve(),
     };
     this.sessions.set(id, session);
+    this.changed('added', id);
     session.ready = this.bringUp(session);
     session.ready.catch(() => undefined);
     return session;
@@ -144,13 +195,13 @@ export class SessionManager {
       const image = await this.deps.workstationImage();
       const network = await this.deps.workstationNetwork?.(session, (w) => {
         if (session.state === 'claiming' || session.state === 'waiting') {
-          session.state = 'waiting';
           session.wait = w;
+          this.setState(session, 'waiting');
         }
       });
       delete session.wait;
       if (!this.sessions.has(id)) throw new RunnerError('SESSION_UNKNOWN', { message: 'The session ended while it was starting.' });
-      session.state = 'starting';
+      this.setState(session, 'starting');
       await this.deps.engine.runContainer({
         name: session.workstation,
         image,
@@ -164,21 +215,25 @@ export class SessionManager {
         network,
         env: { TERM: 'xterm-256color', LANG: 'C.UTF-8' },
       });
-      session.state = 'applying';
+      this.setState(session, 'applying');
       await this.deps.prepare?.(session);
-      session.state = 'ready';
       session.lastSeen = this.now();
+      this.setState(session, 'ready');
       this.deps.logger.info({ session: id, labId: session.labId, image, cluster: session.cluster?.name }, 'session ready');
     } catch (e) {
       const err = e instanceof RunnerError ? e : new RunnerError('WORKSTATION_FAILED', { cause: e, details: String(e) });
-      session.state = 'failed';
       delete session.wait;
       session.error = { code: err.code, message: err.message, hint: err.hint };
+      this.setState(session, 'failed');
       await this.deps.engine.removeContainer(session.workstation).catch(() => undefined);
       await this.deps.onRemoved?.(session).catch(() => undefined);
       this.deps.logger.warn({ session: id, err: String(e) }, 'session failed to start');
       // Kept for a minute so a polling page can read why, then forgotten.
-      setTimeout(() => { if (this.sessions.get(id) === session) this.sessions.delete(id); }, 60_000).unref?.();
+      setTimeout(() => {
+        if (this.sessions.get(id) !== session) return;
+        this.sessions.delete(id);
+        this.changed('removed', id);
+      }, 60_000).unref?.();
       throw err;
     }
   }
@@ -253,11 +308,32 @@ export class SessionManager {
     // Passing Check after Solve keeps "solved with help".
     if (s.progress.get(stepId)?.status === 'solved-with-help' && status === 'passed') return;
     s.progress.set(stepId, { status, at: new Date().toISOString() });
+    this.changed('progress', id);
+  }
+
+  /** Keep a step's latest Check results (what the instructor page aggregates). */
+  recordCheck(id: string, stepId: string, reply: { passed: boolean; results: StepCheckRecord['results'] }): void {
+    const s = this.get(id);
+    const at = new Date(this.now()).toISOString();
+    s.lastChecks ??= new Map();
+    const before = s.lastChecks.get(stepId);
+    const results = reply.results.map((r) => ({ checkId: r.checkId, kind: r.kind, status: r.status, message: r.message }));
+    s.lastChecks.set(stepId, { firstAt: before?.firstAt ?? at, at, attempts: (before?.attempts ?? 0) + 1, passed: reply.passed, results });
+    this.changed('check', id);
+  }
+
+  /** Reset lab: the session's progress and checks start over. */
+  clearProgress(id: string): void {
+    const s = this.get(id);
+    s.progress.clear();
+    s.lastChecks?.clear();
+    this.changed('progress', id);
   }
 
   async remove(id: string): Promise<void> {
     const s = this.get(id);
     this.sessions.delete(id);
+    this.changed('removed', id);
     for (const t of s.terminals.values()) t.close();
     if (s.state === 'failed') return;
     // A session still starting stops at its next phase; its bring-up cleans up after itself.
