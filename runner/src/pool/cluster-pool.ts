@@ -77,6 +77,7 @@ export class ClusterPool {
   private readonly abort = new AbortController();
   private filling: Promise<void> | undefined;
   private closed = false;
+  private readonly listeners = new Set<() => void>();
 
   constructor(deps: PoolDeps, opts: PoolOptions) {
     this.deps = deps;
@@ -90,6 +91,23 @@ export class ClusterPool {
   private set(c: PoolCluster, state: PoolClusterState): void {
     c.state = state;
     c.since = this.now();
+    this.changed();
+  }
+
+  /** Call `listener` when a cluster changes state or the line of waiters changes (the instructor page); returns the unsubscribe. */
+  onChange(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private changed(): void {
+    for (const l of this.listeners) {
+      try {
+        l();
+      } catch (e) {
+        this.deps.logger.warn({ err: String(e) }, 'pool: a change listener failed');
+      }
+    }
   }
 
   /** Adopt the ready clusters a previous runner left (a warm pool survives restarts), delete the rest, then fill. */
@@ -221,6 +239,7 @@ export class ClusterPool {
 
   private notifyWaiters(): void {
     this.waiters.forEach((w, i) => w.onWait?.(this.estimate(i + 1)));
+    this.changed();
   }
 
   private dropWaiter(w: Waiter, e: unknown): void {
@@ -247,6 +266,7 @@ export class ClusterPool {
     this.set(c, 'deleting');
     await this.deps.driver.delete(c.name).catch((e: unknown) => this.deps.logger.warn({ cluster: c.name, err: String(e) }, 'pool: delete failed'));
     this.clusters.delete(c.name);
+    this.changed();
     this.fill();
   }
 
@@ -273,6 +293,7 @@ export class ClusterPool {
           this.serveWaiters();
         } catch (e) {
           this.clusters.delete(c.name);
+          this.changed();
           if (this.closed) break;
           failures++;
           this.deps.logger.error({ cluster: c.name, err: String(e) }, 'pool: provisioning failed');
