@@ -2,8 +2,33 @@
 // WebSocket upgrades). The token is random per start; the Origin check stops another web page
 // in the learner's browser from opening a shell over WebSocket.
 import { timingSafeEqual } from 'node:crypto';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { RunnerError } from '../errors.ts';
+import type { LearnerRecord } from '../workshop/workshop-store.ts';
+
+/**
+ * Who is asking. The instructor holds the runner token (single-learner `npm start`: the one
+ * person at the machine) or, in a workshop, the instructor secret; a learner holds a signed
+ * learner pass and reaches only their own sessions.
+ */
+export type Principal = { kind: 'instructor' } | { kind: 'learner'; learner: LearnerRecord };
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Set by the auth hook before any handler runs; null only on public routes (health, join). */
+    principal: Principal | null;
+  }
+}
+
+/** The learner asking, or undefined for the instructor. */
+export function learnerOf(req: FastifyRequest): LearnerRecord | undefined {
+  return req.principal?.kind === 'learner' ? req.principal.learner : undefined;
+}
+
+/** preHandler for instructor-only routes: a learner (or nobody) gets 403 INSTRUCTOR_ONLY. */
+export async function requireInstructor(req: FastifyRequest): Promise<void> {
+  if (req.principal?.kind !== 'instructor') throw new RunnerError('INSTRUCTOR_ONLY');
+}
 
 export const TOKEN_COOKIE = 'svclab_token';
 
@@ -49,10 +74,12 @@ export interface AuthOptions {
 
 /** Every request needs the token; a WebSocket upgrade also needs the site's Origin. */
 export function addAuthHooks(app: FastifyInstance, opts: AuthOptions): void {
+  app.decorateRequest('principal', null);
   app.addHook('onRequest', async (req, reply) => {
     const query = (req.query ?? {}) as Record<string, unknown>;
     const fromQuery = typeof query.token === 'string' ? query.token : undefined;
     checkToken(opts.token, tokenFrom({ authorization: req.headers.authorization, cookie: req.cookies[TOKEN_COOKIE], query: fromQuery }));
+    req.principal = { kind: 'instructor' };
     if (req.headers.upgrade?.toLowerCase() === 'websocket') checkOrigin(opts.allowedOrigins(), req.headers.origin);
     // A page opened with ?token= gets the cookie, so assets, API calls and the
     // WebSocket carry the token without page code handling it.
