@@ -8,6 +8,7 @@ import type { RunnerStatus } from '../api/status.ts';
 import { RunnerError } from '../errors.ts';
 import type { Session, SessionManager } from '../sessions/session-manager.ts';
 import type { ApplyPort, LabActionsPort } from '../play/ports.ts';
+import type { ParsedManifest } from '../play/manifests.ts';
 
 /** Apply from the editor, and Solve / Reset lab: typed by play/ (LabActions implements them). */
 export type { ApplyPort, LabActionsPort };
@@ -18,6 +19,11 @@ export interface LabsPort {
   get(labId: string): PublicLab;
   /** Throws LAB_UNKNOWN / STEP_UNKNOWN; `index` past the last hint is BAD_REQUEST. */
   hint(labId: string, stepId: string, index: number): Localized;
+}
+
+/** Parses the editor's YAML like parseManifests, large texts off the event loop (yaml-parse-pool.ts). */
+export interface ManifestsPort {
+  parse(text: string): Promise<ParsedManifest[]>;
 }
 
 export interface ChecksPort {
@@ -46,6 +52,8 @@ export interface AppDeps {
   checks: ChecksPort;
   apply: ApplyPort;
   actions?: LabActionsPort;
+  /** The YAML parser for Apply and Live; buildApp makes one (with worker threads) when omitted. */
+  manifests?: ManifestsPort;
   /** The pool and sessions at a glance (GET /api/status), for instructors and `svclab status`. */
   status?: () => RunnerStatus;
   /** How long POST /api/sessions waits for a session to be ready before answering 202 (default 8 s). */

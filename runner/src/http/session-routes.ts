@@ -58,6 +58,7 @@ export async function sessionRoutes(app: FastifyInstance, deps: AppDeps): Promis
   });
   const session = (req: FastifyRequest): Session => found.get(req)!;
   const r = app.withTypeProvider<ZodTypeProvider>();
+  const manifests = deps.manifests ?? { parse: async (text: string) => parseManifests(text) };
 
   r.get('/', { schema: routeSchema('session') }, async (req) => {
     const s = session(req);
@@ -73,14 +74,14 @@ export async function sessionRoutes(app: FastifyInstance, deps: AppDeps): Promis
 
   r.post('/apply', { schema: routeSchema('apply') }, async (req) => {
     const s = ready(session(req));
-    return deps.apply.apply(s, req.body.yaml, parseManifests(req.body.yaml));
+    return deps.apply.apply(s, req.body.yaml, await manifests.parse(req.body.yaml));
   });
 
   r.post('/live', { schema: routeSchema('live') }, async (req) => {
     const s = ready(session(req));
-    const manifests = parseManifests(req.body.yaml);
+    const parsed = await manifests.parse(req.body.yaml);
     if (!deps.apply.live) throw new RunnerError('NO_CLUSTER');
-    return { objects: await deps.apply.live(s, req.body.yaml, manifests) };
+    return { objects: await deps.apply.live(s, req.body.yaml, parsed) };
   });
 
   r.post('/steps/:stepId/check', { schema: routeSchema('check') }, async (req, reply) => {
