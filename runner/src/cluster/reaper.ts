@@ -4,7 +4,7 @@
 // labelled first) and kind's node containers are found and removed.
 
 import { isRunnerError } from '../errors.ts';
-import type { ContainerEngine } from '../engine/container-engine.ts';
+import type { ContainerEngine, NetworkDetails } from '../engine/container-engine.ts';
 import { CLUSTER_LABEL, CLUSTER_NAME_PREFIX, KIND_CLUSTER_LABEL, SESSION_LABEL, type ClusterDriver } from './cluster-driver.ts';
 
 export interface ReaperDeps {
@@ -41,12 +41,7 @@ export async function reapLeftoverClusters(deps: ReaperDeps): Promise<ReapReport
   const ids = [...new Map(orphans.map((c) => [c.id, c.name])).entries()];
   await deps.engine.removeContainers(ids.map(([id]) => id));
   report.containers.push(...ids.map(([, name]) => name));
-  for (const n of await deps.engine.inspectNetworks([CLUSTER_LABEL])) {
-    if (kept.has(n.labels[CLUSTER_LABEL] ?? '')) continue;
-    await deps.engine.removeContainers(n.containers);
-    await deps.engine.removeNetwork(n.id);
-    report.networks.push(n.name);
-  }
+  await removeNetworks(deps.engine, (await deps.engine.inspectNetworks([CLUSTER_LABEL])).filter((n) => !kept.has(n.labels[CLUSTER_LABEL] ?? '')), report);
   if (report.containers.length || report.networks.length) deps.out?.(`reaped ${report.containers.length} containers, ${report.networks.length} networks`);
   return report;
 }
@@ -84,16 +79,21 @@ export async function downAll(
       report.containers.push(...byId.values());
       found += byId.size;
     }
-    for (const n of (await deps.engine.inspectNetworks([CLUSTER_LABEL])).filter((n) => mine(n.labels[CLUSTER_LABEL]))) {
-      await deps.engine.removeContainers(n.containers);
-      await deps.engine.removeNetwork(n.id);
-      report.networks.push(n.name);
-      found++;
-    }
+    found += await removeNetworks(deps.engine, (await deps.engine.inspectNetworks([CLUSTER_LABEL])).filter((n) => mine(n.labels[CLUSTER_LABEL])), report);
     if (found === 0) break;
     if (sweep < maxSweeps) await sleep(opts.settleMs ?? 2000);
   }
   return report;
+}
+
+/** Networks with whatever is still attached (it would block removal); returns how many. */
+async function removeNetworks(engine: ContainerEngine, networks: readonly NetworkDetails[], report: ReapReport): Promise<number> {
+  for (const n of networks) {
+    await engine.removeContainers(n.containers);
+    await engine.removeNetwork(n.id);
+    report.networks.push(n.name);
+  }
+  return networks.length;
 }
 
 async function deleteQuietly(driver: ClusterDriver, name: string): Promise<void> {
