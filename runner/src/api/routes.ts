@@ -2,6 +2,7 @@
 // The runner registers these exact schemas on its fastify routes (a test holds it to that);
 // the site imports the types only. Errors are always `errorBody` (common.ts).
 import type { z } from 'zod';
+import { broadcastBody, controlReply, exportQuery, exportReply, extendLearnersBody, gateBody, instructorSnapshot, resetBody, targetBody } from './instructor.ts';
 import { labList, labParams, publicLab } from './labs.ts';
 import {
   applyBody, applyReply, checkBody, checkReply, hintBody, hintReply, liveBody, liveReply, progressReply, sessionParams, sessionReply,
@@ -38,6 +39,18 @@ export const routes = {
   terminals: { method: 'GET', url: '/api/sessions/:id/terminals', params: sessionParams, response: { 200: terminalsReply } },
   /** WebSocket: the terminal protocol (terminal-protocol.ts). */
   terminal: { method: 'GET', url: '/api/sessions/:id/terminal', params: sessionParams, querystring: terminalQuery, response: {} },
+  /** Server-sent events (instructor.ts): the room's snapshot on connect and after each change. Instructor only, as is all of /api/instructor. */
+  instructorEvents: { method: 'GET', url: '/api/instructor/events', response: {} },
+  instructorSnapshot: { method: 'GET', url: '/api/instructor/snapshot', response: { 200: instructorSnapshot } },
+  instructorGate: { method: 'POST', url: '/api/instructor/gate', body: gateBody, response: { 200: controlReply } },
+  instructorBroadcast: { method: 'POST', url: '/api/instructor/broadcast', body: broadcastBody, response: { 200: controlReply } },
+  instructorExtend: { method: 'POST', url: '/api/instructor/extend', body: extendLearnersBody, response: { 200: controlReply } },
+  instructorEnd: { method: 'POST', url: '/api/instructor/end', body: targetBody, response: { 200: controlReply } },
+  instructorReset: { method: 'POST', url: '/api/instructor/reset', body: resetBody, response: { 200: controlReply } },
+  /** format=csv answers text/csv with the same rows. */
+  instructorExport: { method: 'GET', url: '/api/instructor/export', querystring: exportQuery, response: { 200: exportReply } },
+  /** Server-sent events for learners' pages: the instructor's broadcast (or null) on connect and on each change. */
+  broadcast: { method: 'GET', url: '/api/broadcast', response: {} },
 } as const satisfies Record<string, RouteContract>;
 
 export type RouteName = keyof typeof routes;

@@ -7,6 +7,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRepl
 import { RunnerError } from '../errors.ts';
 import { addAuthHooks } from './auth.ts';
 import { catalogueRoutes } from './catalogue-routes.ts';
+import { instructorRoutes } from './instructor-routes.ts';
 import type { AppDeps } from './ports.ts';
 import { enforceContract } from './route-contract.ts';
 import { sessionRoutes, startSessionRoute } from './session-routes.ts';
@@ -81,6 +82,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register((a) => startSessionRoute(a, deps), { prefix: '/api/sessions' });
   await app.register((a) => sessionRoutes(a, { ...deps, manifests }), { prefix: '/api/sessions/:id' });
   await app.register((a) => terminalRoutes(a, deps), { prefix: '/api/sessions/:id' });
+  await app.register((a) => instructorRoutes(a, deps), { prefix: '/api' });
 
   app.setNotFoundHandler((req, reply) => {
     sendError(new RunnerError('NOT_FOUND', { message: `There is no route ${req.method} ${req.url.split('?')[0]}.` }), reply);

@@ -6,6 +6,7 @@ import type { LabSummary, PublicLab } from '../api/labs.ts';
 import type { CheckReply } from '../api/sessions.ts';
 import type { RunnerStatus } from '../api/status.ts';
 import { RunnerError } from '../errors.ts';
+import type { InstructorDeps } from '../instructor/room.ts';
 import type { Session, SessionManager } from '../sessions/session-manager.ts';
 import type { ApplyPort, LabActionsPort } from '../play/ports.ts';
 import type { ParsedManifest } from '../play/manifests.ts';
@@ -54,6 +55,8 @@ export interface AppDeps {
   actions?: LabActionsPort;
   /** The YAML parser for Apply and Live; buildApp makes one (with worker threads) when omitted. */
   manifests?: ManifestsPort;
+  /** What the instructor page listens to and steers beyond sessions and labs: the pool's changes, the workshop. */
+  instructor?: InstructorDeps;
   /** The pool and sessions at a glance (GET /api/status), for instructors and `svclab status`. */
   status?: () => RunnerStatus;
   /** How long POST /api/sessions waits for a session to be ready before answering 202 (default 8 s). */
