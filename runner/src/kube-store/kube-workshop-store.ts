@@ -1,0 +1,351 @@
+// A WorkshopStore kept in the Kubernetes API (issue 14), so any runner replica serves
+// any learner and a replica that dies loses nothing:
+//   Workshop        <name>            spec: labs, capacity, reserve, times; status: learners (join order)
+//   Secret          <name>-secrets    event code, instructor secret, credential key (owned by the Workshop)
+//   LearnerSession  <name>-l-<hash>   one per learner (owned by the Workshop)
+//   ConfigMap       <name>-w-<hash>   a learner's saved work in one lab (owned by the LearnerSession)
+//   Environment     (made by whoever runs the reserve) claimed here through spec.claim
+// Every read-modify-write carries the resourceVersion it read and retries on 409, so
+// two replicas never both take the last place in a workshop or one environment.
+import { createHash, randomInt } from 'node:crypto';
+import { emptyWork, type LearnerRecord, type SavedWork, type WorkshopRecord, type WorkshopStore } from '../workshop/workshop-store.ts';
+import { API_VERSION, KubeObjectsError, isReason, type KubeObject, type KubeObjects, type OwnerReference } from './kube-objects.ts';
+
+export const WORKSHOP_LABEL = 'svclab.dev/workshop';
+export const LEARNER_LABEL = 'svclab.dev/learner';
+const PART_OF = { 'app.kubernetes.io/part-of': 'svclab' };
+/** A ConfigMap holds at most 1 MiB; keep room for its metadata. */
+export const MAX_WORK_BYTES = 900 * 1024;
+
+export type EnvironmentPhase = 'Pending' | 'Ready' | 'Failed' | 'Released';
+
+export interface EnvironmentClaim {
+  learnerId: string;
+  lab?: string;
+  at: string;
+  by?: string;
+}
+
+export interface EnvironmentView {
+  name: string;
+  phase: EnvironmentPhase | undefined;
+  claim: EnvironmentClaim | undefined;
+  pod?: string;
+  node?: string;
+}
+
+export interface KubeWorkshopStoreOptions {
+  objects: KubeObjects;
+  /** The Workshop object's name: every replica of one release uses the same. */
+  name: string;
+  /** Who claims (the pod name of this replica), written into claims for the record. */
+  replica?: string;
+  /** Tries for one read-modify-write before giving up on contention. */
+  maxAttempts?: number;
+  now?: () => number;
+}
+
+/** The store ran out of tries, or found the API in a state it cannot use. */
+export class KubeStoreError extends Error {
+  readonly hint: string;
+  constructor(message: string, hint: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'KubeStoreError';
+    this.hint = hint;
+  }
+}
+
+function hash(...parts: string[]): string {
+  return createHash('sha256').update(parts.join('\0')).digest('hex').slice(0, 20);
+}
+
+const iso = (ms: number): string => new Date(ms).toISOString();
+const ms = (text: unknown): number => (typeof text === 'string' ? Date.parse(text) : NaN);
+
+export class KubeWorkshopStore implements WorkshopStore {
+  private readonly objects: KubeObjects;
+  readonly name: string;
+  private readonly replica: string | undefined;
+  private readonly maxAttempts: number;
+  private readonly now: () => number;
+
+  constructor(o: KubeWorkshopStoreOptions) {
+    if (!/^[a-z0-9]([-a-z0-9]{0,30}[a-z0-9])?$/.test(o.name)) {
+      throw new KubeStoreError(`"${o.name}" cannot name a Workshop object.`, 'Use 1 to 32 lower-case letters, digits and dashes (it prefixes the names of the objects the store makes).');
+    }
+    this.objects = o.objects;
+    this.name = o.name;
+    this.replica = o.replica;
+    this.maxAttempts = o.maxAttempts ?? 20;
+    this.now = o.now ?? Date.now;
+  }
+
+  learnerObjectName(learnerId: string): string {
+    return `${this.name}-l-${hash(this.name, learnerId)}`;
+  }
+
+  workObjectName(learnerId: string, labId: string): string {
+    return `${this.name}-w-${hash(this.name, learnerId, labId)}`;
+  }
+
+  get secretName(): string {
+    return `${this.name}-secrets`;
+  }
+
+  // --- the workshop ---
+
+  async getWorkshop(): Promise<WorkshopRecord | undefined> {
+    const w = await this.objects.get('workshops', this.name);
+    if (!w) return undefined;
+    const secret = await this.objects.get('secrets', this.secretName);
+    const data = secret?.data ?? {};
+    const read = (k: string): string | undefined => (data[k] === undefined ? undefined : Buffer.from(data[k], 'base64').toString('utf8'));
+    const code = read('code');
+    const instructorSecret = read('instructorSecret');
+    const credentialKey = read('credentialKey');
+    if (code === undefined || instructorSecret === undefined || credentialKey === undefined) {
+      throw new KubeStoreError(
+        `Workshop ${this.objects.namespace}/${this.name} exists but its Secret ${this.secretName} is missing or lacks code, instructorSecret or credentialKey.`,
+        `Delete the Workshop (kubectl -n ${this.objects.namespace} delete workshop ${this.name}) and start it again; its secrets cannot be recovered.`,
+      );
+    }
+    const s = w.spec ?? {};
+    const record: WorkshopRecord = {
+      id: String(s['id']), labs: [...((s['labs'] as string[] | undefined) ?? [])], capacity: Number(s['capacity']), reserve: Number(s['reserve']),
+      createdAt: ms(s['createdAt']), expiresAt: ms(s['expiresAt']), code, instructorSecret, credentialKey,
+    };
+    if (s['endedAt'] !== undefined) record.endedAt = ms(s['endedAt']);
+    return record;
+  }
+
+  async putWorkshop(r: WorkshopRecord): Promise<void> {
+    const spec: Record<string, unknown> = { id: r.id, labs: [...r.labs], capacity: r.capacity, reserve: r.reserve, createdAt: iso(r.createdAt), expiresAt: iso(r.expiresAt) };
+    if (r.endedAt !== undefined) spec['endedAt'] = iso(r.endedAt);
+    const w = await this.update('workshops', this.name, (cur) => ({ ...cur, spec }), () => ({
+      apiVersion: API_VERSION, kind: 'Workshop', metadata: { name: this.name, labels: { ...PART_OF, [WORKSHOP_LABEL]: this.name } }, spec,
+    }));
+    if (w.status?.['secretName'] !== this.secretName) {
+      await this.updateStatus('workshops', this.name, (cur) => ({ ...cur, status: { learnerCount: 0, learners: [], ...cur.status, secretName: this.secretName } }));
+    }
+    const stringData = { code: r.code, instructorSecret: r.instructorSecret, credentialKey: r.credentialKey };
+    await this.update('secrets', this.secretName, (cur) => ({ ...cur, type: 'Opaque', stringData, data: {} }), () => ({
+      apiVersion: 'v1', kind: 'Secret', type: 'Opaque', stringData,
+      metadata: { name: this.secretName, labels: { ...PART_OF, [WORKSHOP_LABEL]: this.name }, ownerReferences: [owner(w)] },
+    }));
+  }
+
+  // --- learners ---
+
+  async addLearner(l: LearnerRecord, capacity: number): Promise<boolean> {
+    for (let attempt = 0; attempt < this.maxAttempts; attempt++) {
+      const w = await this.objects.get('workshops', this.name);
+      if (!w) throw this.noWorkshop();
+      const ids = ((w.status?.['learners'] as string[] | undefined) ?? []);
+      if (!ids.includes(l.id)) {
+        if (ids.length >= capacity) return false;
+        const learners = [...ids, l.id];
+        try {
+          // The place is taken here, conditional on the version read: of two replicas
+          // taking the last place, the API server refuses the second.
+          await this.objects.replaceStatus('workshops', { ...w, status: { ...w.status, learners, learnerCount: learners.length } });
+        } catch (e) {
+          if (isReason(e, 'conflict')) continue;
+          throw e;
+        }
+      }
+      try {
+        await this.objects.create('learnersessions', this.learnerObject(l, w));
+      } catch (e) {
+        if (!isReason(e, 'exists')) throw e;
+      }
+      return true;
+    }
+    throw this.contention(`add learner to workshop ${this.name}`);
+  }
+
+  async getLearner(id: string): Promise<LearnerRecord | undefined> {
+    const o = await this.objects.get('learnersessions', this.learnerObjectName(id));
+    return o && o.spec?.['learnerId'] === id ? learnerRecord(o) : undefined;
+  }
+
+  async putLearner(l: LearnerRecord): Promise<void> {
+    const w = await this.objects.get('workshops', this.name);
+    if (!w) throw this.noWorkshop();
+    const fresh = this.learnerObject(l, w);
+    await this.update('learnersessions', fresh.metadata.name, (cur) => ({ ...cur, spec: fresh.spec! }), () => fresh);
+  }
+
+  async listLearners(): Promise<LearnerRecord[]> {
+    const list = await this.objects.list('learnersessions', { [WORKSHOP_LABEL]: this.name });
+    return list.map(learnerRecord).sort((a, b) => a.joinedAt - b.joinedAt || a.id.localeCompare(b.id));
+  }
+
+  // --- saved work ---
+
+  async getWork(learnerId: string, labId: string): Promise<SavedWork> {
+    const cm = await this.objects.get('configmaps', this.workObjectName(learnerId, labId));
+    const text = cm?.data?.['work.json'];
+    if (text === undefined) return emptyWork();
+    const w = JSON.parse(text) as Partial<SavedWork>;
+    return { progress: w.progress ?? {}, editor: w.editor ?? {}, applied: w.applied ?? [] };
+  }
+
+  async putWork(learnerId: string, labId: string, work: SavedWork): Promise<void> {
+    const text = JSON.stringify(work);
+    const bytes = Buffer.byteLength(text);
+    if (bytes > MAX_WORK_BYTES) {
+      throw new KubeStoreError(
+        `The saved work of this learner in lab ${labId} is ${Math.ceil(bytes / 1024)} KiB; the Kubernetes store keeps at most ${MAX_WORK_BYTES / 1024} KiB per learner and lab.`,
+        'Apply fewer or smaller documents; very large editor texts are not kept.',
+      );
+    }
+    const learner = await this.objects.get('learnersessions', this.learnerObjectName(learnerId));
+    if (!learner) throw new KubeStoreError(`No learner ${learnerId} in workshop ${this.name}: their work has nowhere to go.`, 'The learner must join first.');
+    const name = this.workObjectName(learnerId, labId);
+    const data = { 'work.json': text };
+    await this.update('configmaps', name, (cur) => ({ ...cur, data }), () => ({
+      apiVersion: 'v1', kind: 'ConfigMap', data,
+      metadata: { name, labels: { ...PART_OF, [WORKSHOP_LABEL]: this.name, [LEARNER_LABEL]: learner.metadata.name, 'svclab.dev/lab': labId }, ownerReferences: [owner(learner)] },
+    }));
+  }
+
+  // --- environments (the reserve) ---
+
+  async listEnvironments(): Promise<EnvironmentView[]> {
+    return (await this.objects.list('environments', { [WORKSHOP_LABEL]: this.name })).map(envView);
+  }
+
+  /** A new environment waiting to become Ready (the reserve's keeper calls this, then starts its pod). */
+  async createEnvironment(name: string): Promise<void> {
+    await this.objects.create('environments', {
+      apiVersion: API_VERSION, kind: 'Environment', metadata: { name, labels: { ...PART_OF, [WORKSHOP_LABEL]: this.name } }, spec: { workshop: this.name },
+    });
+  }
+
+  /** What the environment's pod is doing (the reserve's keeper writes it from the pod's state). */
+  async setEnvironmentStatus(name: string, s: { phase: EnvironmentPhase; pod?: string; node?: string; message?: string }): Promise<void> {
+    await this.updateStatus('environments', name, (cur) => ({
+      ...cur, status: { ...cur.status, ...s, ...(s.phase === 'Ready' && cur.status?.['phase'] !== 'Ready' ? { readyAt: iso(this.now()) } : {}) },
+    }));
+  }
+
+  /**
+   * Hands the learner one Ready, unclaimed environment, or undefined when the reserve is
+   * empty. The claim is a write carrying the resourceVersion read with the list: of two
+   * replicas claiming the same environment, one gets 409 and tries another. A learner who
+   * already holds one for this lab gets it again.
+   */
+  async claimEnvironment(learnerId: string, lab?: string): Promise<string | undefined> {
+    for (let attempt = 0; attempt < this.maxAttempts; attempt++) {
+      const envs = await this.objects.list('environments', { [WORKSHOP_LABEL]: this.name });
+      const held = envs.find((e) => {
+        const c = claimOf(e);
+        return c?.learnerId === learnerId && c.lab === lab && e.status?.['phase'] === 'Ready';
+      });
+      if (held) return held.metadata.name;
+      const free = envs.filter((e) => !claimOf(e) && e.status?.['phase'] === 'Ready');
+      if (!free.length) return undefined;
+      // A random start, so replicas claiming at once mostly pick different ones.
+      const pick = free[randomInt(free.length)]!;
+      const claim: EnvironmentClaim = { learnerId, at: iso(this.now()), ...(lab === undefined ? {} : { lab }), ...(this.replica ? { by: this.replica } : {}) };
+      try {
+        await this.objects.replace('environments', {
+          ...pick,
+          metadata: { ...pick.metadata, labels: { ...pick.metadata.labels, [LEARNER_LABEL]: this.learnerObjectName(learnerId) } },
+          spec: { ...pick.spec, claim },
+        });
+      } catch (e) {
+        if (isReason(e, 'conflict') || isReason(e, 'not-found')) continue;
+        throw e;
+      }
+      await this.noteEnvironment(learnerId, pick.metadata.name, lab);
+      return pick.metadata.name;
+    }
+    throw this.contention(`claim an environment for learner ${learnerId}`);
+  }
+
+  /** Gives up the learner's environment: it is deleted (a used cluster never goes back to the reserve). */
+  async releaseEnvironment(name: string, learnerId: string): Promise<boolean> {
+    const e = await this.objects.get('environments', name);
+    if (!e) return false;
+    if (claimOf(e)?.learnerId !== learnerId) {
+      throw new KubeStoreError(`Environment ${name} is not held by learner ${learnerId}.`, 'Only the learner who claimed an environment releases it.');
+    }
+    return this.objects.delete('environments', name);
+  }
+
+  // --- helpers ---
+
+  private async noteEnvironment(learnerId: string, environment: string, lab: string | undefined): Promise<void> {
+    const name = this.learnerObjectName(learnerId);
+    if (!(await this.objects.get('learnersessions', name))) return;
+    await this.updateStatus('learnersessions', name, (cur) => ({ ...cur, status: { ...cur.status, phase: 'Active', environment, ...(lab === undefined ? {} : { lab }) } }));
+  }
+
+  private learnerObject(l: LearnerRecord, w: KubeObject): KubeObject {
+    const name = this.learnerObjectName(l.id);
+    return {
+      apiVersion: API_VERSION, kind: 'LearnerSession',
+      metadata: { name, labels: { ...PART_OF, [WORKSHOP_LABEL]: this.name }, ownerReferences: [owner(w)] },
+      spec: { workshop: this.name, learnerId: l.id, displayName: l.name, joinedAt: iso(l.joinedAt), nodeShells: l.nodeShells },
+    };
+  }
+
+  /** Read, change, write with the version read; again on conflict. Creates with `fresh` when missing. */
+  private async update(r: 'workshops' | 'learnersessions' | 'secrets' | 'configmaps', name: string, change: (cur: KubeObject) => KubeObject, fresh: () => KubeObject): Promise<KubeObject> {
+    for (let attempt = 0; attempt < this.maxAttempts; attempt++) {
+      const cur = await this.objects.get(r, name);
+      try {
+        return cur ? await this.objects.replace(r, change(cur)) : await this.objects.create(r, fresh());
+      } catch (e) {
+        if (isReason(e, 'conflict') || isReason(e, 'exists') || isReason(e, 'not-found')) continue;
+        throw e;
+      }
+    }
+    throw this.contention(`update ${r}/${name}`);
+  }
+
+  private async updateStatus(r: 'workshops' | 'learnersessions' | 'environments', name: string, change: (cur: KubeObject) => KubeObject): Promise<KubeObject> {
+    for (let attempt = 0; attempt < this.maxAttempts; attempt++) {
+      const cur = await this.objects.get(r, name);
+      if (!cur) throw new KubeStoreError(`${r}/${name} is gone from namespace ${this.objects.namespace}.`, 'It was deleted while the runner used it; start it again.');
+      try {
+        return await this.objects.replaceStatus(r, change(cur));
+      } catch (e) {
+        if (isReason(e, 'conflict')) continue;
+        throw e;
+      }
+    }
+    throw this.contention(`update ${r}/${name}/status`);
+  }
+
+  private noWorkshop(): KubeStoreError {
+    return new KubeStoreError(`There is no Workshop ${this.name} in namespace ${this.objects.namespace}.`, 'Start the workshop first (it writes the Workshop object).');
+  }
+
+  private contention(what: string): KubeStoreError {
+    return new KubeStoreError(`Could not ${what}: it changed under us ${this.maxAttempts} times in a row.`, 'Too many runner replicas are writing at once; try again.', {
+      cause: new KubeObjectsError('conflict', 'conflict', 409),
+    });
+  }
+}
+
+function owner(o: KubeObject): OwnerReference {
+  return { apiVersion: o.apiVersion, kind: o.kind, name: o.metadata.name, uid: o.metadata.uid!, blockOwnerDeletion: true };
+}
+
+function claimOf(e: KubeObject): EnvironmentClaim | undefined {
+  return e.spec?.['claim'] as EnvironmentClaim | undefined;
+}
+
+function envView(e: KubeObject): EnvironmentView {
+  const v: EnvironmentView = { name: e.metadata.name, phase: e.status?.['phase'] as EnvironmentPhase | undefined, claim: claimOf(e) };
+  if (typeof e.status?.['pod'] === 'string') v.pod = e.status['pod'];
+  if (typeof e.status?.['node'] === 'string') v.node = e.status['node'];
+  return v;
+}
+
+function learnerRecord(o: KubeObject): LearnerRecord {
+  const s = o.spec ?? {};
+  return { id: String(s['learnerId']), name: String(s['displayName']), joinedAt: ms(s['joinedAt']), nodeShells: s['nodeShells'] === true };
+}

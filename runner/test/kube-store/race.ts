@@ -1,0 +1,32 @@
+// The race both tiers run: two stores (two runner replicas) claim environments for
+// the same learners at once; the answer says who got what, as each store believes it
+// and as the API holds it.
+import type { KubeWorkshopStore } from '../../src/kube-store/kube-workshop-store.ts';
+
+export interface RaceResult {
+  /** learner → environment, as the claim calls returned (undefined: reserve empty). */
+  got: Map<string, string | undefined>;
+  /** Environments two calls returned to different learners. */
+  doubles: string[];
+  /** Claims the API holds that disagree with what the claimer was told. */
+  disagreements: string[];
+}
+
+export async function raceClaims(a: KubeWorkshopStore, b: KubeWorkshopStore, learners: readonly string[], lab = '02'): Promise<RaceResult> {
+  // Each learner asks both replicas at once (a reconnect landing on the other replica), and
+  // all learners at once: every claim races every other.
+  const calls = learners.flatMap((l, i) => (i % 2 ? [b, a] : [a, b]).map(async (s) => ({ l, env: await s.claimEnvironment(l, lab) })));
+  const results = await Promise.all(calls);
+  const got = new Map<string, string | undefined>();
+  const byEnv = new Map<string, Set<string>>();
+  for (const { l, env } of results) {
+    if (env !== undefined) {
+      byEnv.set(env, (byEnv.get(env) ?? new Set()).add(l));
+      if (got.get(l) === undefined) got.set(l, env);
+    } else if (!got.has(l)) got.set(l, undefined);
+  }
+  const doubles = [...byEnv].filter(([, ls]) => ls.size > 1).map(([e, ls]) => `${e}: ${[...ls].join(', ')}`);
+  const held = new Map((await a.listEnvironments()).map((e) => [e.name, e.claim?.learnerId]));
+  const disagreements = results.filter((r) => r.env !== undefined && held.get(r.env) !== r.l).map((r) => `${r.l} was told ${r.env}, which the API gives to ${held.get(r.env!) ?? 'nobody'}`);
+  return { got, doubles, disagreements };
+}
