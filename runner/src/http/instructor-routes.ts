@@ -52,7 +52,8 @@ export async function instructorRoutes(app: FastifyInstance, deps: AppDeps): Pro
   });
 
   await app.register(async (a) => {
-    a.addHook('preHandler', requireInstructor);
+    // Before the body is read: a learner learns nothing about these routes' inputs.
+    a.addHook('onRequest', requireInstructor);
     const r = a.withTypeProvider<ZodTypeProvider>();
 
     r.get('/events', { schema: routeSchema('instructorEvents') }, async (req, reply) => {
