@@ -1,8 +1,16 @@
 // Recycling a pooled cluster: what a learner made goes, and what svclab
 // provisioned must still be as it was. The baseline is taken right after
-// provisioning; a cluster that no longer matches it (kube-proxy reconfigured, a
-// component edited, a node relabelled or tainted, a node not Ready) is not
-// trusted and is deleted instead.
+// provisioning and covers every kind the API server lists (namespaced and
+// cluster-scoped: webhooks, CRDs, APIServices, cluster RBAC, the learner-access
+// objects, admission policies …). On recycle, every object the baseline does not
+// explain is deleted — webhooks and APIServices first, since a learner's broken one
+// can block every other delete — whatever its owner references say: an owner only
+// explains an object when a controller makes that kind (a ReplicaSet's Pod, a
+// Service's EndpointSlice, a Node's static pod recorded in the baseline). Then the
+// cluster is listed again: anything still unexplained, or a provisioned object gone
+// or changed (kube-proxy reconfigured, a component edited, a node relabelled or
+// tainted or not Ready), and the cluster is not trusted: the pool deletes it and
+// provisions another.
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -10,40 +18,57 @@ import type { ClusterDriver } from '../cluster/cluster-driver.ts';
 import { nodeAdminKubectl } from '../cluster/node-shell.ts';
 import type { Kubectl } from '../kube/kubectl.ts';
 
-/** Kinds a learner makes in labs, and svclab's own components are made of: Kind → resource. */
-export const KIND_RESOURCE: Record<string, string> = {
-  Namespace: 'namespaces', Node: 'nodes', Deployment: 'deployments.apps', DaemonSet: 'daemonsets.apps', StatefulSet: 'statefulsets.apps',
-  Service: 'services', Endpoints: 'endpoints', EndpointSlice: 'endpointslices.discovery.k8s.io', Ingress: 'ingresses.networking.k8s.io',
-  IngressClass: 'ingressclasses.networking.k8s.io', Secret: 'secrets', ConfigMap: 'configmaps', NetworkPolicy: 'networkpolicies.networking.k8s.io',
-  Job: 'jobs.batch', CronJob: 'cronjobs.batch', Pod: 'pods', ServiceAccount: 'serviceaccounts', Role: 'roles.rbac.authorization.k8s.io',
-  RoleBinding: 'rolebindings.rbac.authorization.k8s.io', ClusterRole: 'clusterroles.rbac.authorization.k8s.io',
-  ClusterRoleBinding: 'clusterrolebindings.rbac.authorization.k8s.io',
+/** Never listed: they come and go by themselves and a learner's are harmless. */
+const UNLISTED = new Set(['events', 'events.events.k8s.io']);
+
+/** Kinds whose objects come and go or change by themselves: never required to stay, never compared. */
+const VOLATILE = new Set(['Lease', 'CertificateSigningRequest', 'IPAddress']);
+
+/** Which kinds each owner kind makes (the only owner references that explain an object). */
+const MAKES: Record<string, readonly string[]> = {
+  Deployment: ['ReplicaSet'],
+  ReplicaSet: ['Pod'],
+  DaemonSet: ['Pod', 'ControllerRevision'],
+  StatefulSet: ['Pod', 'ControllerRevision', 'PersistentVolumeClaim'],
+  Job: ['Pod'],
+  CronJob: ['Job'],
+  Service: ['EndpointSlice'],
+  // A Node owns its Lease and CSINode, and the mirror pods of its static pods (those are
+  // checked by name against the baseline: a learner can point any Pod at a Node).
+  Node: ['Lease', 'CSINode', 'Pod'],
 };
 
+/** Deleted before anything else: a learner's webhook or unavailable APIService can make every other delete fail or hang. */
+const FIRST = new Set(['MutatingWebhookConfiguration', 'ValidatingWebhookConfiguration', 'APIService']);
+
+interface OwnerRef { kind: string; name: string; uid: string; controller?: boolean }
+
 interface KObject {
+  apiVersion: string;
   kind: string;
-  metadata: { name: string; namespace?: string; uid: string; ownerReferences?: unknown[]; labels?: Record<string, string> };
+  metadata: { name: string; namespace?: string; uid: string; ownerReferences?: OwnerRef[]; labels?: Record<string, string> };
   spec?: Record<string, unknown>;
   status?: { conditions?: { type: string; status: string }[] };
+  type?: string;
   [k: string]: unknown;
 }
 
 export interface Baseline {
+  /** 2: every listable kind. A baseline without it (an older svclab's, a few kinds only) is not trusted. */
+  version?: number;
   takenAt: string;
   /** uid → content hash of what svclab provisioned (objects no controller owns). */
   objects: Record<string, { ref: string; hash: string }>;
   namespaces: string[];
+  /** Node-owned pods at provisioning (the static pods' mirrors), by ref. */
+  staticPods?: string[];
+  /** Objects that explain themselves by name but may come back under another uid or change (leader Leases, Endpoints, bootstrap tokens …), by ref. */
+  kept?: string[];
 }
 
-/** Objects a controller keeps (pods of a Deployment, EndpointSlices, a Service's Endpoints) come and go by themselves. */
-function controllerKept(o: KObject, serviceNames: Set<string>): boolean {
-  if (o.metadata.ownerReferences?.length) return true;
-  if (o.kind === 'Endpoints') return serviceNames.has(`${o.metadata.namespace}/${o.metadata.name}`);
-  if (o.kind === 'Event') return true;
-  return false;
-}
+const BASELINE_VERSION = 2;
 
-function ref(o: KObject): string {
+function ref(o: Pick<KObject, 'kind' | 'metadata'>): string {
   return `${o.kind}/${o.metadata.namespace ? `${o.metadata.namespace}/` : ''}${o.metadata.name}`;
 }
 
@@ -54,11 +79,18 @@ function contentHash(o: KObject): string {
     return sha({ labels: o.metadata.labels ?? {}, taints: (o.spec as { taints?: unknown } | undefined)?.taints ?? [], unschedulable: o.spec?.unschedulable ?? false, ready });
   }
   const { metadata: _m, status: _s, ...rest } = o;
+  // An aggregated ClusterRole's rules are filled in by a controller from other roles' labels.
+  if (o.kind === 'ClusterRole' && o.aggregationRule) delete rest.rules;
   return sha({ ...rest, labels: o.metadata.labels ?? {} });
 }
 
 function sha(v: unknown): string {
   return createHash('sha256').update(JSON.stringify(v)).digest('hex').slice(0, 16);
+}
+
+/** A bootstrap token expires and kube-controller-manager deletes it: not something to keep. */
+function expires(o: KObject): boolean {
+  return o.kind === 'Secret' && o.type === 'bootstrap.kubernetes.io/token';
 }
 
 export interface RecycleDeps {
@@ -70,25 +102,35 @@ export interface RecycleDeps {
    * caller chooses the shell, as for LabActions; admin kubectl on the control-plane node by default.
    */
   kubectl?: (cluster: string) => Kubectl;
+  /** Waits between the checks after deleting (the API is eventually consistent); tests pass a fake. */
+  sleep?: (ms: number) => Promise<void>;
 }
 
 function kubectlFor(deps: RecycleDeps, cluster: string): Kubectl {
   return deps.kubectl?.(cluster) ?? nodeAdminKubectl(deps.driver, cluster);
 }
 
+/** Every object of every kind the API server can list and delete (events aside). */
 async function objects(deps: RecycleDeps, cluster: string): Promise<KObject[]> {
-  const r = await kubectlFor(deps, cluster).get([Object.values(KIND_RESOURCE).join(',')], { allNamespaces: true, output: 'json' }, { timeoutMs: 60_000 });
+  const k = kubectlFor(deps, cluster);
+  // Exit 1 with a partial list when an aggregated API is down (a learner's APIService): use what it lists.
+  const kinds = await k.run(['api-resources', '--verbs=list,delete', '-o', 'name'], { timeoutMs: 60_000 });
+  const resources = kinds.stdout.split('\n').map((l) => l.trim()).filter((l) => l && !UNLISTED.has(l));
+  if (!resources.length) throw new Error(`kubectl api-resources failed: ${kinds.stderr.trim().split('\n').at(-1)}`);
+  const r = await k.get([resources.join(',')], { allNamespaces: true, output: 'json' }, { timeoutMs: 90_000 });
   if (r.exitCode !== 0) throw new Error(`kubectl get failed: ${r.stderr.trim().split('\n').at(-1)}`);
   return (JSON.parse(r.stdout) as { items: KObject[] }).items;
 }
 
 function baselineOf(items: KObject[]): Baseline {
-  const services = new Set(items.filter((o) => o.kind === 'Service').map((o) => `${o.metadata.namespace}/${o.metadata.name}`));
-  const out: Baseline = { takenAt: new Date().toISOString(), objects: {}, namespaces: [] };
+  const out: Baseline = { version: BASELINE_VERSION, takenAt: new Date().toISOString(), objects: {}, namespaces: [], staticPods: [], kept: [] };
   for (const o of items) {
     if (o.kind === 'Namespace') out.namespaces.push(o.metadata.name);
-    if (o.kind === 'Pod' || controllerKept(o, services)) continue;
-    out.objects[o.metadata.uid] = { ref: ref(o), hash: contentHash(o) };
+    const owners = o.metadata.ownerReferences ?? [];
+    if (o.kind === 'Pod' && owners.some((r) => r.kind === 'Node')) out.staticPods!.push(ref(o));
+    if (owners.length) continue; // explained by their owner
+    if (o.kind === 'Pod' || o.kind === 'Endpoints' || VOLATILE.has(o.kind) || expires(o)) out.kept!.push(ref(o));
+    else out.objects[o.metadata.uid] = { ref: ref(o), hash: contentHash(o) };
   }
   return out;
 }
@@ -112,7 +154,72 @@ export interface RecycleReport {
   deleted: string[];
 }
 
-/** Delete what the learner made; then compare with the baseline. */
+/**
+ * The objects the baseline does not explain. Explained: in the baseline (by uid, or by
+ * name for the kinds that come back under another uid); a baseline namespace's kube-root-ca.crt; a Service's Endpoints; an IPAddress of an
+ * explained Service; an object whose controlling owner is explained and makes its kind
+ * (a Node's Pod only when it is a static pod of the baseline).
+ */
+export function unexplained(items: readonly KObject[], baseline: Baseline): KObject[] {
+  const byUid = new Map(items.map((o) => [o.metadata.uid, o]));
+  const byRef = new Map(items.map((o) => [ref(o), o]));
+  const keepNs = new Set(baseline.namespaces);
+  const staticPods = new Set(baseline.staticPods ?? []);
+  const kept = new Set(baseline.kept ?? []);
+  const memo = new Map<string, boolean>();
+  const explained = (o: KObject, depth = 0): boolean => {
+    const uid = o.metadata.uid;
+    const known = memo.get(uid);
+    if (known !== undefined) return known;
+    memo.set(uid, false); // an owner cycle explains nothing
+    let ok: boolean;
+    const ns = o.metadata.namespace;
+    const owners = o.metadata.ownerReferences ?? [];
+    if (o.kind === 'Node') ok = true; // nodes are compared, never deleted
+    else if (ns !== undefined && !keepNs.has(ns)) ok = false;
+    else if (o.kind === 'Namespace') ok = keepNs.has(o.metadata.name);
+    else if (baseline.objects[uid] || (!owners.length && kept.has(ref(o)))) ok = true;
+    else if (owners.length) {
+      ok = depth < 8 && owners.some((r) => {
+        const owner = byUid.get(r.uid);
+        if (!owner || owner.kind !== r.kind || !(MAKES[r.kind] ?? []).includes(o.kind)) return false;
+        if (o.kind === 'Pod' && r.kind === 'Node' && !staticPods.has(ref(o))) return false;
+        return explained(owner, depth + 1);
+      });
+    } else if (o.kind === 'ConfigMap' && o.metadata.name === 'kube-root-ca.crt') ok = true;
+    else if (o.kind === 'Endpoints') {
+      const svc = byRef.get(`Service/${ns}/${o.metadata.name}`);
+      ok = svc !== undefined && explained(svc, depth + 1);
+    } else if (o.kind === 'IPAddress') {
+      const p = (o.spec as { parentRef?: { resource?: string; namespace?: string; name?: string } } | undefined)?.parentRef;
+      const svc = p?.resource === 'services' ? byRef.get(`Service/${p.namespace}/${p.name}`) : undefined;
+      ok = svc !== undefined && explained(svc, depth + 1);
+    } else ok = false;
+    memo.set(uid, ok);
+    return ok;
+  };
+  return items.filter((o) => !explained(o));
+}
+
+/** Why the cluster is not as provisioned: unexplained objects left, provisioned ones gone or changed. */
+function differences(items: readonly KObject[], baseline: Baseline): string[] {
+  const byUid = new Map(items.map((o) => [o.metadata.uid, o]));
+  const reasons: string[] = [];
+  for (const o of unexplained(items, baseline)) reasons.push(`${ref(o)} is still there after the recycle deleted it`);
+  for (const o of items) if (o.kind === 'Node' && !baseline.objects[o.metadata.uid]) reasons.push(`${ref(o)} is not in the baseline`);
+  for (const [uid, want] of Object.entries(baseline.objects)) {
+    const o = byUid.get(uid);
+    if (!o) reasons.push(`${want.ref} is gone`);
+    else if (contentHash(o) !== want.hash) reasons.push(`${want.ref} was changed`);
+  }
+  return reasons;
+}
+
+function asList(items: readonly KObject[]): string {
+  return JSON.stringify({ apiVersion: 'v1', kind: 'List', items: items.map((o) => ({ apiVersion: o.apiVersion, kind: o.kind, metadata: { name: o.metadata.name, ...(o.metadata.namespace ? { namespace: o.metadata.namespace } : {}) } })) });
+}
+
+/** Delete everything the baseline does not explain; then compare the cluster with the baseline. */
 export async function recycleCluster(deps: RecycleDeps, cluster: string): Promise<RecycleReport> {
   let baseline: Baseline;
   try {
@@ -120,33 +227,34 @@ export async function recycleCluster(deps: RecycleDeps, cluster: string): Promis
   } catch {
     return { trusted: false, reasons: ['no baseline was recorded for this cluster'], deleted: [] };
   }
-  const before = await objects(deps, cluster);
-  const services = new Set(before.filter((o) => o.kind === 'Service').map((o) => `${o.metadata.namespace}/${o.metadata.name}`));
-  const keepNs = new Set(baseline.namespaces);
-  const extraNs = before.filter((o) => o.kind === 'Namespace' && !keepNs.has(o.metadata.name)).map((o) => o.metadata.name);
-  // In svclab's own namespaces: objects the learner made (not in the baseline, not kept by a controller).
-  const made = before.filter((o) => o.kind !== 'Namespace' && o.kind !== 'Node' && !baseline.objects[o.metadata.uid] && !controllerKept(o, services)
-    && !(o.metadata.namespace && extraNs.includes(o.metadata.namespace)) && !(o.kind === 'ConfigMap' && o.metadata.name === 'kube-root-ca.crt'));
+  if (baseline.version !== BASELINE_VERSION) {
+    return { trusted: false, reasons: ['the baseline was recorded by an older svclab that did not list every kind'], deleted: [] };
+  }
+  const k = kubectlFor(deps, cluster);
+  const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const extra = unexplained(await objects(deps, cluster), baseline).filter((o) => o.kind !== 'Node');
   const deleted: string[] = [];
-  if (extraNs.length) {
-    const r = await kubectlFor(deps, cluster).delete(['namespace', ...extraNs], { wait: true, timeout: '90s' }, { timeoutMs: 120_000 });
-    if (r.exitCode !== 0) return { trusted: false, reasons: [`namespaces could not be deleted: ${r.stderr.trim()}`], deleted };
-    deleted.push(...extraNs.map((n) => `Namespace/${n}`));
-  }
-  if (made.length) {
-    const list = { apiVersion: 'v1', kind: 'List', items: made.map((o) => ({ apiVersion: o.apiVersion, kind: o.kind, metadata: { name: o.metadata.name, ...(o.metadata.namespace ? { namespace: o.metadata.namespace } : {}) } })) };
-    const r = await kubectlFor(deps, cluster).delete({ manifests: JSON.stringify(list) }, { ignoreNotFound: true, wait: true, timeout: '60s' }, { timeoutMs: 90_000 });
-    if (r.exitCode !== 0) return { trusted: false, reasons: [`the learner's objects could not be deleted: ${r.stderr.trim()}`], deleted };
-    deleted.push(...made.map(ref));
-  }
-  // Verify: every provisioned object is there, unchanged; every node Ready with its labels and taints.
-  const after = await objects(deps, cluster);
-  const byUid = new Map(after.map((o) => [o.metadata.uid, o]));
-  const reasons: string[] = [];
-  for (const [uid, want] of Object.entries(baseline.objects)) {
-    const o = byUid.get(uid);
-    if (!o) reasons.push(`${want.ref} is gone`);
-    else if (contentHash(o) !== want.hash) reasons.push(`${want.ref} was changed`);
+  const remove = async (what: string, list: readonly KObject[]): Promise<string | undefined> => {
+    if (!list.length) return undefined;
+    const r = await k.delete({ manifests: asList(list) }, { ignoreNotFound: true, wait: true, timeout: '60s' }, { timeoutMs: 90_000 });
+    if (r.exitCode !== 0) return `${what} could not be deleted: ${r.stderr.trim().split('\n').at(-1) ?? ''}`;
+    deleted.push(...list.map(ref));
+    return undefined;
+  };
+  const namespaces = extra.filter((o) => o.kind === 'Namespace');
+  const inExtraNs = new Set(namespaces.map((o) => o.metadata.name));
+  const failed = await remove('webhooks and APIServices', extra.filter((o) => FIRST.has(o.kind)))
+    ?? await remove('namespaces', namespaces)
+    // Objects in a deleted namespace went with it; CRDs last, after their custom objects.
+    ?? await remove("the learner's objects", extra.filter((o) => !FIRST.has(o.kind) && o.kind !== 'Namespace' && o.kind !== 'CustomResourceDefinition' && !(o.metadata.namespace && inExtraNs.has(o.metadata.namespace))))
+    ?? await remove('custom resource definitions', extra.filter((o) => o.kind === 'CustomResourceDefinition'));
+  if (failed) return { trusted: false, reasons: [failed], deleted };
+  // Verify, a few times: controllers finish what the deletes started (an IPAddress released, an aggregated role recomputed).
+  let reasons: string[] = [];
+  for (let attempt = 0; attempt < 4; attempt++) {
+    if (attempt > 0) await sleep(2_000);
+    reasons = differences(await objects(deps, cluster), baseline);
+    if (!reasons.length) break;
   }
   return { trusted: reasons.length === 0, reasons, deleted };
 }
