@@ -17,6 +17,7 @@ const examples: Record<string, Record<string, unknown>> = {
   dns: { name: 'web.default.svc.cluster.local', expect: { serviceIP: { service: 'web' } } },
   tls: { connect: '10.96.20.20:443', servername: 'web.example.com', expect: { san: ['web.example.com'] } },
   'proxy-rules': { service: 'web', endpoints: 2 },
+  'observed-command': { observe: { from: 'node:control-plane', argv: ['conntrack', '-L'] }, argv: ['sh', '-c', 'grep -q "$(cat ~/answers/web)" <<<"$1"', 'sh'] },
 };
 
 async function sources(dir: string): Promise<string[]> {
