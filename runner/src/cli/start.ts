@@ -96,6 +96,7 @@ export async function startRunner(opts: StartOptions): Promise<{ url: string; cl
     siteDir: existsSync(join(siteDir, 'index.html')) ? siteDir : undefined,
     version: svclabVersion(),
     status,
+    ...(opts.pool ? { instructor: { pool: opts.pool } } : {}),
   });
   await app.listen({ host: opts.host, port: opts.port });
   const addr = app.server.address();

@@ -4,7 +4,10 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Coalescer } from '../../src/instructor/coalescer.ts';
 import { csvField } from '../../src/instructor/export.ts';
 import { failingChecks, gridCells } from '../../src/instructor/grid.ts';
+import { workshopRoom } from '../../src/instructor/workshop-room.ts';
 import type { Session, StepCheckRecord } from '../../src/sessions/session-manager.ts';
+import { Workshop } from '../../src/workshop/workshop.ts';
+import { MemoryWorkshopStore } from '../../src/workshop/workshop-store.ts';
 
 const T0 = Date.parse('2026-12-02T09:00:00.000Z');
 const at = (s: number) => new Date(T0 + s * 1000).toISOString();
@@ -90,5 +93,24 @@ describe('Coalescer', () => {
     expect(sent.length).toBeLessThanOrEqual(3);
     for (let i = 1; i < sent.length; i++) expect(sent[i]! - sent[i - 1]!).toBeGreaterThanOrEqual(250);
     c.stop();
+  });
+});
+
+describe('workshopRoom', () => {
+  it("gives the room the workshop's labs, names and end, extends everyone and refuses one learner alone", async () => {
+    let now = Date.parse('2026-12-02T09:00:00.000Z');
+    const store = new MemoryWorkshopStore();
+    const ws = await Workshop.create({ store, now: () => now }, { labs: ['02-selectors-and-endpoints'], capacity: 5, reserve: 0, durationMs: 3600_000 });
+    await ws.join({ code: ws.code, name: 'Ada', address: '10.0.0.2' });
+    const room = workshopRoom(ws);
+    expect(room.labs).toEqual(['02-selectors-and-endpoints']);
+    expect([...(await room.names()).values()]).toEqual(['Ada']);
+    expect(room.expiresAt('x')).toBe('2026-12-02T10:00:00.000Z');
+    expect(await room.extend({ all: true }, 30)).toBe(1);
+    expect(room.expiresAt('x')).toBe('2026-12-02T10:30:00.000Z');
+    await expect(room.extend({ learner: 'x' }, 5)).rejects.toMatchObject({ code: 'BAD_REQUEST', message: expect.stringContaining('one end time for everyone') });
+    now += 1000;
+    await room.endAll();
+    expect(ws.times().ended).toBe(true);
   });
 });
