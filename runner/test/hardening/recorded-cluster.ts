@@ -55,6 +55,13 @@ export class RecordedCluster {
     return this.objects.find((o) => o.kind === kind && o.metadata.name === name && o.metadata.namespace === namespace);
   }
 
+  /** An object to edit in place, seen as the shape the test needs. */
+  edit<T>(kind: string, name: string, namespace?: string): T {
+    const o = this.find(kind, name, namespace);
+    if (!o) throw new Error(`no ${kind} ${name}`);
+    return o as unknown as T;
+  }
+
   has(kind: string, name: string, namespace?: string): boolean { return this.find(kind, name, namespace) !== undefined; }
 
   remove(kind: string, name: string, namespace?: string): void {

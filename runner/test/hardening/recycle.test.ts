@@ -75,7 +75,7 @@ describe('recycle deletes everything the baseline does not explain', () => {
     c.add({ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding', metadata: { name: 'me-admin' }, roleRef: { kind: 'ClusterRole', name: 'cluster-admin' }, subjects: [{ kind: 'User', name: 'svclab:learner' }] });
     c.add({ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name: 'aggregate-more', labels: { 'rbac.authorization.k8s.io/aggregate-to-admin': 'true' } }, rules: [] });
     // The aggregation controller folds the learner's role into admin.
-    (c.find('ClusterRole', 'admin') as { rules: unknown[] }).rules.push({ apiGroups: ['*'], resources: ['*'], verbs: ['*'] });
+    c.edit<{ rules: unknown[] }>('ClusterRole', 'admin').rules.push({ apiGroups: ['*'], resources: ['*'], verbs: ['*'] });
     c.add({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'lab-02' } });
     c.add({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'web', namespace: 'lab-02' }, spec: {} });
     const r = await recycleCluster(deps, CLUSTER);
@@ -99,7 +99,7 @@ describe('recycle deletes everything the baseline does not explain', () => {
     const { deps, c } = await provisioned();
     c.remove('Secret', 'bootstrap-token-abcdef', 'kube-system'); // expired, cleaned by the controller manager
     c.remove('CertificateSigningRequest', 'csr-join-worker'); // cleaned after an hour
-    const lease = c.find('Lease', 'kube-scheduler', 'kube-system') as { spec: { renewTime: string } };
+    const lease = c.edit<{ spec: { renewTime: string } }>('Lease', 'kube-scheduler', 'kube-system');
     lease.spec.renewTime = 't1';
     c.remove('Pod', 'coredns-66bc-a', 'kube-system'); // replaced by the ReplicaSet
     const rs = c.find('ReplicaSet', 'coredns-66bc', 'kube-system')!;
@@ -111,11 +111,11 @@ describe('recycle deletes everything the baseline does not explain', () => {
 
 describe('recycle trusts only what matches the baseline', () => {
   it.each([
-    ['the learner-access binding was changed', (c: RecordedCluster) => { (c.find('ClusterRoleBinding', 'svclab:learner') as { subjects: unknown[] }).subjects.push({ kind: 'Group', name: 'system:masters' }); }, 'ClusterRoleBinding/svclab:learner was changed'],
+    ['the learner-access binding was changed', (c: RecordedCluster) => { c.edit<{ subjects: unknown[] }>('ClusterRoleBinding', 'svclab:learner').subjects.push({ kind: 'Group', name: 'system:masters' }); }, 'ClusterRoleBinding/svclab:learner was changed'],
     ['the admission policy was deleted', (c: RecordedCluster) => c.remove('ValidatingAdmissionPolicy', 'svclab-no-host-access'), 'ValidatingAdmissionPolicy/svclab-no-host-access is gone'],
-    ["MetalLB's webhook was edited", (c: RecordedCluster) => { (c.find('ValidatingWebhookConfiguration', 'metallb-webhook-configuration') as { webhooks: { clientConfig: { caBundle: string } }[] }).webhooks[0]!.clientConfig.caBundle = 'RVZJTA=='; }, 'ValidatingWebhookConfiguration/metallb-webhook-configuration was changed'],
+    ["MetalLB's webhook was edited", (c: RecordedCluster) => { c.edit<{ webhooks: { clientConfig: { caBundle: string } }[] }>('ValidatingWebhookConfiguration', 'metallb-webhook-configuration').webhooks[0]!.clientConfig.caBundle = 'RVZJTA=='; }, 'ValidatingWebhookConfiguration/metallb-webhook-configuration was changed'],
     ['a CRD of the add-ons was deleted', (c: RecordedCluster) => c.remove('CustomResourceDefinition', 'ipaddresspools.metallb.io'), 'CustomResourceDefinition/ipaddresspools.metallb.io is gone'],
-    ["kube-proxy's config was edited", (c: RecordedCluster) => { (c.find('ConfigMap', 'kube-proxy', 'kube-system') as { data: Record<string, string> }).data['config.conf'] = 'mode: ipvs'; }, 'ConfigMap/kube-system/kube-proxy was changed'],
+    ["kube-proxy's config was edited", (c: RecordedCluster) => { c.edit<{ data: Record<string, string> }>('ConfigMap', 'kube-proxy', 'kube-system').data['config.conf'] = 'mode: ipvs'; }, 'ConfigMap/kube-system/kube-proxy was changed'],
     ['a node joined', (c: RecordedCluster) => { c.add({ apiVersion: 'v1', kind: 'Node', metadata: { name: 'rogue' }, spec: {}, status: {} }); }, 'Node/rogue is not in the baseline'],
   ])('%s → untrusted, naming it', async (_what, change, reason) => {
     const { deps, c } = await provisioned();
