@@ -9,6 +9,9 @@ import {
   solveReply, startSessionBody, stepParams, terminalQuery, terminalsReply,
 } from './sessions.ts';
 import { healthReply, runnerStatus } from './status.ts';
+import {
+  extendWorkshopBody, joinBody, joinReply, learnerParams, meReply, nodeShellsBody, nodeShellsReply, saveEditorBody, saveEditorReply, workshopStatusReply, workshopTimes,
+} from './workshop.ts';
 
 export interface RouteContract {
   method: 'GET' | 'POST' | 'DELETE';
@@ -39,6 +42,14 @@ export const routes = {
   terminals: { method: 'GET', url: '/api/sessions/:id/terminals', params: sessionParams, response: { 200: terminalsReply } },
   /** WebSocket: the terminal protocol (terminal-protocol.ts). */
   terminal: { method: 'GET', url: '/api/sessions/:id/terminal', params: sessionParams, querystring: terminalQuery, response: {} },
+  saveEditor: { method: 'POST', url: '/api/sessions/:id/editor', params: sessionParams, body: saveEditorBody, response: { 200: saveEditorReply } },
+  // Workshops (api/workshop.ts): join and `me` for learners; the rest for the instructor.
+  join: { method: 'POST', url: '/api/workshop/join', body: joinBody, response: { 200: joinReply } },
+  me: { method: 'GET', url: '/api/workshop/me', response: { 200: meReply } },
+  workshop: { method: 'GET', url: '/api/workshop', response: { 200: workshopStatusReply } },
+  extendWorkshop: { method: 'POST', url: '/api/workshop/extend', body: extendWorkshopBody, response: { 200: workshopTimes } },
+  endWorkshop: { method: 'POST', url: '/api/workshop/end', response: { 200: workshopTimes } },
+  learnerNodeShells: { method: 'POST', url: '/api/workshop/learners/:learnerId/node-shells', params: learnerParams, body: nodeShellsBody, response: { 200: nodeShellsReply } },
   /** Server-sent events (instructor.ts): the room's snapshot on connect and after each change. Instructor only, as is all of /api/instructor. */
   instructorEvents: { method: 'GET', url: '/api/instructor/events', response: {} },
   instructorSnapshot: { method: 'GET', url: '/api/instructor/snapshot', response: { 200: instructorSnapshot } },

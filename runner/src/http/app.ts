@@ -12,6 +12,7 @@ import type { AppDeps } from './ports.ts';
 import { enforceContract } from './route-contract.ts';
 import { sessionRoutes, startSessionRoute } from './session-routes.ts';
 import { terminalRoutes } from './terminal-routes.ts';
+import { workshopRoutes } from './workshop-routes.ts';
 import { ManifestParser } from './yaml-parse-pool.ts';
 import { zodSerializerCompiler, zodValidatorCompiler } from './zod-type-provider.ts';
 
@@ -82,6 +83,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register((a) => startSessionRoute(a, deps), { prefix: '/api/sessions' });
   await app.register((a) => sessionRoutes(a, { ...deps, manifests }), { prefix: '/api/sessions/:id' });
   await app.register((a) => terminalRoutes(a, deps), { prefix: '/api/sessions/:id' });
+  await app.register((a) => workshopRoutes(a, deps), { prefix: '/api/workshop' });
   await app.register((a) => instructorRoutes(a, deps), { prefix: '/api' });
 
   app.setNotFoundHandler((req, reply) => {

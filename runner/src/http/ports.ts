@@ -8,6 +8,7 @@ import type { RunnerStatus } from '../api/status.ts';
 import { RunnerError } from '../errors.ts';
 import type { InstructorDeps } from '../instructor/room.ts';
 import type { Session, SessionManager } from '../sessions/session-manager.ts';
+import type { Workshop } from '../workshop/workshop.ts';
 import type { ApplyPort, LabActionsPort } from '../play/ports.ts';
 import type { ParsedManifest } from '../play/manifests.ts';
 
@@ -57,6 +58,8 @@ export interface AppDeps {
   manifests?: ManifestsPort;
   /** What the instructor page listens to and steers beyond sessions and labs: the pool's changes, the workshop. */
   instructor?: InstructorDeps;
+  /** A workshop for a room (svclab workshop start): learners join and hold passes; the token is then the instructor secret. */
+  workshop?: Workshop;
   /** The pool and sessions at a glance (GET /api/status), for instructors and `svclab status`. */
   status?: () => RunnerStatus;
   /** How long POST /api/sessions waits for a session to be ready before answering 202 (default 8 s). */

@@ -98,7 +98,7 @@ describe('/api/sessions/:id', () => {
     const scoped = (Object.values(routes) as RouteContract[]).filter((r) => r.url.startsWith('/api/sessions/:id') && !r.url.endsWith('/terminal'));
     for (const r of scoped) {
       const url = r.url.replace(':id', 'gone1').replace(':stepId', 'observe');
-      const gone = await t.app.inject({ method: r.method, url, headers: auth, ...(r.method === 'POST' ? { payload: r === routes.hint ? { index: 0 } : { yaml: 'a: 1' } } : {}) });
+      const gone = await t.app.inject({ method: r.method, url, headers: auth, ...(r.method === 'POST' ? { payload: r === routes.hint ? { index: 0 } : r === routes.saveEditor ? { file: 'svc.yaml', text: 'a: 1' } : { yaml: 'a: 1' } } : {}) });
       expect([gone.statusCode, gone.json().error.code], `${r.method} ${r.url}`).toEqual([404, 'SESSION_UNKNOWN']);
     }
   });

@@ -18,7 +18,9 @@ describe('HTTP auth', () => {
     const { app } = await fakeApp();
     expect((await app.inject({ url: '/api/health', headers: auth })).json()).toEqual({ ok: true, version: '0.0.0-test' });
     expect((await app.inject({ url: `/api/health?token=${TEST_TOKEN}` })).statusCode).toBe(200);
-    expect((await app.inject({ url: '/api/health', cookies: { svclab_token: TEST_TOKEN } })).statusCode).toBe(200);
+    // The cookie is named for the port (inject's Host is localhost:80): other local ports never get it.
+    expect((await app.inject({ url: '/api/health', cookies: { svclab_token_80: TEST_TOKEN } })).statusCode).toBe(200);
+    expect((await app.inject({ url: '/api/health', cookies: { svclab_token: TEST_TOKEN } })).statusCode).toBe(401);
   });
 
   it('refuses a missing or wrong token with a catalogue error', async () => {
@@ -32,11 +34,13 @@ describe('HTTP auth', () => {
     expect((await app.inject({ url: '/labs/02/' })).statusCode).toBe(401);
   });
 
-  it('sets an HttpOnly SameSite cookie when a page is opened with ?token=', async () => {
+  it('sets an HttpOnly SameSite cookie when a page is opened with ?token=, and reloads it without the token', async () => {
     const { app } = await fakeApp();
     const r = await app.inject({ url: `/some/page?token=${TEST_TOKEN}` });
-    const cookie = r.cookies.find((c) => c.name === 'svclab_token');
+    const cookie = r.cookies.find((c) => c.name === 'svclab_token_80');
     expect(cookie).toMatchObject({ value: TEST_TOKEN, httpOnly: true, sameSite: 'Strict', path: '/' });
+    expect(r.statusCode).toBe(302);
+    expect(r.headers.location).toBe('/some/page');
   });
 });
 
@@ -165,7 +169,7 @@ describe('terminal WebSocket', () => {
     await t.app.listen({ host: '127.0.0.1', port: 0 });
     const port = (t.app.server.address() as { port: number }).port;
     const origin = `http://127.0.0.1:${port}`;
-    t.setOrigins([origin]);
+    t.setOrigins([origin, 'http://localhost:80']); // the WebSocket's, and inject()'s
     close = () => t.app.close();
     const id = await startSession(t);
     return { ...t, port, origin, id };

@@ -28,7 +28,8 @@ export async function fakeApp(overrides: Partial<AppDeps> = {}, sessionDeps: Par
   const logger = pino({ level: 'silent' });
   let ids = 0;
   const sessions = new SessionManager({ engine, ptys, logger, workstationImage: async () => 'svclab/workstation:abc', newId: () => `s${++ids}`, ...sessionDeps });
-  let origins: string[] = [];
+  // inject() sends Host localhost:80.
+  let origins: string[] = ['http://localhost:80'];
   const app = await buildApp({
     logger, token: TEST_TOKEN, allowedOrigins: () => origins, sessions, labs: fakeLabs,
     checks: { run: async () => ({ results: [], passed: true }) }, apply: noClusterApply, version: '0.0.0-test',
