@@ -1,6 +1,6 @@
 // What the instructor board shows, computed from a status without touching the DOM: the
 // pool's summary lines and rows, the learners' rows in order, and the sentence the live
-// region may announce. instructor-board.ts puts it on the page.
+// region may announce. instructor-room.ts renders the pool with it.
 import { fill, type BoardLang, type BoardStrings } from './instructor-strings.ts';
 import { CLUSTER_STATES, type RunnerStatus, type StatusFailure } from './instructor-status.ts';
 
