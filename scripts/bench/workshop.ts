@@ -90,7 +90,7 @@ async function instructorSection(): Promise<void> {
   let snapshots = 0;
   let bytes = 0;
   const stop = new AbortController();
-  const res = await fetch(`${origin}/api/instructor/events`, { headers: auth, signal: stop.signal });
+  const res = await fetch(`${origin}/api/instructor/events`, { headers: { ...auth, accept: 'text/event-stream' }, signal: stop.signal });
   if (!res.ok || !res.body) throw new Error(`instructor events: HTTP ${res.status}`);
   const stream = readEvents(res.body, (event, data) => {
     if (event !== 'snapshot') return;

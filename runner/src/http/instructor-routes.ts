@@ -4,6 +4,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { BROADCAST_EVENT, INSTRUCTOR_EVENT, type ExportReply } from '../api/instructor.ts';
 import { routeSchema } from '../api/routes.ts';
+import { RunnerError } from '../errors.ts';
 import { exportCsv, exportJson } from '../instructor/export.ts';
 import { InstructorRoom } from '../instructor/room.ts';
 import { requireInstructor } from './auth.ts';
@@ -15,6 +16,13 @@ const MAX_BUFFERED_BYTES = 1024 * 1024;
 
 /** Turn the reply into an event stream; `send` writes one event, `closed` resolves when the client leaves. */
 function eventStream(req: FastifyRequest, reply: FastifyReply): { send(event: string, data: unknown, id?: number): void; closed: Promise<void> } {
+  // EventSource and the instructor page ask for a stream; anything else would wait forever.
+  if (!(req.headers.accept ?? '').includes('text/event-stream')) {
+    throw new RunnerError('BAD_REQUEST', {
+      message: `${req.url.split('?')[0]} is a server-sent event stream: it answers requests that accept text/event-stream.`,
+      hint: 'Send "Accept: text/event-stream" (EventSource does), or GET /api/instructor/snapshot for one snapshot as JSON.',
+    });
+  }
   reply.hijack();
   const raw = reply.raw;
   raw.writeHead(200, {

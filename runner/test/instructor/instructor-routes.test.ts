@@ -95,7 +95,7 @@ describe('who may call the instructor routes', () => {
     await t.app.listen({ host: '127.0.0.1', port: 0 });
     const port = (t.app.server.address() as { port: number }).port;
     const ac = new AbortController();
-    const res = await fetch(`http://127.0.0.1:${port}/api/broadcast`, { headers: learner, signal: ac.signal });
+    const res = await fetch(`http://127.0.0.1:${port}/api/broadcast`, { headers: { ...learner, accept: 'text/event-stream' }, signal: ac.signal });
     expect(res.status).toBe(200);
     const reader = res.body!.getReader();
     let text = '';
@@ -176,7 +176,7 @@ describe('GET /api/instructor/events', () => {
   async function stream(t: Awaited<ReturnType<typeof app>>) {
     const port = await t.listen();
     const ac = new AbortController();
-    const res = await fetch(`http://127.0.0.1:${port}/api/instructor/events`, { headers: auth, signal: ac.signal });
+    const res = await fetch(`http://127.0.0.1:${port}/api/instructor/events`, { headers: { ...auth, accept: 'text/event-stream' }, signal: ac.signal });
     expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
     const reader = res.body!.getReader();
     const dec = new TextDecoder();
@@ -225,5 +225,15 @@ describe('GET /api/instructor/events', () => {
     const seqs = s.got.map((g) => g.seq);
     expect([...seqs].sort((a, b) => a - b)).toEqual(seqs);
     s.stop();
+  });
+});
+
+describe('event stream routes asked without Accept: text/event-stream', () => {
+  it('answer 400 saying what to send instead of hanging', async () => {
+    const t = await app();
+    for (const url of ['/api/instructor/events', '/api/broadcast']) {
+      const r = await t.inject({ url, headers: auth });
+      expect([r.statusCode, r.json().error.code, r.json().error.hint]).toEqual([400, 'BAD_REQUEST', expect.stringContaining('Accept: text/event-stream')]);
+    }
   });
 });
