@@ -120,7 +120,8 @@ export interface AdmissionPolicy {
     failurePolicy: 'Fail';
     matchConstraints: { resourceRules: { apiGroups: string[]; apiVersions: string[]; operations: string[]; resources: string[]; scope?: string }[] };
     matchConditions: { name: string; expression: string }[];
-    variables: { name: string; expression: string }[];
+    /** Left out when there are none: the server drops an empty list, and checkLearnerAccess compares. */
+    variables?: { name: string; expression: string }[];
     validations: Validation[];
   };
 }
@@ -131,6 +132,13 @@ export interface AdmissionPolicyBinding {
   metadata: { name: string; labels: Record<string, string> };
   spec: { policyName: string; validationActions: ['Deny'] };
 }
+
+// The API server leaves empty request fields out (no namespace for a cluster-scoped
+// object, no subResource, no name for generateName): reading one is an error, and with
+// failurePolicy Fail an error refuses. So every optional field is read with a default.
+const NAMESPACE = "(has(request.namespace) ? request.namespace : '')";
+const NAME = "(has(request.name) ? request.name : '')";
+const SUBRESOURCE = "(has(request.subResource) ? request.subResource : '')";
 
 const cel = (s: string) => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 const celList = (items: readonly string[]) => `[${items.map(cel).join(', ')}]`;
@@ -197,10 +205,10 @@ export function hostAccessPolicy(): AdmissionPolicy {
 
 export function namespacesPolicy(): AdmissionPolicy {
   const kubeProxy = [
-    "request.namespace == 'kube-system'",
+    `${NAMESPACE} == 'kube-system'`,
     "request.operation == 'UPDATE'",
-    "request.subResource == ''",
-    "request.name == 'kube-proxy'",
+    `${SUBRESOURCE} == ''`,
+    `${NAME} == 'kube-proxy'`,
     "((request.resource.group == '' && request.resource.resource == 'configmaps') || (request.resource.group == 'apps' && request.resource.resource == 'daemonsets'))",
   ].join(' && ');
   const data = (o: string, field: string) => `(has(${o}.${field}) ? ${o}.${field} : {})`;
@@ -211,17 +219,18 @@ export function namespacesPolicy(): AdmissionPolicy {
     spec: {
       failurePolicy: 'Fail',
       matchConstraints: {
-        resourceRules: [{ apiGroups: ['*'], apiVersions: ['*'], operations: ['CREATE', 'UPDATE', 'DELETE', 'CONNECT'], resources: ['*', '*/*'], scope: '*' }],
+        resourceRules: [{ apiGroups: ['*'], apiVersions: ['*'], operations: ['CREATE', 'UPDATE', 'DELETE', 'CONNECT'], resources: ['*/*'], scope: '*' }],
       },
       matchConditions: [{ name: 'is-learner', expression: IS_LEARNER }],
       variables: [
         // A Namespace object is judged by its own name (deleting the namespace traefik).
-        { name: 'namespace', expression: "request.resource.group == '' && request.resource.resource == 'namespaces' ? request.name : request.namespace" },
+        // (Not "namespace": a reserved word in CEL.)
+        { name: 'ns', expression: `request.resource.group == '' && request.resource.resource == 'namespaces' ? ${NAME} : ${NAMESPACE}` },
         { name: 'kubeProxy', expression: kubeProxy },
       ],
       validations: [
-        { expression: `!(variables.namespace in ${celList(ADDON_NAMESPACES)})`, message: refusalText(REFUSALS.addonNamespaces), reason: 'Forbidden' },
-        { expression: `!(variables.namespace in ${celList(SYSTEM_NAMESPACES)}) || variables.kubeProxy`, message: refusalText(REFUSALS.systemNamespaces), reason: 'Forbidden' },
+        { expression: `!(variables.ns in ${celList(ADDON_NAMESPACES)})`, message: refusalText(REFUSALS.addonNamespaces), reason: 'Forbidden' },
+        { expression: `!(variables.ns in ${celList(SYSTEM_NAMESPACES)}) || variables.kubeProxy`, message: refusalText(REFUSALS.systemNamespaces), reason: 'Forbidden' },
         {
           expression: `!variables.kubeProxy || request.resource.resource != 'configmaps' || (${data('object', 'binaryData')} == ${data('oldObject', 'binaryData')}`
             + ` && ${data('object', 'data')}.all(k, k == 'config.conf' || (k in ${data('oldObject', 'data')} && ${data('oldObject', 'data')}[k] == ${data('object', 'data')}[k]))`
@@ -255,7 +264,6 @@ export function servicesPolicy(): AdmissionPolicy {
         ],
       },
       matchConditions: [{ name: 'is-learner', expression: IS_LEARNER }],
-      variables: [],
       validations: [
         {
           // Unchanged externalIPs pass, as the host-access policy lets unchanged pod specs pass.
@@ -264,7 +272,7 @@ export function servicesPolicy(): AdmissionPolicy {
           reason: 'Forbidden',
         },
         {
-          expression: `request.namespace != 'default' || (request.resource.resource == 'endpointslices' ? !(${serviceName('object')}) && !(${serviceName('oldObject')}) : request.name != 'kubernetes')`,
+          expression: `${NAMESPACE} != 'default' || (request.resource.resource == 'endpointslices' ? !(${serviceName('object')}) && !(${serviceName('oldObject')}) : ${NAME} != 'kubernetes')`,
           message: refusalText(REFUSALS.apiService),
           reason: 'Forbidden',
         },
