@@ -43,6 +43,8 @@ export interface KubeWorkshopStoreOptions {
   /** Tries for one read-modify-write before giving up on contention. */
   maxAttempts?: number;
   now?: () => number;
+  /** Which of n free environments to try first (random by default; tests fix it). */
+  pick?: (n: number) => number;
 }
 
 /** The store ran out of tries, or found the API in a state it cannot use. */
@@ -68,6 +70,7 @@ export class KubeWorkshopStore implements WorkshopStore {
   private readonly replica: string | undefined;
   private readonly maxAttempts: number;
   private readonly now: () => number;
+  private readonly pick: (n: number) => number;
 
   constructor(o: KubeWorkshopStoreOptions) {
     if (!/^[a-z0-9]([-a-z0-9]{0,30}[a-z0-9])?$/.test(o.name)) {
@@ -78,6 +81,7 @@ export class KubeWorkshopStore implements WorkshopStore {
     this.replica = o.replica;
     this.maxAttempts = o.maxAttempts ?? 20;
     this.now = o.now ?? Date.now;
+    this.pick = o.pick ?? ((n) => randomInt(n));
   }
 
   learnerObjectName(learnerId: string): string {
@@ -231,35 +235,52 @@ export class KubeWorkshopStore implements WorkshopStore {
 
   /**
    * Hands the learner one Ready, unclaimed environment, or undefined when the reserve is
-   * empty. The claim is a write carrying the resourceVersion read with the list: of two
-   * replicas claiming the same environment, one gets 409 and tries another. A learner who
-   * already holds one for this lab gets it again.
+   * empty; a learner who already holds a Ready one gets it again (all their labs share
+   * it, as on one machine). Two writes, each carrying the resourceVersion it read:
+   *  1. the claim on the Environment: of two replicas claiming one environment, the API
+   *     server refuses the second (409), which tries another;
+   *  2. the pointer on the learner's LearnerSession, conditional on the version read
+   *     before the claim: of two replicas claiming for one learner at once, the second
+   *     gets 409, gives its environment back to the reserve and returns the first's.
    */
   async claimEnvironment(learnerId: string, lab?: string): Promise<string | undefined> {
+    const lsName = this.learnerObjectName(learnerId);
     for (let attempt = 0; attempt < this.maxAttempts; attempt++) {
+      const ls = await this.objects.get('learnersessions', lsName);
+      if (!ls) throw new KubeStoreError(`No learner ${learnerId} in workshop ${this.name}: only a learner who joined holds an environment.`, 'The learner must join first.');
       const envs = await this.objects.list('environments', { [WORKSHOP_LABEL]: this.name });
-      const held = envs.find((e) => {
-        const c = claimOf(e);
-        return c?.learnerId === learnerId && c.lab === lab && e.status?.['phase'] === 'Ready';
-      });
-      if (held) return held.metadata.name;
+      const pointed = ls.status?.['environment'];
+      const held = envs.find((e) => e.metadata.name === pointed && claimOf(e)?.learnerId === learnerId && e.status?.['phase'] === 'Ready');
+      if (held) {
+        if (lab !== undefined && ls.status?.['lab'] !== lab) await this.noteLab(lsName, lab);
+        return held.metadata.name;
+      }
       const free = envs.filter((e) => !claimOf(e) && e.status?.['phase'] === 'Ready');
       if (!free.length) return undefined;
       // A random start, so replicas claiming at once mostly pick different ones.
-      const pick = free[randomInt(free.length)]!;
+      const pick = free[this.pick(free.length) % free.length]!;
       const claim: EnvironmentClaim = { learnerId, at: iso(this.now()), ...(lab === undefined ? {} : { lab }), ...(this.replica ? { by: this.replica } : {}) };
+      let claimed: KubeObject;
       try {
-        await this.objects.replace('environments', {
+        claimed = await this.objects.replace('environments', {
           ...pick,
-          metadata: { ...pick.metadata, labels: { ...pick.metadata.labels, [LEARNER_LABEL]: this.learnerObjectName(learnerId) } },
+          metadata: { ...pick.metadata, labels: { ...pick.metadata.labels, [LEARNER_LABEL]: lsName } },
           spec: { ...pick.spec, claim },
         });
       } catch (e) {
         if (isReason(e, 'conflict') || isReason(e, 'not-found')) continue;
         throw e;
       }
-      await this.noteEnvironment(learnerId, pick.metadata.name, lab);
-      return pick.metadata.name;
+      try {
+        await this.objects.replaceStatus('learnersessions', { ...ls, status: { ...ls.status, phase: 'Active', environment: pick.metadata.name, ...(lab === undefined ? {} : { lab }) } });
+        return pick.metadata.name;
+      } catch (e) {
+        // Someone changed this learner meanwhile (another replica claiming for them):
+        // this environment was never used, so it goes back to the reserve.
+        await this.unclaim(claimed, learnerId);
+        if (isReason(e, 'conflict')) continue;
+        throw e;
+      }
     }
     throw this.contention(`claim an environment for learner ${learnerId}`);
   }
@@ -276,10 +297,26 @@ export class KubeWorkshopStore implements WorkshopStore {
 
   // --- helpers ---
 
-  private async noteEnvironment(learnerId: string, environment: string, lab: string | undefined): Promise<void> {
-    const name = this.learnerObjectName(learnerId);
-    if (!(await this.objects.get('learnersessions', name))) return;
-    await this.updateStatus('learnersessions', name, (cur) => ({ ...cur, status: { ...cur.status, phase: 'Active', environment, ...(lab === undefined ? {} : { lab }) } }));
+  private async noteLab(lsName: string, lab: string): Promise<void> {
+    await this.updateStatus('learnersessions', lsName, (cur) => ({ ...cur, status: { ...cur.status, lab } }));
+  }
+
+  /** Takes back an unused claim (conditional like every write; again if only the status moved). */
+  private async unclaim(claimed: KubeObject, learnerId: string): Promise<void> {
+    let cur: KubeObject | undefined = claimed;
+    for (let attempt = 0; cur && claimOf(cur)?.learnerId === learnerId && attempt < this.maxAttempts; attempt++) {
+      const labels = { ...cur.metadata.labels };
+      delete labels[LEARNER_LABEL];
+      const spec = { ...cur.spec };
+      delete spec['claim'];
+      try {
+        await this.objects.replace('environments', { ...cur, metadata: { ...cur.metadata, labels }, spec });
+        return;
+      } catch (e) {
+        if (!isReason(e, 'conflict')) throw e;
+        cur = await this.objects.get('environments', cur.metadata.name);
+      }
+    }
   }
 
   private learnerObject(l: LearnerRecord, w: KubeObject): KubeObject {

@@ -105,6 +105,7 @@ describe('KubeWorkshopStore on FakeKubeObjects', () => {
     const r = await raceClaims(a, b, Array.from({ length: 10 }, (_, i) => `L${i}`));
     expect(r.doubles).toEqual([]);
     expect(r.disagreements).toEqual([]);
+    expect(r.split).toEqual([]);
     const claimed = [...r.got.values()].filter((e) => e !== undefined);
     expect(new Set(claimed).size).toBe(6);
     expect(claimed.every((e) => /^env-[0-5]$/.test(e!))).toBe(true);
@@ -118,6 +119,7 @@ describe('KubeWorkshopStore on FakeKubeObjects', () => {
     const objects = new FakeKubeObjects();
     const { a, b } = await twoReplicas(objects);
     await reserve(a, 1);
+    for (const l of ['L1', 'L2']) await a.addLearner(learner(l), 5);
     objects.checkResourceVersion = false;
     const r = await raceClaims(a, b, ['L1', 'L2']);
     expect(r.doubles).toHaveLength(1);
@@ -125,9 +127,25 @@ describe('KubeWorkshopStore on FakeKubeObjects', () => {
     // With the checks back: one of them, and the other is told the reserve is empty.
     const c = await twoReplicas();
     await reserve(c.a, 1);
+    for (const l of ['L1', 'L2']) await c.a.addLearner(learner(l), 5);
     const r2 = await raceClaims(c.a, c.b, ['L1', 'L2']);
     expect(r2.doubles).toEqual([]);
     expect([...r2.got.values()].filter(Boolean)).toEqual(['env-0']);
+  });
+
+  it('one learner asking both replicas at once, which try different environments, gets one environment; the other stays in the reserve', async () => {
+    const objects = new FakeKubeObjects();
+    const a = new KubeWorkshopStore({ objects, name: 'ws', replica: 'runner-a', pick: () => 0 });
+    const b = new KubeWorkshopStore({ objects, name: 'ws', replica: 'runner-b', pick: (n) => n - 1 });
+    await a.putWorkshop(record());
+    await reserve(a, 2);
+    await a.addLearner(learner('p'), 5);
+    const [x, y] = await Promise.all([a.claimEnvironment('p', '02'), b.claimEnvironment('p', '02')]);
+    expect(x).toBeDefined();
+    expect(y).toBe(x);
+    const envs = await a.listEnvironments();
+    expect(envs.filter((e) => e.claim).map((e) => e.name)).toEqual([x]);
+    expect(envs.find((e) => e.name !== x)?.claim).toBeUndefined();
   });
 
   it('a learner asking again gets the environment they hold; release deletes it, only for its holder', async () => {
@@ -147,6 +165,7 @@ describe('KubeWorkshopStore on FakeKubeObjects', () => {
   it('an environment that fails after its claim is not handed back as held', async () => {
     const { a } = await twoReplicas();
     await reserve(a, 2);
+    await a.addLearner(learner('p'), 5);
     const env = (await a.claimEnvironment('p', '02'))!;
     await a.setEnvironmentStatus(env, { phase: 'Failed', message: 'pod deleted' });
     const next = await a.claimEnvironment('p', '02');

@@ -10,6 +10,8 @@ export interface RaceResult {
   doubles: string[];
   /** Claims the API holds that disagree with what the claimer was told. */
   disagreements: string[];
+  /** Learners told two different environments by the two replicas, or holding two in the API. */
+  split: string[];
 }
 
 export async function raceClaims(a: KubeWorkshopStore, b: KubeWorkshopStore, learners: readonly string[], lab = '02'): Promise<RaceResult> {
@@ -28,5 +30,13 @@ export async function raceClaims(a: KubeWorkshopStore, b: KubeWorkshopStore, lea
   const doubles = [...byEnv].filter(([, ls]) => ls.size > 1).map(([e, ls]) => `${e}: ${[...ls].join(', ')}`);
   const held = new Map((await a.listEnvironments()).map((e) => [e.name, e.claim?.learnerId]));
   const disagreements = results.filter((r) => r.env !== undefined && held.get(r.env) !== r.l).map((r) => `${r.l} was told ${r.env}, which the API gives to ${held.get(r.env!) ?? 'nobody'}`);
-  return { got, doubles, disagreements };
+  const told = new Map<string, Set<string>>();
+  for (const { l, env } of results) if (env !== undefined) told.set(l, (told.get(l) ?? new Set()).add(env));
+  const holding = new Map<string, number>();
+  for (const l of held.values()) if (l !== undefined) holding.set(l, (holding.get(l) ?? 0) + 1);
+  const split = [
+    ...[...told].filter(([, es]) => es.size > 1).map(([l, es]) => `${l} was told ${[...es].join(' and ')}`),
+    ...[...holding].filter(([, n]) => n > 1).map(([l, n]) => `${l} holds ${n} environments`),
+  ];
+  return { got, doubles, disagreements, split };
 }
