@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import { Progress } from './cli/progress.ts';
 import { startRunner } from './cli/start.ts';
 import { validateCommand } from './cli/validate.ts';
-import { buildWiring, clusterCommandDeps, interruptSignal, learnerAccessStep, makePool, runnerStatusFile, workstationImageOf, type Wiring } from './main/wiring.ts';
+import { buildWiring, clusterCommandDeps, interruptSignal, LEARNER_ACCESS_ON_PROVISION, learnerAccessStep, makePool, runnerStatusFile, workstationImageOf, type Wiring } from './main/wiring.ts';
 import { formatProvisionEvent, provisionCluster } from './main/provision.ts';
 import { DEFAULT_CLUSTER_NAME } from './cluster/cluster-driver.ts';
 import { gib } from './pool/pool-size.ts';
@@ -44,6 +44,7 @@ Usage: svclab <command> [options]
         [--cluster NAME]         every session in one shared cluster (default svclab-main)
         [--pool N|auto] [--pool-memory GiB] [--session-idle-minutes M]
                                  workshop: a warm pool, one cluster per learner
+        [--new-token]            a new token (the one in ~/.cache/svclab/runner-token is kept across restarts)
   doctor [--fix] [--for start|test]  every prerequisite with the fix; --fix installs what is
                                  missing (as root; otherwise prints the exact command)
   labs list | show ID | lint     the labs; lint checks every lab.yaml and manifest
@@ -77,6 +78,7 @@ const commands: Record<string, Command> = {
     const { values } = parseArgs({ args, options: {
       port: { type: 'string', default: '4173' }, host: { type: 'string', default: '127.0.0.1' }, 'allow-remote': { type: 'boolean', default: false }, cluster: { type: 'string' },
       pool: { type: 'string' }, 'pool-memory': { type: 'string' }, 'session-idle-minutes': { type: 'string', default: '60' },
+      'new-token': { type: 'boolean', default: false },
     } });
     const port = Number(values.port);
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new RunnerError('INVALID_ARGUMENT', { message: `--port ${values.port} is not a port number.`, hint: 'Use a number from 1 to 65535 (0 picks a free one).' });
@@ -87,7 +89,7 @@ const commands: Record<string, Command> = {
     const clusterName = values.cluster ?? DEFAULT_CLUSTER_NAME;
     const pool = values.pool === undefined ? undefined : makePool(d, values.pool, values['pool-memory']);
     const running = await startRunner({
-      host: values.host, port, allowRemote: values['allow-remote'], cacheDir: d.cacheDir, out: io.out, workstationImage: workstationImageOf(d), wiring: d,
+      host: values.host, port, allowRemote: values['allow-remote'], cacheDir: d.cacheDir, out: io.out, workstationImage: workstationImageOf(d), wiring: d, newToken: values['new-token'],
       cluster: {
         engine: d.engine, driver: d.driver,
         clusterFor: pool
@@ -166,7 +168,7 @@ const commands: Record<string, Command> = {
     const mode = parseIngressMode(ingressMode); // before any cluster is made
     const a = clusterCommands.parseUpArgs(rest);
     await provisionCluster(wiring(), {
-      ...a, ingressMode: mode, learnerAccess: learnerAccessStep, signal: interruptSignal(io.out), out: io.out,
+      ...a, ingressMode: mode, ...(LEARNER_ACCESS_ON_PROVISION ? { learnerAccess: learnerAccessStep } : {}), signal: interruptSignal(io.out), out: io.out,
       onStep: (e) => { const line = formatProvisionEvent(e); if (line) io.out(line); },
     });
     return 0;

@@ -1,11 +1,11 @@
 // `svclab start`: the runner on loopback, serving the built site and the API.
-import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import type { ClusterPool } from '../pool/cluster-pool.ts';
 import { runnerStatus, writeRunnerStatus } from '../pool/runner-status.ts';
 import { join } from 'node:path';
 import { ClusterCheckContexts } from '../checks/cluster-check-context.ts';
+import { loadRunnerToken } from '../main/runner-token.ts';
 import { buildWiring, type Wiring } from '../main/wiring.ts';
 import { RunnerError } from '../errors.ts';
 import { buildApp, noClusterApply, type ApplyPort } from '../http/app.ts';
@@ -36,6 +36,8 @@ export interface StartOptions {
   sessionIdleMs?: number;
   /** Where `svclab status` finds what this runner holds. */
   statusFile?: string;
+  /** Make a new token instead of the one kept in the cache dir (open tabs need the new URL). */
+  newToken?: boolean;
   /** The process's real objects (cli.ts builds them once); made here when not given. */
   wiring?: Pick<Wiring, 'runner' | 'engine'>;
 }
@@ -86,7 +88,9 @@ export async function startRunner(opts: StartOptions): Promise<{ url: string; cl
   }, 15_000);
   sweep.unref();
   if (reaped.length) opts.out(`• removed ${reaped.length} workstation container(s) left by an earlier runner`);
-  const token = randomBytes(24).toString('base64url');
+  // Kept across restarts (0600 in the cache dir), so open tabs survive a crashed or restarted runner.
+  const { token, renewed } = loadRunnerToken(opts.cacheDir, { rotate: opts.newToken ?? false });
+  if (renewed && renewed !== 'first start') opts.out(`• a new token (${renewed}): tabs opened before need the URL below`);
   const siteDir = join(projectRoot, 'dist');
   let origins: string[] = [];
   const app = await buildApp({
