@@ -109,7 +109,7 @@ async function setup(): Promise<void> {
 }
 
 const API_KINDS = ['resource', 'selector', 'endpoints'] as const;
-const VANTAGE_KINDS = ['http', 'dns', 'tls', 'proxy-rules', 'command'] as const;
+const VANTAGE_KINDS = ['http', 'dns', 'tls', 'proxy-rules', 'command', 'observed-command'] as const;
 const specs: Record<CheckKind, Record<string, unknown>> = {
   resource: { resource: { apiVersion: 'v1', kind: 'Service', name: 'web', namespace: NS }, fields: [{ path: 'spec.type', equals: 'NodePort' }, { path: 'spec.ports[name=http].nodePort', exists: true }] },
   selector: { service: 'web', namespace: NS, minPods: 2 },
@@ -120,6 +120,8 @@ const specs: Record<CheckKind, Record<string, unknown>> = {
   'proxy-rules': { node: 'node:control-plane', service: 'web', namespace: NS, endpoints: 2 },
   // The command kind runs in "the workstation"; the control-plane node stands in for it (it has kubectl and admin.conf).
   command: { argv: ['sh', '-c', `test "$(kubectl --request-timeout=10s --kubeconfig=/etc/kubernetes/admin.conf -n ${NS} get service web -o jsonpath={.spec.type})" = NodePort`] },
+  // A node observation handed to a script: the conntrack table has entries.
+  'observed-command': { observe: { from: 'node:control-plane', argv: ['conntrack', '-C'] }, argv: ['sh', '-c', 'test "$1" -ge 0', 'sh'] },
 };
 const checks = Object.fromEntries(Object.entries(specs).map(([kind, spec]) => [kind, checkSchema.parse({ id: `bench-${kind}`, kind, description: { en: kind, zh: kind }, deadlineSeconds: 30, intervalSeconds: 2, ...spec })])) as Record<CheckKind, Check>;
 
