@@ -7,6 +7,7 @@ import { routeSchema } from '../api/routes.ts';
 import { RunnerError } from '../errors.ts';
 import { exportCsv, exportJson } from '../instructor/export.ts';
 import { InstructorRoom } from '../instructor/room.ts';
+import { workshopRoom } from '../instructor/workshop-room.ts';
 import { requireInstructor } from './auth.ts';
 import type { AppDeps } from './ports.ts';
 import type { ZodTypeProvider } from './zod-type-provider.ts';
@@ -47,6 +48,7 @@ export async function instructorRoutes(app: FastifyInstance, deps: AppDeps): Pro
   const room = new InstructorRoom({
     sessions: deps.sessions, labs: deps.labs, ...(deps.actions ? { actions: deps.actions } : {}),
     poolStatus: () => deps.status?.().pool ?? null,
+    ...(deps.workshop ? { workshop: workshopRoom(deps.workshop) } : {}),
     ...deps.instructor,
   });
   app.addHook('onClose', async () => room.close());
