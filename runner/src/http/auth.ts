@@ -148,7 +148,8 @@ const joinPage = (path: string) => (path.startsWith('/zh-cn/') ? '/zh-cn/join/' 
 function without(url: URL, param: string): string {
   url.searchParams.delete(param);
   const q = url.searchParams.toString();
-  return `${url.pathname}${q ? `?${q}` : ''}`;
+  // One leading slash: "//host/…" in Location would send the browser to another site.
+  return `${url.pathname.replace(/^\/+/, '/')}${q ? `?${q}` : ''}`;
 }
 
 export function addAuthHooks(app: FastifyInstance, opts: AuthOptions): void {
@@ -162,7 +163,8 @@ export function addAuthHooks(app: FastifyInstance, opts: AuthOptions): void {
     const https = served.protocol === 'https:';
     const names = cookieNames(served.port || (https ? '443' : '80'));
     const cookieOpts = { path: '/', httpOnly: true, sameSite: 'strict' as const, secure: https };
-    const url = new URL(req.url, 'http://runner');
+    // Prefixed, not resolved against a base: a path like //x is a path here, never a host.
+    const url = new URL(`http://runner${req.url.startsWith('/') ? '' : '/'}${req.url}`);
     const path = url.pathname;
     const isApi = path.startsWith('/api/');
     const upgrade = req.headers.upgrade?.toLowerCase() === 'websocket';

@@ -278,3 +278,13 @@ describe('single-learner npm start (the token) on loopback', () => {
     expect(s.sessions.list()).toHaveLength(0);
   });
 });
+
+describe('odd paths', () => {
+  it('"//" and "//evil.example/?token=" are paths: no 500, and no redirect to another site', async () => {
+    t = await workshopApp();
+    expect((await t.send({ url: '//' })).statusCode).toBeLessThan(500);
+    const r = await t.send({ url: `//evil.example/x?token=${t.token}` });
+    expect(r.statusCode).toBe(302);
+    expect(r.headers.location).toBe('/evil.example/x');
+  });
+});
