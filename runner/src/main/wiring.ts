@@ -80,6 +80,14 @@ export function workstationImageOf(w: Wiring): () => Promise<string> {
   return () => imageRef(w.images, 'workstation');
 }
 
+/**
+ * Whether `svclab up` and the pool run the learner-access step. Off until
+ * installLearnerAccess passes on a real cluster: on 2026-12-02 its admission policy was
+ * refused by the API server (spec.variables[0].name "namespace" is not a valid CEL
+ * identifier), which would make every `svclab up` fail. Validate passes the step itself.
+ */
+export const LEARNER_ACCESS_ON_PROVISION = false;
+
 /** The learner-access step of the provisioning pipeline: runner/src/access's installer on the control-plane node. */
 export const learnerAccessStep: LearnerAccessStep = async (cluster, deps, signal) => {
   const r = await installLearnerAccess({ controlPlane: nodeShell(deps.driver, cluster, controlPlaneNode(cluster)) }, signal ? { signal } : {});
@@ -96,7 +104,7 @@ export function poolStateDir(cacheDir = defaultCacheDir()): string {
 
 /** What a pooled cluster gets: the whole pipeline, its baseline recorded, removed again on failure. */
 export function poolProvisionRequest(w: Wiring, name: string, signal: AbortSignal, out: (l: string) => void = () => undefined): ProvisionRequest {
-  return { name, signal, out, learnerAccess: learnerAccessStep, baseline: { dir: poolStateDir(w.cacheDir) }, deleteOnFailure: true };
+  return { name, signal, out, ...(LEARNER_ACCESS_ON_PROVISION ? { learnerAccess: learnerAccessStep } : {}), baseline: { dir: poolStateDir(w.cacheDir) }, deleteOnFailure: true };
 }
 
 /** Where `svclab validate` keeps its cluster's baseline. */
@@ -117,7 +125,7 @@ export function validateProvisionRequest(w: Wiring, name: string, out: (l: strin
   };
 }
 
-/** Everything a pooled cluster gets: the cluster, the lab image, Traefik and MetalLB, learner access, then its baseline. */
+/** Everything a pooled cluster gets: the cluster, the lab image, Traefik and MetalLB, learner access (when on), then its baseline. */
 export async function provisionPoolCluster(w: Wiring, name: string, signal: AbortSignal, out: (l: string) => void = () => undefined): Promise<void> {
   await provisionCluster(w, poolProvisionRequest(w, name, signal, out));
 }

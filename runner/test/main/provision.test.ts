@@ -106,7 +106,9 @@ describe('provisionDeps: the baseline step', () => {
       const driver = new FakeClusterDriver();
       await driver.create({ name: 'svclab-b', workers: 0, nodeImage: NODE });
       let gets = 0;
-      driver.responder = ({ argv }) => (argv.includes('get') ? (gets++, { exitCode: 0, stdout: '{"items":[{"kind":"Namespace","metadata":{"name":"default","uid":"u1"}}]}', stderr: '' }) : { exitCode: 0, stdout: '', stderr: '' });
+      driver.responder = ({ argv }) => (argv.includes('api-resources') ? { exitCode: 0, stdout: 'namespaces\n', stderr: '' }
+        : argv.includes('get') ? (gets++, { exitCode: 0, stdout: '{"items":[{"kind":"Namespace","metadata":{"name":"default","uid":"u1"}}]}', stderr: '' })
+        : { exitCode: 0, stdout: '', stderr: '' });
       const d = provisionDeps({ driver, engine: new FakeContainerEngine(), images: { runner: new (await import('../../src/exec/fake-shell.ts')).FakeShell(), engine: new FakeContainerEngine(), imagesDir: dir, cacheDir: dir } });
       expect(await d.baseline('svclab-b', dir, { keepExisting: true })).toBe('taken');
       expect(JSON.parse(await readFile(join(dir, 'svclab-b.json'), 'utf8'))).toMatchObject({ namespaces: ['default'] });
