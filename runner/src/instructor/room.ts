@@ -21,8 +21,6 @@ export interface RoomWorkshop {
   expiresAt(learner: string): string | undefined;
   /** Adds minutes to one learner's place or everyone's; returns how many learners that moved. */
   extend(target: Target, minutes: number): Promise<number>;
-  /** Ends the workshop for everyone (after their sessions are gone). */
-  endAll(): Promise<void>;
 }
 
 export type Target = { learner: string } | { all: true };
@@ -213,11 +211,11 @@ export class InstructorRoom {
     return n;
   }
 
-  /** End one learner's sessions (their cluster goes back to the pool), or everyone's and the workshop. */
+  /** End one learner's sessions or everyone's (their clusters go back to the pool). The workshop
+   * itself goes on (`svclab workshop end` ends it): learners may start again. */
   async end(target: Target): Promise<number> {
     const ended = this.sessionsOf(target);
     await Promise.all(ended.map((s) => this.deps.sessions.remove(s.id).catch(() => undefined)));
-    if ('all' in target) await this.deps.workshop?.endAll();
     this.changed();
     return ended.length;
   }

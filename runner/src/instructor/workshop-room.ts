@@ -1,4 +1,5 @@
-// A workshop as the instructor room needs it. The workshop model keeps one deadline for the
+// A workshop as the instructor room needs it (ending the workshop itself stays with
+// `svclab workshop end`). The workshop model keeps one deadline for the
 // whole room, so extending one learner is refused with the reason (extend everyone instead).
 import { RunnerError } from '../errors.ts';
 import type { Workshop } from '../workshop/workshop.ts';
@@ -20,9 +21,6 @@ export function workshopRoom(workshop: Workshop): RoomWorkshop {
       }
       await workshop.extend(minutes * 60_000);
       return (await workshop.learners()).length;
-    },
-    async endAll() {
-      await workshop.end();
     },
   };
 }

@@ -126,7 +126,7 @@ describe('controls', () => {
     const calls: unknown[] = [];
     const workshop: RoomWorkshop = {
       labs: [LAB], names: async () => new Map([['ada-learner-1', 'Ada']]), expiresAt: () => '2026-12-02T05:00:00.000Z',
-      extend: async (target, minutes) => { calls.push([target, minutes]); return 3; }, endAll: async () => undefined,
+      extend: async (target, minutes) => { calls.push([target, minutes]); return 3; },
     };
     const t = await app({ workshop });
     await t.start('ada-learner-1');
