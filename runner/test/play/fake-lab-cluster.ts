@@ -94,6 +94,9 @@ export class FakeLabCluster {
       return { stdout: `configmap/${args[2]} created` };
     }
     if (verb === 'delete') {
+      // RBAC refuses a verb on a resource whether or not the object exists (--ignore-not-found or not).
+      const denied = identity === 'learner' && docs.find((o) => this.learnerForbidden.has(o.kind!));
+      if (denied) return { exitCode: 1, stderr: `Error from server (Forbidden): ${denied.kind!.toLowerCase()}s.rbac.authorization.k8s.io "${denied.metadata?.name}" is forbidden: User "svclab:learner" cannot delete resource "${denied.kind!.toLowerCase()}s" in API group "rbac.authorization.k8s.io" at the cluster scope` };
       if (args[1] === '-f') {
         for (const o of docs) this.drop(o.kind!, o.metadata!.name!);
       } else {

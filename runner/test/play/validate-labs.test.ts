@@ -62,7 +62,7 @@ describe('validateLabs through LabActions', () => {
     ]);
   });
 
-  it('a Solve only an admin could do fails validate: the learner is refused a cluster-scoped write', async () => {
+  it('a lab only an admin could play fails validate: the learner is refused a cluster-scoped delete (Reset) and write (Solve)', async () => {
     const lab = await writeLab(labSpec('03-cluster-reader', [
       stepSpec('grant', [{
         id: 'role-exists', kind: 'resource', description: { en: 'the ClusterRole exists', zh: 'ClusterRole 存在' }, deadlineSeconds: 10, intervalSeconds: 2,
@@ -76,11 +76,24 @@ describe('validateLabs through LabActions', () => {
     cluster.learnerForbidden.add('ClusterRole');
     const r = await validateLabs({ labs: [lab], target: target(cluster), now: cluster.now });
     expect(r.ok).toBe(false);
-    const solve = r.labs[0]!.cases.find((c) => c.name === 'grant: solution applies')!;
+    // The learner can neither delete (Reset, which a new session runs first) nor create a ClusterRole.
+    const refused = r.labs[0]!.cases.filter((c) => c.status === 'error');
+    expect(refused.map((c) => c.name)).toEqual(['setup']);
+    expect(refused[0]!.message).toMatch(/^setup failed: Reset could not delete the lab's objects: .*User "svclab:learner" cannot delete resource "clusterroles"/);
+    expect(refused[0]!.detail).toContain('kubectl --request-timeout=30s delete -f - --ignore-not-found --wait=true');
+    expect(r.junit).toContain('<error message="setup failed: Reset could not delete');
+
+    // With Reset allowed, Solve is still refused for the learner.
+    const solveOnly = new FakeLabCluster();
+    solveOnly.learnerForbidden.add('ClusterRole');
+    const t = target(solveOnly);
+    const actions = t.actions;
+    t.actions = (l) => { const a = actions(l); a.reset = async () => { await solveOnly.kubectl('admin').apply('apiVersion: v1\nkind: ConfigMap\nmetadata: { name: x }\n'); }; return a; };
+    const r2 = await validateLabs({ labs: [lab], target: t, now: solveOnly.now });
+    const solve = r2.labs[0]!.cases.find((c) => c.name === 'grant: solution applies')!;
     expect(solve.status).toBe('error');
     expect(solve.message).toMatch(/^Solve failed for the learner: The step's solution could not be applied: .*User "svclab:learner" cannot patch resource "clusterroles"/);
     expect(solve.detail).toContain('kubectl --request-timeout=30s apply --server-side --force-conflicts -f -');
-    expect(r.junit).toContain('<error message="Solve failed for the learner');
 
     // The same lab played with admin kubectl (what validate did before) passes: only the learner path catches it.
     const admin = new FakeLabCluster();
@@ -192,12 +205,12 @@ describe('validateLabs through LabActions', () => {
     expect(r.junit.split('\n').slice(0, 3)).toEqual([
       '<?xml version="1.0" encoding="UTF-8"?>',
       expect.stringMatching(/^<testsuites name="svclab validate" tests="\d+" failures="\d+" errors="\d+" skipped="\d+" time="[\d.]+">$/),
-      expect.stringMatching(/^  <testsuite name="02-good" tests="\d+" failures="\d+" errors="[1-9]\d*" skipped="1" time="[\d.]+">$/),
+      expect.stringMatching(/^  <testsuite name="02-good" tests="\d+" failures="\d+" errors="[1-9]\d*" skipped="\d+" time="[\d.]+">$/),
     ]);
     expect(r.junit).toContain('<testsuite name="03-also"');
-    expect(r.junit).toContain('classname="02-good.one" name="one: answer-set fails before the solution"');
+    expect(r.junit).toContain('classname="02-good.one" name="one" time="0.000">');
     expect(r.junit).not.toMatch(/<(failure|error)[^>]*message="[^"]*<[^"]*"/); // "<" is escaped inside attributes
-    expect(r.junit).toContain('User &quot;svclab:learner&quot; cannot patch');
+    expect(r.junit).toContain('User &quot;svclab:learner&quot; cannot delete');
   });
 });
 
