@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { Progress } from './cli/progress.ts';
 import { startRunner } from './cli/start.ts';
 import { validateCommand } from './cli/validate.ts';
+import { workshopCommand } from './cli/workshop.ts';
 import { buildWiring, clusterCommandDeps, interruptSignal, LEARNER_ACCESS_ON_PROVISION, learnerAccessStep, makePool, runnerStatusFile, workstationImageOf, type Wiring } from './main/wiring.ts';
 import { formatProvisionEvent, provisionCluster } from './main/provision.ts';
 import { DEFAULT_CLUSTER_NAME } from './cluster/cluster-driver.ts';
@@ -55,6 +56,9 @@ Usage: svclab <command> [options]
   down [--name N | --all]        remove a cluster, or everything svclab made
   status                         clusters and sessions
   kubectl [--name N] ARGS…       kubectl against a cluster
+  workshop start --labs 02,06,11 --capacity N --reserve R --expires 2h [--code CODE]
+         [--host ADDR [--tls-cert F --tls-key F]]   a workshop for a room: learner and instructor URLs
+         (HTTPS when ADDR is not loopback); workshop status | extend 30m | end
   validate [LAB…] [--junit FILE] [--keep] [--name svclab-validate-X]
                                  each lab on its own cluster: checks fail before, pass after
   new lab NN-name [--labs DIR]   scaffold a lab: lab.yaml, a failing check, its solution, lesson stubs
@@ -184,6 +188,7 @@ const commands: Record<string, Command> = {
   async kubectl(args, io, wiring) { return clusterCommands.kubectl(args, await clusterCommandDeps(wiring(), io.out, interruptSignal(io.out))); },
 
   async validate(args, io) { return validateCommand(args, io.out, cacheDir()); },
+  async workshop(args, io, wiring) { return workshopCommand(args, io.out, wiring, cacheDir()); },
   async new(args, io) { return newCommand(args, io.out, projectRoot); },
   async import(args, io) { return importCommand(args, io.out, projectRoot); },
 

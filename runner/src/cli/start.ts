@@ -16,6 +16,8 @@ import { makeLogger } from '../logger.ts';
 import { NodePtyFactory } from '../pty/node-pty-factory.ts';
 import { prepareSessionCluster, resetSession, solveStep, workstationApply, workstationNetwork, type LabClusterDeps } from '../sessions/lab-cluster.ts';
 import { SessionManager, type Session } from '../sessions/session-manager.ts';
+import { parseManifests } from '../http/yaml-input.ts';
+import type { Workshop } from '../workshop/workshop.ts';
 import { projectRoot, svclabVersion } from '../version.ts';
 
 export interface StartOptions {
@@ -40,11 +42,15 @@ export interface StartOptions {
   newToken?: boolean;
   /** The process's real objects (cli.ts builds them once); made here when not given. */
   wiring?: Pick<Wiring, 'runner' | 'engine'>;
+  /** A workshop for a room (svclab workshop start): learners join; its instructor secret replaces the token. */
+  workshop?: Workshop;
+  /** Serve HTTPS: the certificate, its key and the names it is valid for (allowed Origins besides --host). */
+  tls?: { cert: string; key: string; names: readonly string[] };
 }
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
 
-export async function startRunner(opts: StartOptions): Promise<{ url: string; close: () => Promise<void> }> {
+export async function startRunner(opts: StartOptions): Promise<{ url: string; port: number; close: () => Promise<void> }> {
   if (!LOOPBACK.has(opts.host) && !opts.allowRemote) {
     throw new RunnerError('INVALID_ARGUMENT', {
       message: `--host ${opts.host} would expose shells to the network.`,
@@ -55,7 +61,8 @@ export async function startRunner(opts: StartOptions): Promise<{ url: string; cl
   const logDir = join(opts.cacheDir, 'logs');
   mkdirSync(logDir, { recursive: true });
   const logFile = join(logDir, 'runner.log');
-  const logger = makeLogger({ destination: logFile });
+  const workshop = opts.workshop;
+  const logger = makeLogger({ destination: logFile, secrets: () => workshop?.secrets() ?? [] });
   const { runner, engine } = opts.wiring ?? buildWiring(opts.cacheDir);
   const { labs, errors } = await loadLabs(projectRoot);
   for (const e of errors) opts.out(`! lab skipped: ${formatLabError(e)}`);
@@ -65,7 +72,13 @@ export async function startRunner(opts: StartOptions): Promise<{ url: string; cl
     engine, ptys: new NodePtyFactory(), logger, workstationImage: opts.workstationImage, maxSessions: opts.maxSessions,
     ...(cluster ? {
       workstationNetwork: workstationNetwork(cluster),
-      prepare: (s) => prepareSessionCluster(cluster, s, labPorts.lab(s.labId)),
+      prepare: async (s) => {
+        await prepareSessionCluster(cluster, s, labPorts.lab(s.labId));
+        // A workshop learner back on a new cluster (theirs expired, failed or was deleted): what they applied, again.
+        for (const yaml of workshop ? (await workshop.work(s.learner, s.labId)).applied : []) {
+          await workstationApply(engine).apply(s, yaml, parseManifests(yaml)).catch((e: unknown) => logger.warn({ session: s.id, err: String(e) }, 'a saved apply did not re-apply'));
+        }
+      },
       ...(opts.pool ? {
         // A learner's cluster goes back once none of their sessions is left.
         onRemoved: async (s: Session) => {
@@ -73,9 +86,13 @@ export async function startRunner(opts: StartOptions): Promise<{ url: string; cl
         },
         onNodeShell: (s: Session) => opts.pool!.taint(s.learner),
       } : {}),
-      // Node shells are root in privileged containers: only for a runner on loopback.
-      ...(LOOPBACK.has(opts.host) ? {
-        nodeShells: async (s: Session) => (s.cluster ? (await cluster.driver.nodes(s.cluster.name)).map((n) => ({ name: n.name, container: n.container, role: n.role })) : []),
+      // Node shells are root in privileged containers: only for a runner on loopback, and in a
+      // workshop only for a learner the instructor enabled them for.
+      ...(LOOPBACK.has(opts.host) || workshop ? {
+        nodeShells: async (s: Session) => {
+          if (workshop && !(await workshop.store.getLearner(s.learner))?.nodeShells) return [];
+          return s.cluster ? (await cluster.driver.nodes(s.cluster.name)).map((n) => ({ name: n.name, container: n.container, role: n.role })) : [];
+        },
       } : {}),
     } : {}),
   });
@@ -84,12 +101,14 @@ export async function startRunner(opts: StartOptions): Promise<{ url: string; cl
   const idleMs = opts.sessionIdleMs ?? 60 * 60_000;
   const sweep = setInterval(() => {
     void sessions.expireIdle(idleMs).catch(() => undefined);
+    // The workshop is over: every session ends, so the pool recycles the learners' clusters.
+    if (workshop?.times().ended && sessions.list().length) void sessions.closeAll().catch(() => undefined);
     if (opts.statusFile) void writeRunnerStatus(opts.statusFile, status()).catch(() => undefined);
   }, 15_000);
   sweep.unref();
   if (reaped.length) opts.out(`• removed ${reaped.length} workstation container(s) left by an earlier runner`);
   // Kept across restarts (0600 in the cache dir), so open tabs survive a crashed or restarted runner.
-  const { token, renewed } = loadRunnerToken(opts.cacheDir, { rotate: opts.newToken ?? false });
+  const { token, renewed } = workshop ? { token: workshop.instructorSecret, renewed: undefined } : loadRunnerToken(opts.cacheDir, { rotate: opts.newToken ?? false });
   if (renewed && renewed !== 'first start') opts.out(`• a new token (${renewed}): tabs opened before need the URL below`);
   const siteDir = join(projectRoot, 'dist');
   let origins: string[] = [];
@@ -101,19 +120,23 @@ export async function startRunner(opts: StartOptions): Promise<{ url: string; cl
     version: svclabVersion(),
     status,
     ...(opts.pool ? { instructor: { pool: opts.pool } } : {}),
+    ...(workshop ? { workshop } : {}),
+    ...(opts.tls ? { https: { cert: opts.tls.cert, key: opts.tls.key } } : {}),
   });
   await app.listen({ host: opts.host, port: opts.port });
   const addr = app.server.address();
   const port = typeof addr === 'object' && addr ? addr.port : opts.port;
-  origins = siteOrigins(opts.host, port);
+  const scheme = opts.tls ? 'https' : 'http';
+  origins = siteOrigins(opts.host, port, scheme, opts.tls?.names ?? []);
   const host = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
-  const url = `http://${host}:${port}/?token=${token}`;
+  const url = `${scheme}://${host}:${port}/?token=${token}`;
   opts.out(`svclab ${svclabVersion()} is running.`);
-  opts.out(`  open: ${url}`);
+  if (!workshop) opts.out(`  open: ${url}`);
   opts.out(`  logs: ${logFile}`);
   if (!existsSync(join(siteDir, 'index.html'))) opts.out('! the site is not built (dist/ missing): only the API is served. Run `npm start` or `astro build`.');
   return {
     url,
+    port,
     close: async () => {
       clearInterval(sweep);
       await opts.pool?.close();

@@ -57,7 +57,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     // A URL that does not decode or a path parameter over 100 characters: answered before
     // routing, in the catalogue's shape like every other error.
     frameworkErrors: (err, _req, reply) => sendError(asRunnerError(err), reply),
-  });
+    // HTTPS only when given (a workshop on a non-loopback address); the app is the same.
+    ...(deps.https ? { https: deps.https } : {}),
+  }) as unknown as FastifyInstance;
   // The API takes JSON only: text/plain (fastify parses it by default) is 415 like any other type.
   app.removeContentTypeParser('text/plain');
   let manifests = deps.manifests;

@@ -60,6 +60,8 @@ export interface AppDeps {
   instructor?: InstructorDeps;
   /** A workshop for a room (svclab workshop start): learners join and hold passes; the token is then the instructor secret. */
   workshop?: Workshop;
+  /** Serve HTTPS with this certificate and key (PEM) instead of HTTP. */
+  https?: { cert: string; key: string };
   /** The pool and sessions at a glance (GET /api/status), for instructors and `svclab status`. */
   status?: () => RunnerStatus;
   /** How long POST /api/sessions waits for a session to be ready before answering 202 (default 8 s). */
