@@ -127,11 +127,11 @@ const commands: Record<string, Command> = {
     if (values.for !== 'start' && values.for !== 'test') {
       throw new RunnerError('INVALID_ARGUMENT', { message: `doctor --for ${values.for}: unknown purpose.`, hint: 'Use --for start (what running labs needs) or --for test (also the browser tests\' chromium and font).' });
     }
-    const { runner } = wiring();
+    const { runner, engine } = wiring();
     const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
     return doctorCommand({ fix: values.fix, purpose: values.for }, {
       runner, isRoot, repoDir: projectRoot, out: io.out,
-      check: () => runDoctor({ runner, repoDir: projectRoot }),
+      check: () => runDoctor({ runner, engine, repoDir: projectRoot }),
     });
   },
 

@@ -3,7 +3,6 @@
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ContainerEngine, EngineInfo } from '../engine/container-engine.ts';
-import { DockerEngine } from '../engine/docker-engine.ts';
 import { isRunnerError } from '../errors.ts';
 import type { CommandRunner } from '../exec/command-runner.ts';
 import { defaultCacheDir, defaultImagesDir } from '../images/cache-dir.ts';
@@ -42,8 +41,8 @@ export function aptFix(packages: readonly string[], isRoot: boolean, update = fa
 
 export interface DoctorDeps {
   runner: CommandRunner;
-  /** Defaults to a DockerEngine over runner. */
-  engine?: ContainerEngine;
+  /** The container engine from the wiring (main/): the doctor never builds one itself. */
+  engine: ContainerEngine;
   host?: DoctorHost;
   cacheDir?: string;
   imagesDir?: string;
@@ -63,7 +62,7 @@ const WRAPPER_RUNTIME = 'svclab-runc';
 
 export async function runDoctor(deps: DoctorDeps): Promise<DoctorCheck[]> {
   const host = deps.host ?? nodeDoctorHost();
-  const engine = deps.engine ?? new DockerEngine({ runner: deps.runner, queryTimeoutMs: 10_000 });
+  const engine = deps.engine;
   const cacheDir = deps.cacheDir ?? defaultCacheDir();
   const imagesDir = deps.imagesDir ?? defaultImagesDir();
   const repoDir = deps.repoDir ?? fileURLToPath(new URL('../../..', import.meta.url)).replace(/\/$/, '');
@@ -74,12 +73,12 @@ export async function runDoctor(deps: DoctorDeps): Promise<DoctorCheck[]> {
   checks.push(nodeCheck(host));
 
   // The docker CLI, then the daemon.
-  const version = await deps.runner.run(['docker', '--version'], { timeoutMs: 10_000 });
+  const { cli, result: version } = await engine.cliVersion();
   const cliOk = version.exitCode === 0;
   checks.push({
     name: 'docker CLI',
     ok: cliOk,
-    detail: cliOk ? `${version.stdout.trim()}${host.which('docker') ? ` (${host.which('docker')})` : ''}` : 'docker is not installed (or not on PATH).',
+    detail: cliOk ? `${version.stdout.trim()}${host.which(cli) ? ` (${host.which(cli)})` : ''}` : 'docker is not installed (or not on PATH).',
     fix: cliOk ? '' : aptFix(DOCKER_PACKAGES, host.isRoot, true),
     ...(cliOk ? {} : { autoFix: { apt: DOCKER_PACKAGES, ensureDocker: true } }),
   });

@@ -31,13 +31,9 @@ const LAYER: Record<string, number> = {
 /** Upward edges other owners are removing now ("from-area → to-area": owner). */
 const PENDING_UPWARD: Record<string, string> = {};
 /** Files outside engine/ that still name the docker binary: owner. */
-const PENDING_DOCKER: Record<string, string> = {
-  'doctor/doctor.ts': 'doctor helper: `docker --version` should go through ContainerEngine',
-};
+const PENDING_DOCKER: Record<string, string> = {};
 /** Files outside main/ that still build real objects themselves: owner. */
-const PENDING_WIRING: Record<string, string> = {
-  'doctor/doctor.ts': 'doctor helper: take the engine from the wiring instead of `new DockerEngine` as a default',
-};
+const PENDING_WIRING: Record<string, string> = {};
 /** Files outside kube/ that still build kubectl argv (nodeKubectl, --kubeconfig=…): owner. */
 const PENDING_KUBECTL: Record<string, string> = {};
 

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { DockerEngine } from '../../src/engine/docker-engine.ts';
 import { FakeDoctorHost } from '../../src/doctor/doctor-host.ts';
 import { runDoctor, type DoctorCheck } from '../../src/doctor/doctor.ts';
 import { FakeCommandRunner } from '../../src/exec/fake-command-runner.ts';
@@ -40,7 +41,7 @@ function healthy(): { runner: FakeCommandRunner; host: FakeDoctorHost } {
 
 async function doctor(runner: FakeCommandRunner, host: FakeDoctorHost): Promise<Record<string, DoctorCheck>> {
   t ??= tempRecipes();
-  const checks = await runDoctor({ runner, host, cacheDir: t.cacheDir, imagesDir: t.imagesDir, repoDir: '/src/svclab' });
+  const checks = await runDoctor({ runner, engine: new DockerEngine({ runner, queryTimeoutMs: 10_000 }), host, cacheDir: t.cacheDir, imagesDir: t.imagesDir, repoDir: '/src/svclab' });
   return Object.fromEntries(checks.map((c) => [c.name, c]));
 }
 

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { DockerEngine } from '../../src/engine/docker-engine.ts';
 import { FakeDoctorHost } from '../../src/doctor/doctor-host.ts';
 import { runDoctor, type DoctorCheck } from '../../src/doctor/doctor.ts';
 import { doctorCommand, fixPlan, sudoLine } from '../../src/doctor/fix.ts';
@@ -30,7 +31,7 @@ function freshMachine(opts: { dockerCli: boolean; root: boolean }) {
 async function checksOf(runner: FakeCommandRunner, host: FakeDoctorHost): Promise<DoctorCheck[]> {
   t ??= tempRecipes();
   t.image('workstation', [], [], 'true\n');
-  return runDoctor({ runner, host, cacheDir: t.cacheDir, imagesDir: t.imagesDir, repoDir: '/src/svclab' });
+  return runDoctor({ runner, engine: new DockerEngine({ runner, queryTimeoutMs: 10_000 }), host, cacheDir: t.cacheDir, imagesDir: t.imagesDir, repoDir: '/src/svclab' });
 }
 
 /** The packages a printed fix tells a person to install, read back from its text. */
