@@ -7,6 +7,9 @@ import { MAX_FRAME_BYTES, parseClientFrame, type ServerFrame } from '../api/term
 import type { SessionManager } from '../sessions/session-manager.ts';
 import type { Terminal } from '../sessions/terminal.ts';
 
+/** Bytes a socket may hold before replies to its client are dropped (twice the terminal's default highWater). */
+export const REPLY_LIMIT = 512 * 1024;
+
 export interface TerminalSocketDeps {
   sessions: SessionManager;
   sessionId: string;
@@ -20,7 +23,12 @@ export function handleTerminalSocket(socket: WebSocket, deps: TerminalSocketDeps
   // terminal re-measures bufferedAmount then, so a paused shell resumes.
   const onFlushed = () => terminal?.drained();
   const send = (frame: ServerFrame) => {
-    if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(frame), onFlushed);
+    if (socket.readyState !== socket.OPEN) return;
+    // Output is flow-controlled by the terminal; replies (pongs, error frames) are not, so a
+    // client that keeps sending but never reads would pile them up here: past REPLY_LIMIT
+    // buffered bytes they are dropped (it isn't reading them anyway).
+    if ((frame.type === 'pong' || (frame.type === 'error' && !frame.fatal)) && socket.bufferedAmount > REPLY_LIMIT) return;
+    socket.send(JSON.stringify(frame), onFlushed);
   };
   const client = { send, bufferedBytes: () => socket.bufferedAmount };
   const sendError = (code: Parameters<typeof catalogueEntry>[0], message: string, fatal: boolean) => {

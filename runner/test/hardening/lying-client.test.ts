@@ -1,19 +1,22 @@
 // A client that lies about what it rendered, at the socket level: a real WebSocket client
 // against the runner on 127.0.0.1, a shell that prints forever (like `yes`). The liar acks
-// far ahead and stops reading its socket; the runner must hold only about highWater bytes
-// for it (the pty pauses) — as it does for an honest client that reads and acks everything.
+// far ahead, pings and sends garbage, and stops reading its socket; the runner must hold only
+// a bounded amount for it (the pty pauses at highWater, replies stop at a limit) — while an
+// honest client that reads and acks everything streams freely.
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import type { ServerFrame } from '../../src/api/terminal-protocol.ts';
+import { REPLY_LIMIT } from '../../src/http/terminal-socket.ts';
 import type { PtySpawnOptions } from '../../src/pty/pty-factory.ts';
 import { FakePty, FakePtyFactory } from '../../src/pty/fake-pty-factory.ts';
 import { fakeApp, TEST_TOKEN } from '../support/fake-app.ts';
 
 const MiB = 2 ** 20;
 const HIGH_WATER = 256 * 1024; // Terminal's default
-const RUN_MS = 4_000;
+// Long enough for replies to a non-reading client to pile past the bound (3 MiB in 12 s before the reply limit).
+const RUN_MS = Number(process.env['SVCLAB_LIAR_MS']) || 8_000;
 
 /** Every pty it makes prints "y\r\n" as fast as it is let, and stops while paused (as a real pty blocks `yes`). */
 class YesPtyFactory extends FakePtyFactory {
@@ -88,7 +91,16 @@ async function run(kind: 'honest' | 'liar'): Promise<Figures> {
   // The liar keeps acking ahead of what it read, creeping up one chunk a millisecond (~8 MB/s
   // claimed): acks the runner cannot tell from honest ones while they stay under what it sent.
   let guess = 0;
-  const liar = kind === 'liar' ? setInterval(() => { guess += 1; ws.send(JSON.stringify({ type: 'ack', seq: lastSeq + guess })); }, 1) : undefined;
+  // It also pings and sends garbage it never reads the answers to: pongs and error frames
+  // are output too, and must not pile up in the runner either.
+  const liar = kind === 'liar' ? setInterval(() => {
+    guess += 1;
+    ws.send(JSON.stringify({ type: 'ack', seq: lastSeq + guess }));
+    for (let i = 0; i < 10; i++) {
+      ws.send(JSON.stringify({ type: 'ping', t: guess }));
+      ws.send('not a frame');
+    }
+  }, 1) : undefined;
   let maxBuffered = 0;
   const sampler = setInterval(() => {
     for (const c of t.app.websocketServer.clients) maxBuffered = Math.max(maxBuffered, c.bufferedAmount);
@@ -126,13 +138,16 @@ describe('a client that acks ahead and stops reading (socket level)', () => {
     // The liar: what the runner produced for it stays bounded by what the kernel's socket
     // buffers take plus highWater (the runner believes acks only up to what it sent, and
     // measures the socket's own buffer), however long it runs.
-    expect(liar.maxServerBufferedKiB).toBeLessThan((HIGH_WATER + 64 * 1024) / 1024);
+    // Stated bound per client socket: 576 KiB — the reply limit (512 KiB, above highWater's
+    // 256 KiB of output) plus one frame. Before the reply limit: 2.1 MiB after 8 s, growing.
+    expect(liar.maxServerBufferedKiB).toBeLessThan(576);
+    expect(Math.max(HIGH_WATER, REPLY_LIMIT)).toBe(512 * 1024);
     expect(liar.replayKiB).toBeLessThanOrEqual(1024);
     expect(liar.ptyHeldKiB).toBe(0);
     // What the kernel's loopback buffers take for a socket that is never read (they do not
     // grow without reads: ~3 MiB measured) + highWater: what the liar can make the shell produce.
     expect(liar.producedMiB).toBeLessThan(16);
-    // Stated bound: the runner process is at most 64 MiB larger after 4 s of the liar.
+    // Stated bound: the runner process is at most 64 MiB larger after the liar's run.
     expect(liar.rssAfterMiB - liar.rssBeforeMiB).toBeLessThan(64);
   }, 60_000);
 });
