@@ -81,12 +81,11 @@ export function workstationImageOf(w: Wiring): () => Promise<string> {
 }
 
 /**
- * Whether `svclab up` and the pool run the learner-access step. Off until
- * installLearnerAccess passes on a real cluster: on 2026-12-02 its admission policy was
- * refused by the API server (spec.variables[0].name "namespace" is not a valid CEL
- * identifier), which would make every `svclab up` fail. Validate passes the step itself.
+ * Whether `svclab up` and the pool run the learner-access step. On since the access
+ * policies passed on a real cluster (2026-12-02: `svclab up --workers 0` → step 4/4
+ * "Learner access: RBAC, admission policies, certificate ok", 31.8 s).
  */
-export const LEARNER_ACCESS_ON_PROVISION = false;
+export const LEARNER_ACCESS_ON_PROVISION = true;
 
 /** The learner-access step of the provisioning pipeline: runner/src/access's installer on the control-plane node. */
 export const learnerAccessStep: LearnerAccessStep = async (cluster, deps, signal) => {
