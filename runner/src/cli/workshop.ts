@@ -97,16 +97,10 @@ async function adminCall(state: WorkshopStateFile, method: 'GET' | 'POST', path:
       headers: { authorization: `Bearer ${state.secret}`, accept: 'application/json', ...(payload ? { 'content-type': 'application/json' } : {}) },
       // Self-signed: trust exactly the certificate the workshop printed (checked below), nothing else.
       ...(https ? { rejectUnauthorized: false } : {}),
+      // A fresh connection each time, so the certificate is checked before anything is sent.
+      agent: false,
       timeout: 10_000,
     }, (res) => {
-      if (https && state.fingerprint256) {
-        const peer = (res.socket as import('node:tls').TLSSocket).getPeerCertificate();
-        if (peer.fingerprint256 !== state.fingerprint256) {
-          res.destroy();
-          reject(new RunnerError('INVALID_ARGUMENT', { message: `The workshop at ${state.origin} shows another certificate (${peer.fingerprint256}) than the one it started with.`, hint: 'Something else answers on that address; stop it, or start the workshop again.' }));
-          return;
-        }
-      }
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => {
@@ -120,8 +114,17 @@ async function adminCall(state: WorkshopStateFile, method: 'GET' | 'POST', path:
       });
     });
     req.on('timeout', () => req.destroy(new Error('timed out')));
-    req.on('error', (e) => reject(new RunnerError('WORKSHOP_NOT_RUNNING', { message: `No workshop answers at ${state.origin} (${e.message}).`, details: { origin: state.origin } })));
-    req.end(payload);
+    req.on('error', (e) => reject(e instanceof RunnerError ? e : new RunnerError('WORKSHOP_NOT_RUNNING', { message: `No workshop answers at ${state.origin} (${e.message}).`, details: { origin: state.origin } })));
+    if (!https || !state.fingerprint256) {
+      req.end(payload);
+      return;
+    }
+    req.once('socket', (socket) => socket.once('secureConnect', () => {
+      const peer = (socket as import('node:tls').TLSSocket).getPeerCertificate();
+      if (peer.fingerprint256 !== state.fingerprint256) {
+        req.destroy(new RunnerError('INVALID_ARGUMENT', { message: `The workshop at ${state.origin} shows another certificate (${peer.fingerprint256}) than the one it started with; nothing was sent.`, hint: 'Something else answers on that address; stop it, or start the workshop again.' }));
+      } else req.end(payload);
+    }));
   });
 }
 
