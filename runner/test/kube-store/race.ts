@@ -40,3 +40,13 @@ export async function raceClaims(a: KubeWorkshopStore, b: KubeWorkshopStore, lea
   ];
   return { got, doubles, disagreements, split };
 }
+
+/**
+ * A learner told "none free" during the race may have met an environment that another
+ * replica had claimed and was giving back (its pointer write lost): they wait and ask
+ * again, as the runner's line of waiters does. Asks once more, one at a time, for those.
+ */
+export async function askAgain(s: KubeWorkshopStore, r: RaceResult, lab = '02'): Promise<string[]> {
+  for (const [l, env] of r.got) if (env === undefined) r.got.set(l, await s.claimEnvironment(l, lab));
+  return [...r.got.values()].filter((e): e is string => e !== undefined);
+}
