@@ -14,10 +14,10 @@ import { fakeLabs } from '../support/fake-app.ts';
 export const LAB = '02-selectors-and-endpoints';
 export const CODE = 'KUBE42';
 
-export async function workshopApp(o: { capacity?: number; overrides?: Partial<AppDeps> } = {}) {
+export async function workshopApp(o: { capacity?: number; labs?: string[]; overrides?: Partial<AppDeps> } = {}) {
   let t = 1_700_000_000_000;
   const clock = { now: () => t, advance: (ms: number) => { t += ms; } };
-  const workshop = await Workshop.create({ store: new MemoryWorkshopStore(), now: clock.now }, { labs: [LAB], capacity: o.capacity ?? 5, reserve: 1, durationMs: 2 * 3600_000, code: CODE });
+  const workshop = await Workshop.create({ store: new MemoryWorkshopStore(), now: clock.now }, { labs: o.labs ?? [LAB], capacity: o.capacity ?? 5, reserve: 1, durationMs: 2 * 3600_000, code: CODE });
   const engine = new FakeContainerEngine();
   engine.addImage('svclab/workstation:abc');
   const ptys = new FakePtyFactory();
