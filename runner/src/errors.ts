@@ -15,7 +15,7 @@ const catalogue = {
   ORIGIN_FORBIDDEN: { httpStatus: 403, message: 'The WebSocket upgrade came from a page that is not the svclab site.', hint: 'Open the terminal from the svclab site the runner printed.' },
   SESSION_UNKNOWN: { httpStatus: 404, message: 'There is no session with this id.', hint: 'The runner may have restarted; press Start lab to begin a new session.' },
   SESSION_STARTING: { httpStatus: 409, message: 'This lab session is still starting.', hint: 'Wait until the lab panel says ready; your text is kept.' },
-  SESSION_LIMIT: { httpStatus: 429, message: 'The runner already holds as many sessions as it allows.', hint: 'End a session you no longer use, or raise --max-sessions.' },
+  SESSION_LIMIT: { httpStatus: 429, message: 'The runner already holds as many sessions as it allows.', hint: 'End a lab session you no longer use (its lab page, Reset / End), then press Start lab again; the runner holds at most 20 sessions at once.' },
   LAB_UNKNOWN: { httpStatus: 404, message: 'There is no lab with this id.', hint: 'Run `svclab labs list` to see the lab ids.' },
   STEP_UNKNOWN: { httpStatus: 404, message: 'This lab has no step with this id.', hint: 'Run `svclab labs show LAB` to see its steps.' },
   STEP_LOCKED: { httpStatus: 403, message: 'This step is not open yet: the instructor opens the steps one at a time.', hint: 'Finish the open steps; this one unlocks when the instructor opens it for the room.' },

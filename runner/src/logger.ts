@@ -4,7 +4,7 @@ import { pino, type Logger } from 'pino';
 
 /** Query parameters and cookies whose values are secrets (runner token, learner and instructor credentials). */
 const SECRET_PARAMS = /([?&](?:token|code|key|secret|credential)=)[^&"\s\\]+/gi;
-const SECRET_COOKIES = /((?:svclab_[a-z_]*|token)=)[^;"\s\\]+/gi;
+const SECRET_COOKIES = /((?:svclab_[a-z0-9_]*|token)=)[^;"\s\\]+/gi;
 const SECRET_HEADERS = /("(?:authorization|cookie|set-cookie|x-svclab-token)":\s*")(?:\\.|[^"\\])*"/gi;
 
 /**

@@ -11,10 +11,11 @@ const TOKEN = 'Zk3v9QpL2mXr8TtY1aB4cD6eF7gH0jK5';
 
 describe('logger: no secret in any log line', () => {
   it('scrubs the token from request URLs, cookies and auth headers (the lines runner.log held)', () => {
-    const line = JSON.stringify({ req: { url: `/api/health?token=${TOKEN}`, headers: { cookie: `svclab_token=${TOKEN}; svclab_learner=abc.def`, authorization: `Bearer ${TOKEN}` } } });
+    const line = JSON.stringify({ req: { url: `/api/health?token=${TOKEN}`, headers: { cookie: `svclab_token=${TOKEN}; svclab_learner=abc.def; svclab_pass_4173=pass.sig`, authorization: `Bearer ${TOKEN}` } } });
     const out = redactLine(line);
     expect(out).not.toContain(TOKEN);
     expect(out).not.toContain('abc.def');
+    expect(out).not.toContain('pass.sig'); // per-port cookie names
     expect(out).toContain('/api/health?token=[redacted]');
   });
 
