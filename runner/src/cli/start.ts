@@ -14,7 +14,8 @@ import { checksPort, labsPort } from '../http/lab-ports.ts';
 import { formatLabError, loadLabs } from '../labs/load-labs.ts';
 import { makeLogger } from '../logger.ts';
 import { NodePtyFactory } from '../pty/node-pty-factory.ts';
-import { prepareSessionCluster, resetSession, solveStep, workstationApply, workstationNetwork, type LabClusterDeps } from '../sessions/lab-cluster.ts';
+import { prepareSessionCluster, sessionPorts, workstationNetwork, type LabClusterDeps } from '../sessions/lab-cluster.ts';
+import { nodeAdminKubectl } from '../cluster/node-shell.ts';
 import { SessionManager, type Session } from '../sessions/session-manager.ts';
 import { parseManifests } from '../http/yaml-input.ts';
 import type { Workshop } from '../workshop/workshop.ts';
@@ -67,7 +68,14 @@ export async function startRunner(opts: StartOptions): Promise<{ url: string; po
   const { labs, errors } = await loadLabs(projectRoot);
   for (const e of errors) opts.out(`! lab skipped: ${formatLabError(e)}`);
   const labPorts = labsPort(labs);
-  const cluster = opts.cluster;
+  // A lab's setup is svclab's own doing (labs 03 and 12 start host-network stand-ins a learner
+  // may not create): it is applied as admin on the control-plane node in every mode.
+  const cluster: LabClusterDeps | undefined = opts.cluster && { setupKubectl: (name: string) => nodeAdminKubectl(opts.cluster!.driver, name), ...opts.cluster };
+  // Apply, Diff, Solve, Reset and Check: one LabActions per request, one check context builder.
+  const ports = cluster && sessionPorts(engine, labPorts.lab, {
+    contexts: new ClusterCheckContexts({ driver: cluster.driver, engine, host: runner }),
+    ...(cluster.setupKubectl ? { setupKubectl: cluster.setupKubectl } : {}),
+  });
   const sessions = new SessionManager({
     engine, ptys: new NodePtyFactory(), logger, workstationImage: opts.workstationImage, maxSessions: opts.maxSessions,
     ...(cluster ? {
@@ -76,7 +84,7 @@ export async function startRunner(opts: StartOptions): Promise<{ url: string; po
         await prepareSessionCluster(cluster, s, labPorts.lab(s.labId));
         // A workshop learner back on a new cluster (theirs expired, failed or was deleted): what they applied, again.
         for (const yaml of workshop ? (await workshop.work(s.learner, s.labId)).applied : []) {
-          await workstationApply(engine).apply(s, yaml, parseManifests(yaml)).catch((e: unknown) => logger.warn({ session: s.id, err: String(e) }, 'a saved apply did not re-apply'));
+          await ports!.apply.apply(s, yaml, parseManifests(yaml)).catch((e: unknown) => logger.warn({ session: s.id, err: String(e) }, 'a saved apply did not re-apply'));
         }
       },
       ...(opts.pool ? {
@@ -114,8 +122,8 @@ export async function startRunner(opts: StartOptions): Promise<{ url: string; po
   let origins: string[] = [];
   const app = await buildApp({
     logger, token, allowedOrigins: () => origins, sessions,
-    labs: labPorts, checks: checksPort(labPorts, engine, cluster ? new ClusterCheckContexts({ driver: cluster.driver, engine, host: runner }) : undefined), apply: opts.apply ?? (cluster ? workstationApply(engine) : noClusterApply),
-    ...(cluster ? { actions: { solve: (s: Session, stepId: string) => solveStep(engine, s, labPorts.lab(s.labId), stepId), reset: (s: Session) => resetSession(engine, s, labPorts.lab(s.labId)) } } : {}),
+    labs: labPorts, checks: ports ? ports.checks : checksPort(labPorts, engine), apply: opts.apply ?? ports?.apply ?? noClusterApply,
+    ...(ports ? { actions: ports.actions } : {}),
     siteDir: existsSync(join(siteDir, 'index.html')) ? siteDir : undefined,
     version: svclabVersion(),
     status,
