@@ -111,34 +111,3 @@ export function sessionPorts(engine: ContainerEngine, labOf: (labId: string) => 
   };
 }
 
-// The single functions start.ts wires today; each is one LabActions call. New
-// wiring should take sessionPorts (the Check port included) instead.
-
-/** Apply from the editor: a server-side dry run first, then the real apply. */
-export function workstationApply(engine: ContainerEngine): Required<ApplyPort> {
-  return {
-    async apply(s, yaml, manifests) { withCluster(s); return sessionLabActions(engine, s, EDITOR_ONLY).apply(yaml, manifests); },
-    live: (s, yaml, manifests) => liveObjects(engine, s, yaml, manifests),
-  };
-}
-
-/** The live counterpart of each document in the editor (for the editor's diff view). */
-export async function liveObjects(engine: ContainerEngine, session: PlaySession, yaml: string, manifests: readonly ParsedManifest[]): Promise<LiveObject[]> {
-  withCluster(session);
-  return sessionLabActions(engine, session, EDITOR_ONLY).live(yaml, manifests);
-}
-
-/** Solve a step for the learner: its solution manifests, then its commands, in the workstation. */
-export async function solveStep(engine: ContainerEngine, session: PlaySession, lab: Lab, stepId: string): Promise<void> {
-  withCluster(session);
-  await sessionLabActions(engine, session, lab).solve(stepId);
-}
-
-/** Reset: the lab's starting objects back, and the learner's noted answers cleared. */
-export async function resetSession(engine: ContainerEngine, session: PlaySession, lab: Lab): Promise<void> {
-  withCluster(session);
-  await sessionLabActions(engine, session, lab).reset();
-}
-
-/** Apply and Diff act on the editor's text only, never on a lab's files: no lab is needed to build their LabActions. */
-const EDITOR_ONLY: Lab = { id: '00-none', title: { en: '-', zh: '-' }, summary: { en: '-', zh: '-' }, setup: { manifests: [], cleanup: [] }, steps: [], dir: '/nonexistent', file: '-' };

@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { FakeContainerEngine } from '../../src/engine/fake-container-engine.ts';
 import { parseManifests } from '../../src/http/yaml-input.ts';
-import { liveObjects, liveYaml } from '../../src/sessions/lab-cluster.ts';
+import { liveYaml, sessionPorts } from '../../src/sessions/lab-cluster.ts';
+import type { Lab } from '../../src/labs/load-labs.ts';
+
+/** Diff reads only the editor's text: a lab with no files at all is enough. */
+const NO_FILES: Lab = { id: '02-x', title: { en: '-', zh: '-' }, summary: { en: '-', zh: '-' }, setup: { manifests: [], cleanup: [] }, steps: [], dir: '/nonexistent', file: '-' };
+const liveObjects = (engine: FakeContainerEngine, s: Session, yaml: string, manifests: ReturnType<typeof parseManifests>) =>
+  sessionPorts(engine, () => NO_FILES).apply.live(s, yaml, manifests);
 import type { Session } from '../../src/sessions/session-manager.ts';
 
 const YAML = `apiVersion: v1

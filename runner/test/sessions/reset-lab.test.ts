@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { FakeContainerEngine } from '../../src/engine/fake-container-engine.ts';
 import { loadLab } from '../../src/labs/load-labs.ts';
-import { resetSession } from '../../src/sessions/lab-cluster.ts';
+import { sessionPorts } from '../../src/sessions/lab-cluster.ts';
 import type { Session } from '../../src/sessions/session-manager.ts';
 import { projectRoot } from '../../src/version.ts';
 
@@ -15,7 +15,7 @@ describe('Reset lab (a session)', () => {
     const r = await loadLab(projectRoot, '11-ingress-and-tls');
     if (r.status !== 'ok') throw new Error('lab 11 does not load');
     const session = { id: 'r', labId: r.lab.id, workstation: 'svclab-ws-r', cluster: { name: 'svclab-x', kubeconfigPath: '' } } as unknown as Session;
-    await resetSession(engine, session, r.lab);
+    await sessionPorts(engine, () => r.lab).actions.reset(session);
     expect(calls.every((c) => c.user === 'learner' && c.container === 'svclab-ws-r')).toBe(true);
     const verbs = calls.map((c) => c.argv.filter((x) => !x.startsWith('--')).slice(0, 6).join(' '));
     expect(verbs).toEqual(['sh -c rm -rf "$HOME/answers"', 'kubectl delete -f -', 'kubectl delete secret shop-tls -n default', 'kubectl apply -f -']);
