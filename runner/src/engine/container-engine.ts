@@ -102,6 +102,8 @@ export interface ContainerEngine {
   imageId(ref: string): Promise<string | undefined>;
   /** Another name for an image. */
   tagImage(source: string, target: string): Promise<void>;
+  /** Save images (by ref, with their ids and labels) into one tar (docker save format). */
+  saveImages(refs: readonly string[], tarPath: string, opts: { timeoutMs: number; signal?: AbortSignal }): Promise<void>;
   /** Load images from a tar (docker save format). */
   loadImage(tarPath: string, opts: { timeoutMs: number; signal?: AbortSignal }): Promise<void>;
   /** Untag/remove an image without force; false when it is in use or already gone. */

@@ -196,6 +196,10 @@ export class DockerEngine implements ContainerEngine {
     await this.call(['tag', source, target], { timeoutMs: this.queryTimeoutMs });
   }
 
+  async saveImages(refs: readonly string[], tarPath: string, opts: { timeoutMs: number; signal?: AbortSignal }): Promise<void> {
+    await this.call(['save', '-o', tarPath, ...refs], { timeoutMs: opts.timeoutMs, ...(opts.signal ? { signal: opts.signal } : {}) });
+  }
+
   async loadImage(tarPath: string, opts: { timeoutMs: number; signal?: AbortSignal }): Promise<void> {
     await this.call(['load', '-i', tarPath], { timeoutMs: opts.timeoutMs, ...(opts.signal ? { signal: opts.signal } : {}) });
   }

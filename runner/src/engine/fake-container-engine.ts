@@ -2,6 +2,7 @@
 // plain records, and errors are the same RunnerErrors DockerEngine throws.
 
 import { createHash } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { RunnerError } from '../errors.ts';
@@ -193,6 +194,15 @@ export class FakeContainerEngine implements ContainerEngine {
     if (!img) throw this.failed(['docker', 'tag', source, target], `Error response from daemon: No such image: ${source}`);
     this.images.set(normalizeRef(target), { ...img, ref: normalizeRef(target) });
     this.imageOps.push(`tag ${source} ${target}`);
+  }
+
+  /** Writes the saved refs and labels as JSON, so a test can read what a bundle holds. */
+  async saveImages(refs: readonly string[], tarPath: string): Promise<void> {
+    this.check();
+    const missing = refs.find((r) => !this.images.has(normalizeRef(r)));
+    if (missing) throw this.failed(['docker', 'save', '-o', tarPath, ...refs], `Error response from daemon: reference does not exist: ${missing}`);
+    this.imageOps.push(`save ${refs.join(' ')}`);
+    writeFileSync(tarPath, JSON.stringify(refs.map((r) => ({ ref: normalizeRef(r), labels: this.images.get(normalizeRef(r))!.labels }))));
   }
 
   async loadImage(tarPath: string): Promise<void> {

@@ -150,13 +150,7 @@ function artifactRef(deps: BundleDeps, s: RecipeStatus): string {
 
 /** Writes every current image and artifact to `file`. Refuses when any recipe is not built for its current hash. */
 export async function exportBundle(deps: BundleDeps, file: string): Promise<BundleManifest> {
-  const saver = deps.engine.saveImages?.bind(deps.engine);
-  if (!saver) {
-    throw new RunnerError('INTERNAL', {
-      message: 'This svclab cannot save images yet: its ContainerEngine has no saveImages(refs, tarPath, opts).',
-      hint: 'Copy ~/.cache/svclab and `docker save` the svclab/* images by hand, or update svclab.',
-    });
-  }
+  const saver = deps.engine.saveImages.bind(deps.engine);
   const timeoutMs = deps.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const status = await step(deps, 'images status', () => imagesStatus(deps));
   const built = status.filter((s) => !s.upstreamRef);

@@ -1,6 +1,6 @@
 // svclab images export/import with a fake engine (its "docker save" file lists the
 // refs, its load reads them back) and the real tar and zstd of this machine.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { appendFile, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -14,7 +14,7 @@ import { imagesStatus } from '../../src/images/images.ts';
 
 /** A fake engine that can also save: the tar it writes lists the images (ref and labels), as `docker load` restores them. */
 class FakeSavingEngine extends FakeContainerEngine implements ImageSaver {
-  async saveImages(refs: readonly string[], tarPath: string): Promise<void> {
+  override async saveImages(refs: readonly string[], tarPath: string): Promise<void> {
     const saved = refs.map((r) => {
       const img = [...this.images.values()].find((i) => i.ref === r);
       if (!img) throw new Error(`no image ${r}`);
@@ -167,12 +167,16 @@ describe('image bundle', () => {
     expect((await rejected(importBundle(b, path.join(root, 'nope')))).message).toContain('Cannot read');
   });
 
-  it('an engine that cannot save: export says so instead of writing half a bundle', async () => {
+  it('a save that fails (disk full): export fails with the engine\'s message and leaves no bundle', async () => {
     const a = await machine('a');
     await buildAll(a);
-    const plain = new FakeContainerEngine();
-    for (const img of a.engine.images.values()) plain.addImage(img.ref, img.labels);
-    const e = await rejected(exportBundle({ ...a, engine: plain }, path.join(root, 'b.tar.zst')));
-    expect(e.message).toContain('no saveImages');
+    const full = new (class extends FakeSavingEngine {
+      override async saveImages(): Promise<void> { throw new RunnerError('COMMAND_FAILED', { message: 'docker save: write /tmp/x: no space left on device' }); }
+    })();
+    for (const img of a.engine.images.values()) full.addImage(img.ref, img.labels);
+    const out = path.join(root, 'b.tar.zst');
+    const e = await rejected(exportBundle({ ...a, engine: full }, out));
+    expect(e.message).toContain('no space left on device');
+    expect(existsSync(out)).toBe(false);
   });
 });
