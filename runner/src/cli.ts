@@ -18,7 +18,7 @@ import { doctorCommand } from './doctor/fix.ts';
 import { RunnerError } from './errors.ts';
 import { defaultCacheDir, imagesBuild, imagesStatus } from './images/images.ts';
 import { bundleCommand } from './images/bundle.ts';
-import { formatLabError, loadLab, loadLabs, runLabsLint } from './labs/load-labs.ts';
+import { formatLabError, labsLocation, loadLab, loadLabs, runLabsLint } from './labs/load-labs.ts';
 import { newCommand } from './authoring/new-command.ts';
 import { importCommand } from './authoring/import-command.ts';
 import { projectRoot, svclabVersion } from './version.ts';
@@ -45,10 +45,12 @@ Usage: svclab <command> [options]
         [--cluster NAME]         every session in one shared cluster (default svclab-main)
         [--pool N|auto] [--pool-memory GiB] [--session-idle-minutes M]
                                  workshop: a warm pool, one cluster per learner
+        [--labs DIR]             a course folder's labs instead of svclab's own (no lesson pages for them)
         [--new-token]            a new token (the one in ~/.cache/svclab/runner-token is kept across restarts)
   doctor [--fix] [--for start|test]  every prerequisite with the fix; --fix installs what is
                                  missing (as root; otherwise prints the exact command)
-  labs list | show ID | lint     the labs; lint checks every lab.yaml and manifest
+  labs list | show ID | lint [--labs DIR]   the labs (svclab's own, or a course folder DIR);
+                                 lint checks every lab.yaml and manifest
   images status | build [NAME…]  container images svclab builds (content-addressed)
   images export FILE | import FILE   every image and artifact in one zstd file, and back (no build)
   up [--name N] [--workers 0..4] [--proxy-mode iptables|nftables|ipvs]
@@ -59,7 +61,7 @@ Usage: svclab <command> [options]
   workshop start --labs 02,06,11 --capacity N --reserve R --expires 2h [--code CODE]
          [--host ADDR [--tls-cert F --tls-key F]]   a workshop for a room: learner and instructor URLs
          (HTTPS when ADDR is not loopback); workshop status | extend 30m | end
-  validate [LAB…] [--junit FILE] [--keep] [--name svclab-validate-X]
+  validate [LAB…] [--labs DIR] [--junit FILE] [--keep] [--name svclab-validate-X]
                                  each lab on its own cluster: checks fail before, pass after
   new lab NN-name [--labs DIR]   scaffold a lab: lab.yaml, a failing check, its solution, lesson stubs
   import killercoda DIR [--out DIR] [--id NN-name]   a Killercoda scenario as a lab skeleton
@@ -82,7 +84,7 @@ const commands: Record<string, Command> = {
     const { values } = parseArgs({ args, options: {
       port: { type: 'string', default: '4173' }, host: { type: 'string', default: '127.0.0.1' }, 'allow-remote': { type: 'boolean', default: false }, cluster: { type: 'string' },
       pool: { type: 'string' }, 'pool-memory': { type: 'string' }, 'session-idle-minutes': { type: 'string', default: '60' },
-      'new-token': { type: 'boolean', default: false },
+      'new-token': { type: 'boolean', default: false }, labs: { type: 'string' },
     } });
     const port = Number(values.port);
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new RunnerError('INVALID_ARGUMENT', { message: `--port ${values.port} is not a port number.`, hint: 'Use a number from 1 to 65535 (0 picks a free one).' });
@@ -93,7 +95,7 @@ const commands: Record<string, Command> = {
     const clusterName = values.cluster ?? DEFAULT_CLUSTER_NAME;
     const pool = values.pool === undefined ? undefined : makePool(d, values.pool, values['pool-memory']);
     const running = await startRunner({
-      host: values.host, port, allowRemote: values['allow-remote'], cacheDir: d.cacheDir, out: io.out, workstationImage: workstationImageOf(d), wiring: d, newToken: values['new-token'],
+      host: values.host, port, allowRemote: values['allow-remote'], cacheDir: d.cacheDir, out: io.out, workstationImage: workstationImageOf(d), wiring: d, newToken: values['new-token'], labs: labsLocation(projectRoot, values.labs),
       cluster: {
         engine: d.engine, driver: d.driver,
         clusterFor: pool
@@ -193,15 +195,17 @@ const commands: Record<string, Command> = {
   async import(args, io) { return importCommand(args, io.out, projectRoot); },
 
   async labs(args, io) {
-    const [sub, id] = args;
+    const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { labs: { type: 'string' } } });
+    const [sub, id] = positionals;
+    const where = labsLocation(projectRoot, values.labs);
     if (sub === 'list') {
-      const { labs, errors } = await loadLabs(projectRoot);
+      const { labs, errors } = await loadLabs(where);
       for (const l of labs) io.out(`${l.id.padEnd(34)} ${l.steps.length} steps  ${l.title.en}`);
       for (const e of errors) io.err(`! ${formatLabError(e)}`);
       return errors.length ? 1 : 0;
     }
     if (sub === 'show' && id) {
-      const r = await loadLab(projectRoot, id);
+      const r = await loadLab(where, id);
       if (r.status === 'unknown') throw new RunnerError('LAB_UNKNOWN', { message: `There is no lab "${id}".` });
       if (r.status === 'invalid') { for (const e of r.errors) io.err(formatLabError(e)); return 1; }
       const lab = r.lab;
@@ -214,7 +218,7 @@ const commands: Record<string, Command> = {
       return 0;
     }
     if (sub === 'lint') {
-      const r = await runLabsLint(projectRoot);
+      const r = await runLabsLint(where);
       for (const l of r.lines) io.err(l);
       io.out(r.ok ? `labs lint: ${r.labs.length} lab(s) OK` : `labs lint: ${r.errors.length} problem(s)`);
       return r.ok ? 0 : 1;

@@ -11,7 +11,7 @@ import { RunnerError } from '../errors.ts';
 import { buildApp, noClusterApply, type ApplyPort } from '../http/app.ts';
 import { siteOrigins } from '../http/auth.ts';
 import { checksPort, labsPort } from '../http/lab-ports.ts';
-import { formatLabError, loadLabs } from '../labs/load-labs.ts';
+import { formatLabError, loadLabs, type LabsLocation } from '../labs/load-labs.ts';
 import { makeLogger } from '../logger.ts';
 import { NodePtyFactory } from '../pty/node-pty-factory.ts';
 import { prepareSessionCluster, sessionPorts, workstationNetwork, type LabClusterDeps } from '../sessions/lab-cluster.ts';
@@ -22,6 +22,8 @@ import type { Workshop } from '../workshop/workshop.ts';
 import { projectRoot, svclabVersion } from '../version.ts';
 
 export interface StartOptions {
+  /** Where the labs are (`--labs DIR`); svclab's own by default. */
+  labs?: LabsLocation;
   host: string;
   port: number;
   allowRemote: boolean;
@@ -65,7 +67,7 @@ export async function startRunner(opts: StartOptions): Promise<{ url: string; po
   const workshop = opts.workshop;
   const logger = makeLogger({ destination: logFile, secrets: () => workshop?.secrets() ?? [] });
   const { runner, engine } = opts.wiring ?? buildWiring(opts.cacheDir);
-  const { labs, errors } = await loadLabs(projectRoot);
+  const { labs, errors } = await loadLabs(opts.labs ?? projectRoot);
   for (const e of errors) opts.out(`! lab skipped: ${formatLabError(e)}`);
   const labPorts = labsPort(labs);
   // A lab's setup is svclab's own doing (labs 03 and 12 start host-network stand-ins a learner

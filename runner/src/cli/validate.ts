@@ -14,7 +14,7 @@ import { nodeAdminKubectl } from '../cluster/node-shell.ts';
 import { POOL_PREFIX } from '../pool/cluster-pool.ts';
 import { forgetBaseline, recycleCluster } from '../pool/recycle.ts';
 import { RunnerError } from '../errors.ts';
-import { formatLabError, loadLabs } from '../labs/load-labs.ts';
+import { formatLabError, labsLocation, loadLabs } from '../labs/load-labs.ts';
 import { formatValidateEvent, pickLabs, validateLabs, type ValidateTarget } from '../play/validate-labs.ts';
 import { workstationLabActions } from '../play/workstation-actions.ts';
 import { makeLogger } from '../logger.ts';
@@ -28,14 +28,14 @@ import { buildWiring, interruptSignal, learnerAccessStep, workstationImageOf } f
 export const VALIDATE_CLUSTER = 'svclab-validate';
 
 export async function validateCommand(args: string[], out: (l: string) => void, cacheDir: string): Promise<number> {
-  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { junit: { type: 'string' }, keep: { type: 'boolean', default: false }, name: { type: 'string', default: VALIDATE_CLUSTER } } });
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { junit: { type: 'string' }, labs: { type: 'string' }, keep: { type: 'boolean', default: false }, name: { type: 'string', default: VALIDATE_CLUSTER } } });
   // Its own cluster, never a learner's: another name lets two validations run side by side.
   const cluster = clusterNameSchema.safeParse(values.name);
   if (!cluster.success || values.name === DEFAULT_CLUSTER_NAME || values.name.startsWith(POOL_PREFIX)) {
     throw new RunnerError('INVALID_ARGUMENT', { message: `--name ${values.name}: ${cluster.success ? 'that is a learner\'s cluster; validate deletes its cluster when done' : cluster.error.issues[0]?.message}.`, hint: 'Use --name svclab-validate-SOMETHING.' });
   }
   const name = cluster.data;
-  const { labs: all, errors } = await loadLabs(projectRoot);
+  const { labs: all, errors } = await loadLabs(labsLocation(projectRoot, values.labs));
   if (errors.length) {
     for (const e of errors) out(formatLabError(e));
     throw new RunnerError('LAB_INVALID', { message: `${errors.length} lab file problem(s); validate needs valid labs.` });

@@ -28,14 +28,35 @@ export type LabLoad =
   | { status: 'invalid'; errors: LabError[] }
   | { status: 'unknown' };
 
-const LABS_DIR = 'labs';
+/**
+ * Where labs live: `root/dir/NN-name/lab.yaml`. svclab's own are `projectRoot/labs`;
+ * `--labs DIR` names any course folder (messages then start with DIR's own name).
+ */
+export interface LabsLocation {
+  root: string;
+  dir: string;
+}
 
-function labFile(id: string): string {
-  return `${LABS_DIR}/${id}/lab.yaml`;
+/** A course folder from the command line (`--labs DIR`), or svclab's own labs. */
+export function labsLocation(projectRoot: string, labsArg?: string): LabsLocation {
+  if (labsArg === undefined) return { root: projectRoot, dir: 'labs' };
+  const abs = path.resolve(labsArg);
+  return { root: path.dirname(abs), dir: path.basename(abs) };
+}
+
+function at(where: string | LabsLocation): LabsLocation {
+  return typeof where === 'string' ? { root: where, dir: 'labs' } : where;
+}
+
+function labFile(loc: LabsLocation, id: string): string {
+  return `${loc.dir}/${id}/lab.yaml`;
 }
 
 /** Every lab under root/labs; invalid ones are left out of `labs` and explained in `errors`. */
-export async function loadLabs(root: string): Promise<{ labs: Lab[]; errors: LabError[] }> {
+export async function loadLabs(where: string | LabsLocation): Promise<{ labs: Lab[]; errors: LabError[] }> {
+  const loc = at(where);
+  const { root } = loc;
+  const LABS_DIR = loc.dir;
   const labs: Lab[] = [];
   const errors: LabError[] = [];
   let entries: string[];
@@ -52,23 +73,24 @@ export async function loadLabs(root: string): Promise<{ labs: Lab[]; errors: Lab
       errors.push({ file: `${LABS_DIR}/${name}/`, line: 0, column: 0, path: '', message: 'a lab folder name must be NN-name, like 02-selectors-and-endpoints' });
       continue;
     }
-    const result = await loadLabFile(root, name);
+    const result = await loadLabFile(loc, name);
     if (result.status === 'ok') labs.push(result.lab);
     else if (result.status === 'invalid') errors.push(...result.errors);
-    else errors.push({ file: labFile(name), line: 0, column: 0, path: '', message: 'the lab folder has no lab.yaml' });
+    else errors.push({ file: labFile(loc, name), line: 0, column: 0, path: '', message: 'the lab folder has no lab.yaml' });
   }
   return { labs, errors };
 }
 
 /** One lab by id; `unknown` when there is no such folder (ids are never used as raw paths). */
-export async function loadLab(root: string, id: string): Promise<LabLoad> {
+export async function loadLab(where: string | LabsLocation, id: string): Promise<LabLoad> {
   if (!labIdPattern.test(id)) return { status: 'unknown' };
-  return loadLabFile(root, id);
+  return loadLabFile(at(where), id);
 }
 
-async function loadLabFile(root: string, id: string): Promise<LabLoad> {
-  const file = labFile(id);
-  const dir = path.join(root, LABS_DIR, id);
+async function loadLabFile(loc: LabsLocation, id: string): Promise<LabLoad> {
+  const LABS_DIR = loc.dir;
+  const file = labFile(loc, id);
+  const dir = path.join(loc.root, LABS_DIR, id);
   let source: string;
   try {
     source = await readFile(path.join(dir, 'lab.yaml'), 'utf8');
@@ -151,17 +173,19 @@ function sortErrors(errors: LabError[]): LabError[] {
  * Static checks on every lab: the schema, referenced files exist, every manifest
  * parses as YAML with apiVersion and kind, each check has a hint.
  */
-export async function lintLabs(root: string): Promise<LabError[]> {
-  return (await lintAll(root)).errors;
+export async function lintLabs(where: string | LabsLocation): Promise<LabError[]> {
+  return (await lintAll(at(where))).errors;
 }
 
-async function lintAll(root: string): Promise<{ labs: Lab[]; errors: LabError[] }> {
-  const { labs, errors } = await loadLabs(root);
-  for (const lab of labs) errors.push(...(await lintLoadedLab(root, lab)));
+async function lintAll(loc: LabsLocation): Promise<{ labs: Lab[]; errors: LabError[] }> {
+  const { labs, errors } = await loadLabs(loc);
+  for (const lab of labs) errors.push(...(await lintLoadedLab(loc, lab)));
   return { labs, errors };
 }
 
-async function lintLoadedLab(root: string, lab: Lab): Promise<LabError[]> {
+async function lintLoadedLab(loc: LabsLocation, lab: Lab): Promise<LabError[]> {
+  const { root } = loc;
+  const LABS_DIR = loc.dir;
   const errors: LabError[] = [];
   const seen = new Set<string>();
   for (const ref of referencedFiles(lab)) {
@@ -259,8 +283,8 @@ async function lintManifest(abs: string, file: string): Promise<LabError[]> {
  * For `svclab labs lint`: ok when there is nothing to report; `lines` are ready
  * to print; `labs` are the ids of the labs that loaded (lint problems or not).
  */
-export async function runLabsLint(root: string): Promise<{ ok: boolean; errors: LabError[]; lines: string[]; labs: string[] }> {
-  const { labs, errors } = await lintAll(root);
+export async function runLabsLint(where: string | LabsLocation): Promise<{ ok: boolean; errors: LabError[]; lines: string[]; labs: string[] }> {
+  const { labs, errors } = await lintAll(at(where));
   return { ok: errors.length === 0, errors, lines: errors.map(formatLabError), labs: labs.map((l) => l.id) };
 }
 
