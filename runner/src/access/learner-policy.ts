@@ -13,7 +13,7 @@
 //   any other change to such a spec is judged in full. Judging only the fields that
 //   changed would let a learner keep `privileged: true` and change the command.
 // - svclab's namespaces: no learner write (nor exec/attach/port-forward) in the add-ons'
-//   namespaces or the system ones, except lab 05's two: kube-system's kube-proxy
+//   namespaces or the system ones (NetworkPolicies in traefik excepted, for lab 12), except lab 05's two: kube-system's kube-proxy
 //   ConfigMap (its config.conf only) and kube-proxy DaemonSet (restart, pods unchanged).
 //   RBAC has to grant lab writes cluster-wide (learners make their own namespaces);
 //   this policy is what makes those namespaces read-only.
@@ -229,7 +229,9 @@ export function namespacesPolicy(): AdmissionPolicy {
         { name: 'kubeProxy', expression: kubeProxy },
       ],
       validations: [
-        { expression: `!(variables.ns in ${celList(ADDON_NAMESPACES)})`, message: refusalText(REFUSALS.addonNamespaces), reason: 'Forbidden' },
+        // Lab 12 limits the ingress controller's egress with a NetworkPolicy in its namespace:
+        // it can only cut traffic in the learner's own cluster, and a recycle deletes it.
+        { expression: `!(variables.ns in ${celList(ADDON_NAMESPACES)}) || (variables.ns == 'traefik' && request.resource.group == 'networking.k8s.io' && request.resource.resource == 'networkpolicies')`, message: refusalText(REFUSALS.addonNamespaces), reason: 'Forbidden' },
         { expression: `!(variables.ns in ${celList(SYSTEM_NAMESPACES)}) || variables.kubeProxy`, message: refusalText(REFUSALS.systemNamespaces), reason: 'Forbidden' },
         {
           expression: `!variables.kubeProxy || request.resource.resource != 'configmaps' || (${data('object', 'binaryData')} == ${data('oldObject', 'binaryData')}`
