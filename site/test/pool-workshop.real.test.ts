@@ -97,10 +97,10 @@ describe.skipIf(skip !== undefined)('a workshop on a real warm pool (Chromium)',
     // The instructor sees both learners: one running lab 02, one waiting.
     const instructor = await (await newContext(browser)).newPage();
     await instructor.goto(`${origin}/instructor/?token=${token}`);
-    const learners = () => instructor.locator('table').last().innerText();
-    await expect.poll(learners, { timeout: 20_000 }).toMatch(/waiting/i);
-    // Two learner rows on lab 02: Alice running, Bob waiting.
-    expect(await instructor.locator('table').last().locator('tbody tr').count()).toBe(2);
+    // Lab 02's learner × step table has both learners, and the pool says one of them waits.
+    const grid = instructor.locator('table:has(caption:text-is("Selectors and endpoints: learners and their steps")) tbody tr');
+    await expect.poll(() => grid.count(), { timeout: 20_000 }).toBe(2);
+    await expect.poll(() => instructor.locator('[data-ref="pool-waiting"]').innerText(), { timeout: 20_000 }).toBe('1 learner is waiting for a cluster.');
     await snap(instructor, 'pool-instructor');
 
     await alice.getByRole('button', { name: 'End lab' }).click();
