@@ -73,6 +73,7 @@ install -m 0644 "$RECIPE_DIR/files/svclab.sh" "$root/etc/profile.d/svclab.sh"
 install -m 0644 "$RECIPE_DIR/files/bashrc" "$root/etc/bash.bashrc"
 install -m 0644 "$RECIPE_DIR/files/vimrc.local" "$root/etc/vim/vimrc.local"
 install -m 0644 "$RECIPE_DIR/files/motd" "$root/etc/motd"
+install -m 0644 "$RECIPE_DIR/files/motd.zh-cn" "$root/etc/motd.zh-cn"
 # The user's own .bashrc only sources the system one, so the prompt is ours.
 printf '%s\n' '# svclab: the prompt and completion live in /etc/bash.bashrc' '[ -f /etc/bash.bashrc ] && . /etc/bash.bashrc' \
   >"$root/home/learner/.bashrc"
@@ -87,6 +88,7 @@ if [[ -n "${ARTIFACT_KUBERNETES:-}" && -x "${ARTIFACT_KUBERNETES}/bin/kubectl" ]
   install -m 0755 "$ARTIFACT_KUBERNETES/bin/kubectl" "$root/usr/local/bin/kubectl"
   chroot "$root" /usr/local/bin/kubectl completion bash >"$root/usr/share/bash-completion/completions/kubectl"
   echo "kubectl talks to your lab cluster (alias k)." >>"$root/etc/motd"
+  echo "kubectl 连接的是你的实验集群（别名 k）。" >>"$root/etc/motd.zh-cn"
 fi
 
 # Smaller image: docs, man pages and foreign locales are of no use in a lab shell.
