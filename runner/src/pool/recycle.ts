@@ -81,7 +81,27 @@ function contentHash(o: KObject): string {
   const { metadata: _m, status: _s, ...rest } = o;
   // An aggregated ClusterRole's rules are filled in by a controller from other roles' labels.
   if (o.kind === 'ClusterRole' && o.aggregationRule) delete rest.rules;
-  return sha({ ...rest, labels: o.metadata.labels ?? {} });
+  return sha({ ...withoutRestart(rest), labels: o.metadata.labels ?? {} });
+}
+
+const RESTARTED_AT = 'kubectl.kubernetes.io/restartedAt';
+
+/**
+ * `kubectl rollout restart` (lab 05 restarts kube-proxy) only stamps the pod template with
+ * the time: the same pods come back with the same spec, so it is not a change of what svclab
+ * provisioned. Any other edit of the template still is.
+ */
+function withoutRestart(rest: Record<string, unknown>): Record<string, unknown> {
+  const spec = rest.spec as { template?: { metadata?: { annotations?: Record<string, string> } } } | undefined;
+  const annotations = spec?.template?.metadata?.annotations;
+  if (!annotations || !(RESTARTED_AT in annotations)) return rest;
+  const { [RESTARTED_AT]: _t, ...others } = annotations;
+  const metadata = { ...spec.template!.metadata };
+  if (Object.keys(others).length) metadata.annotations = others;
+  else delete metadata.annotations;
+  const template = { ...spec.template, metadata };
+  if (!Object.keys(metadata).length) delete (template as { metadata?: unknown }).metadata;
+  return { ...rest, spec: { ...spec, template } };
 }
 
 function sha(v: unknown): string {

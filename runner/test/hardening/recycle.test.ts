@@ -107,6 +107,19 @@ describe('recycle deletes everything the baseline does not explain', () => {
     const r = await recycleCluster(deps, CLUSTER);
     expect(r).toMatchObject({ trusted: true, deleted: [] });
   });
+
+  it('a rollout restart of kube-proxy (lab 05) is not a change; another edit of its pod template is', async () => {
+    const { deps, c } = await provisioned();
+    type Ds = { spec: { template: { metadata?: { annotations?: Record<string, string> }; spec: { containers: { image: string }[] } } } };
+    c.edit<Ds>('DaemonSet', 'kube-proxy', 'kube-system').spec.template.metadata = { annotations: { 'kubectl.kubernetes.io/restartedAt': '2026-12-02T05:00:00Z' } };
+    expect(await recycleCluster(deps, CLUSTER)).toMatchObject({ trusted: true, reasons: [] });
+    const ds = c.edit<Ds>('DaemonSet', 'kube-proxy', 'kube-system');
+    ds.spec.template.metadata!.annotations!['example.com/extra'] = 'x';
+    expect((await recycleCluster(deps, CLUSTER)).reasons).toContain('DaemonSet/kube-system/kube-proxy was changed');
+    delete ds.spec.template.metadata!.annotations!['example.com/extra'];
+    ds.spec.template.spec.containers[0]!.image = 'evil:latest';
+    expect((await recycleCluster(deps, CLUSTER)).reasons).toContain('DaemonSet/kube-system/kube-proxy was changed');
+  });
 });
 
 describe('recycle trusts only what matches the baseline', () => {
