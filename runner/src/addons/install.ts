@@ -25,6 +25,12 @@ import {
 } from './manifests.ts';
 
 export const COMPONENT_ARTIFACTS = ['traefik', 'metallb'] as const;
+/**
+ * The Gateway API CRDs (lab 14). Optional: a cluster comes up without them when the
+ * artifact is not built yet, Traefik then runs its Ingress provider only, and the
+ * step says how to add them (lab 14's checks say it too).
+ */
+export const GATEWAY_API_ARTIFACT = 'gateway-api';
 /** The taint that keeps ordinary pods off the edge node in daemonset mode. */
 export const EDGE_TAINT = `${EDGE_NODE_LABEL}=true:NoSchedule`;
 
@@ -52,6 +58,8 @@ export interface InstallResult extends StepsOutcome {
   images: ComponentImages;
   /** Nodes the DaemonSet-mode controller runs on (daemonset mode only). */
   edgeNodes: string[];
+  /** The Gateway API CRDs' version (the artifact's VERSION) when installed; else why not. */
+  gatewayApi: { installed: true; version: string } | { installed: false; reason: string };
 }
 
 /** ComponentsDeps from the image builder's deps and a driver: artifacts found through the builder's status. */
@@ -91,6 +99,7 @@ export async function installComponents(cluster: string, deps: ComponentsDeps, o
   let nodes: NodeInfo[] = [];
   let images: ArtifactImage[] = [];
   let crdFiles: string[] = [];
+  let gatewayApi: InstallResult['gatewayApi'] = { installed: false, reason: 'not looked for' };
   let pool: AddressPool | undefined;
   let edgeNodes: string[] = [];
 
@@ -122,7 +131,12 @@ export async function installComponents(cluster: string, deps: ComponentsDeps, o
       images = [...(await artifactImages(traefikDir!)), ...(await artifactImages(metallbDir!))];
       crdFiles = (await readdir(join(metallbDir!, 'crds')).catch(() => [])).filter((f) => f.endsWith('.yaml')).sort().map((f) => join(metallbDir!, 'crds', f));
       if (crdFiles.length === 0) throw new RunnerError('IMAGE_STALE', { message: `The metallb artifact at ${metallbDir} lists no CRDs.`, hint: 'Run `svclab images build metallb`.' });
-      return images.map((i) => i.ref).join(', ');
+      gatewayApi = await gatewayApiArtifact(deps);
+      if (gatewayApi.installed) {
+        const dir = await deps.artifactDir(GATEWAY_API_ARTIFACT);
+        crdFiles.push(...(await readdir(join(dir, 'crds'))).filter((f) => f.endsWith('.yaml')).sort().map((f) => join(dir, 'crds', f)));
+      }
+      return `${images.map((i) => i.ref).join(', ')}; Gateway API ${gatewayApi.installed ? `CRDs ${gatewayApi.version}` : `skipped: ${gatewayApi.reason}`}`;
     }),
     step('components-nodes', 'Components: find the nodes and the edge node', async () => {
       nodes = await deps.driver.nodes(cluster);
@@ -170,7 +184,7 @@ export async function installComponents(cluster: string, deps: ComponentsDeps, o
       if (loaded.length === 0) return `${images.length} images already in all ${nodes.length} nodes (node image)`;
       return `loaded ${loaded.join(', ')} into ${nodes.length} nodes; ${images.length - loaded.length} already there`;
     }),
-    step('components-crds', 'Components: MetalLB CRDs established', async () => {
+    step('components-crds', 'Components: MetalLB (and Gateway API) CRDs established', async () => {
       const texts = await Promise.all(crdFiles.map((f) => readFile(f, 'utf8')));
       await apply('components-crds', texts.map((t) => t.trimEnd()).join('\n---\n'));
       must('components-crds', await admin.wait(crdNames(texts), 'condition=Established', 60));
@@ -181,6 +195,7 @@ export async function installComponents(cluster: string, deps: ComponentsDeps, o
         ingressMode: mode,
         images: imagesByName(images),
         pool: pool!,
+        gatewayApi: gatewayApi.installed,
       });
       await apply('components-apply', m.metallb);
       await apply('components-apply', m.pool);
@@ -210,7 +225,24 @@ export async function installComponents(cluster: string, deps: ComponentsDeps, o
   ];
 
   const outcome = await runSteps(steps, { ...(opts.onStep ? { onStep: opts.onStep } : {}), ...(opts.signal ? { signal: opts.signal } : {}), ...(deps.now ? { now: deps.now } : {}) });
-  return { ...outcome, ingressMode: mode, pool: pool!, images: imagesByName(images), edgeNodes: mode === 'daemonset' ? edgeNodes : [] };
+  return { ...outcome, ingressMode: mode, pool: pool!, images: imagesByName(images), edgeNodes: mode === 'daemonset' ? edgeNodes : [], gatewayApi };
+}
+
+/** The gateway-api artifact when it is built and current; otherwise why the cluster goes without it. */
+async function gatewayApiArtifact(deps: ComponentsDeps): Promise<InstallResult['gatewayApi']> {
+  let dir: string;
+  try {
+    dir = await deps.artifactDir(GATEWAY_API_ARTIFACT);
+  } catch (e) {
+    if (isRunnerError(e) && (e.code === 'IMAGE_MISSING' || e.code === 'IMAGE_STALE')) {
+      return { installed: false, reason: `${e.message} Run \`svclab images build ${GATEWAY_API_ARTIFACT}\`, then \`svclab up\` again (lab 14 needs it).` };
+    }
+    throw e;
+  }
+  const files = (await readdir(join(dir, 'crds')).catch(() => [] as string[])).filter((f) => f.endsWith('.yaml'));
+  if (files.length === 0) throw new RunnerError('IMAGE_STALE', { message: `The gateway-api artifact at ${dir} has no CRDs.`, hint: `Run \`svclab images build ${GATEWAY_API_ARTIFACT}\`.` });
+  const version = (await readFile(join(dir, 'VERSION'), 'utf8').catch(() => '?')).trim();
+  return { installed: true, version };
 }
 
 /** images.txt of an addon artifact: "<ref> <image id>" per line, tars in images/ named after the ref's repository. */

@@ -1,6 +1,8 @@
 // The addon manifests svclab applies, from images/addons/: ours, plain YAML, with
 // three things filled in here — the image references the artifacts built, Traefik's
-// shared static configuration (args.txt) and MetalLB's address range.
+// shared static configuration (args.txt) and MetalLB's address range. With the
+// Gateway API CRDs installed, Traefik also gets gateway-api/args.txt and the
+// GatewayClass and rights of gateway-api/gateway.yaml.
 
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -32,10 +34,14 @@ export interface AddonFiles {
   traefikArgs: string;
   metallb: string;
   metallbPool: string;
+  /** Traefik's Gateway API rights and GatewayClass `traefik`. */
+  gatewayApi: string;
+  /** The kubernetesgateway provider's flags, one per line. */
+  gatewayArgs: string;
 }
 
 export interface RenderedManifests {
-  /** Namespace, RBAC, IngressClass and the chosen mode's workload (+ Service in nodeport mode). */
+  /** Namespace, RBAC, IngressClass and the chosen mode's workload (+ Service in nodeport mode); with the Gateway API, its RBAC and GatewayClass too. */
   traefik: string;
   /** Namespace, RBAC, controller, speaker (CRDs are applied from the artifact first). */
   metallb: string;
@@ -57,11 +63,11 @@ export async function readAddonFiles(addonsDir: string): Promise<AddonFiles> {
   const read = (...p: string[]) => readFile(join(addonsDir, ...p), 'utf8').catch((e: NodeJS.ErrnoException) => {
     throw new RunnerError('INTERNAL', { message: `The addon manifest images/addons/${p.join('/')} can't be read (${e.code ?? e.message}).`, details: { path: join(addonsDir, ...p) } });
   });
-  const [traefikCommon, traefikDeployment, traefikDaemonset, traefikArgs, metallb, metallbPool] = await Promise.all([
+  const [traefikCommon, traefikDeployment, traefikDaemonset, traefikArgs, metallb, metallbPool, gatewayApi, gatewayArgs] = await Promise.all([
     read('traefik', 'common.yaml'), read('traefik', 'deployment.yaml'), read('traefik', 'daemonset.yaml'), read('traefik', 'args.txt'),
-    read('metallb', 'metallb.yaml'), read('metallb', 'pool.yaml'),
+    read('metallb', 'metallb.yaml'), read('metallb', 'pool.yaml'), read('gateway-api', 'gateway.yaml'), read('gateway-api', 'args.txt'),
   ]);
-  return { traefikCommon, traefikDeployment, traefikDaemonset, traefikArgs, metallb, metallbPool };
+  return { traefikCommon, traefikDeployment, traefikDaemonset, traefikArgs, metallb, metallbPool, gatewayApi, gatewayArgs };
 }
 
 /** args.txt: one flag per line; blank lines and # comments skipped. */
@@ -69,12 +75,18 @@ export function parseArgsFile(text: string): string[] {
   return text.split('\n').map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#'));
 }
 
-export function renderComponentManifests(files: AddonFiles, opts: { ingressMode: IngressMode; images: ComponentImages; pool: Pick<AddressPool, 'range'> }): RenderedManifests {
+/**
+ * `gatewayApi`: the Gateway API CRDs are (or are about to be) installed, so Traefik
+ * runs its kubernetesgateway provider too. Without the CRDs that provider's informers
+ * never sync, so it stays off (the Ingress provider works either way).
+ */
+export function renderComponentManifests(files: AddonFiles, opts: { ingressMode: IngressMode; images: ComponentImages; pool: Pick<AddressPool, 'range'>; gatewayApi?: boolean }): RenderedManifests {
   const mode = parseIngressMode(opts.ingressMode);
-  const common = parseArgsFile(files.traefikArgs);
+  const common = [...parseArgsFile(files.traefikArgs), ...(opts.gatewayApi ? parseArgsFile(files.gatewayArgs) : [])];
   const workload = withTraefikArgs(fill(mode === 'nodeport' ? files.traefikDeployment : files.traefikDaemonset, opts.images, {}), common);
+  const gateway = opts.gatewayApi ? `\n---\n${fill(files.gatewayApi, opts.images, {}).trimEnd()}` : '';
   return {
-    traefik: `${fill(files.traefikCommon, opts.images, {}).trimEnd()}\n---\n${workload}`,
+    traefik: `${fill(files.traefikCommon, opts.images, {}).trimEnd()}${gateway}\n---\n${workload}`,
     metallb: fill(files.metallb, opts.images, {}),
     pool: fill(files.metallbPool, opts.images, { 'pool-range': opts.pool.range }),
   };

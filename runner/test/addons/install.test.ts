@@ -16,23 +16,30 @@ import { installComponents, type ComponentsDeps } from '../../src/addons/install
 const NAME = 'svclab-comp';
 const CRD = (name: string) => `---\napiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  annotations:\n    controller-gen.kubebuilder.io/version: v0.19.0\n  name: ${name}\nspec: {}\n`;
 
-async function fakeArtifacts(): Promise<Record<string, string>> {
+async function fakeArtifacts(opts: { gatewayApi?: boolean } = {}): Promise<Record<string, string>> {
   const root = await mkdtemp(join(tmpdir(), 'svclab-components-'));
   const traefik = join(root, 'traefik'), metallb = join(root, 'metallb');
+  if (opts.gatewayApi) {
+    const gw = join(root, 'gateway-api');
+    await mkdir(join(gw, 'crds'), { recursive: true });
+    await writeFile(join(gw, 'VERSION'), 'v1.4.0\n');
+    await writeFile(join(gw, 'crds', 'gateway.networking.k8s.io_gatewayclasses.yaml'), CRD('gatewayclasses.gateway.networking.k8s.io'));
+    await writeFile(join(gw, 'crds', 'gateway.networking.k8s.io_httproutes.yaml'), CRD('httproutes.gateway.networking.k8s.io'));
+  }
   await mkdir(join(traefik, 'images'), { recursive: true });
   await mkdir(join(metallb, 'crds'), { recursive: true });
   await writeFile(join(traefik, 'images.txt'), 'svclab/traefik:v3.6.12 sha256:aaa\n');
   await writeFile(join(metallb, 'images.txt'), 'svclab/metallb-controller:v0.15.2 sha256:bbb\nsvclab/metallb-speaker:v0.15.2 sha256:ccc\n');
   await writeFile(join(metallb, 'crds', 'metallb.io_ipaddresspools.yaml'), CRD('ipaddresspools.metallb.io'));
   await writeFile(join(metallb, 'crds', 'metallb.io_l2advertisements.yaml'), CRD('l2advertisements.metallb.io'));
-  return { traefik, metallb };
+  return { traefik, metallb, ...(opts.gatewayApi ? { 'gateway-api': join(root, 'gateway-api') } : {}) };
 }
 
 const networkJson = JSON.stringify([{ Name: NAME, IPAM: { Config: [{ Subnet: '172.31.0.0/16', Gateway: '172.31.0.1' }] }, Containers: { a: { IPv4Address: '172.31.0.2/16' } } }]);
 
 interface World { driver: FakeClusterDriver; runner: FakeShell; deps: ComponentsDeps; kubectl: { argv: string[]; input?: string }[] }
 
-async function world(opts: { workers?: number; rolloutFails?: boolean } = {}): Promise<World> {
+async function world(opts: { workers?: number; rolloutFails?: boolean; gatewayApi?: boolean } = {}): Promise<World> {
   const driver = new FakeClusterDriver();
   await driver.create({ name: NAME, workers: opts.workers ?? 2, nodeImage: 'svclab/node:fake' });
   const kubectl: World['kubectl'] = [];
@@ -49,8 +56,10 @@ async function world(opts: { workers?: number; rolloutFails?: boolean } = {}): P
     .on(['docker', 'network', 'inspect', NAME], { stdout: networkJson })
     .on(['docker', 'image', 'inspect'], (argv) => ({ stdout: argv.at(-1) === 'svclab/traefik:v3.6.12' ? 'sha256:aaa\n' : 'sha256:old\n' }))
     .on(['docker', 'load'], { stdout: 'Loaded image' });
-  const dirs = await fakeArtifacts();
-  const deps: ComponentsDeps = { driver, engine: new DockerEngine({ runner }), addonsDir: join(defaultImagesDir(), 'addons'), artifactDir: async (n) => dirs[n]! };
+  const dirs = await fakeArtifacts(opts);
+  // As componentsDeps says it: an artifact that was never built is IMAGE_MISSING.
+  const artifactDir = async (n: string) => dirs[n] ?? Promise.reject(new RunnerError('IMAGE_MISSING', { message: `The ${n} component has not been built.` }));
+  const deps: ComponentsDeps = { driver, engine: new DockerEngine({ runner }), addonsDir: join(defaultImagesDir(), 'addons'), artifactDir };
   return { driver, runner, deps, kubectl };
 }
 
@@ -139,6 +148,32 @@ describe('installComponents', () => {
     expect(e.hint).toMatch(/describe daemonset\/speaker/);
     expect((e.details as { pods?: string }).pods).toMatch(/CrashLoopBackOff/);
     expect(events.at(-1)).toMatchObject({ id: 'components-metallb-ready', state: 'failed' });
+  });
+
+  it('without the gateway-api artifact: no Gateway API, Traefik without its gateway provider, and the step says how to add it', async () => {
+    const events: StepEvent[] = [];
+    const r = await installComponents(NAME, w.deps, { ingressMode: 'nodeport', onStep: (e) => events.push(e) });
+    expect(r.gatewayApi).toEqual({ installed: false, reason: expect.stringMatching(/gateway-api component has not been built\. Run `svclab images build gateway-api`, then `svclab up` again \(lab 14 needs it\)/) });
+    expect(events.find((e) => e.id === 'components-artifacts' && e.state === 'ok')!.detail).toMatch(/Gateway API skipped: /);
+    const applied = w.kubectl.filter((k) => k.argv[0] === 'apply').map((k) => k.input ?? '').join('\n');
+    expect(applied).not.toMatch(/gateway\.networking\.k8s\.io/);
+    expect(applied).not.toMatch(/kubernetesgateway/);
+  });
+
+  it('with the gateway-api artifact: its CRDs applied and Established beside MetalLB\'s, then GatewayClass traefik, its RBAC and the provider flag', async () => {
+    const g = await world({ gatewayApi: true });
+    const r = await installComponents(NAME, g.deps, { ingressMode: 'nodeport' });
+    expect(r.gatewayApi).toEqual({ installed: true, version: 'v1.4.0' });
+    const applies = g.kubectl.filter((k) => k.argv[0] === 'apply').map((k) => k.input ?? '');
+    expect(applies[0]).toMatch(/name: httproutes\.gateway\.networking\.k8s\.io/);
+    expect(g.kubectl.find((k) => k.argv[0] === 'wait')!.argv).toEqual(['wait', '--for=condition=Established', '--timeout=60s',
+      'crd/ipaddresspools.metallb.io', 'crd/l2advertisements.metallb.io', 'crd/gatewayclasses.gateway.networking.k8s.io', 'crd/httproutes.gateway.networking.k8s.io']);
+    const traefik = applies.find((y) => /kind: Deployment/.test(y) && /name: traefik/.test(y))!;
+    expect(traefik).toMatch(/kind: GatewayClass\s+metadata:\s+name: traefik/);
+    expect(traefik).toMatch(/controllerName: traefik\.io\/gateway-controller/);
+    expect(traefik).toMatch(/- --providers\.kubernetesgateway=true/);
+    // The CRDs are applied in an earlier step than the GatewayClass that needs them.
+    expect(applies.findIndex((y) => /kind: GatewayClass/.test(y))).toBeGreaterThan(0);
   });
 
   it('a missing artifact stops at the first step with the builder\'s error', async () => {

@@ -75,6 +75,28 @@ describe('renderComponentManifests', () => {
     expect(find(p, 'L2Advertisement', 'kind-network')!.spec.ipAddressPools).toEqual(['kind-network']);
   });
 
+  it('with the Gateway API: GatewayClass traefik for Traefik\'s controller name, its rights, and the provider flag after the shared ones, in both modes', () => {
+    for (const ingressMode of ['nodeport', 'daemonset'] as const) {
+      const objs = objects(renderComponentManifests(files, { ingressMode, images, pool, gatewayApi: true }).traefik);
+      expect(find(objs, 'GatewayClass', 'traefik')!.spec.controllerName).toBe('traefik.io/gateway-controller');
+      const role = find(objs, 'ClusterRole', 'svclab:traefik-gateway') as unknown as { rules: { resources: string[]; verbs: string[] }[] };
+      const may = (res: string, verb: string) => role.rules.some((r) => r.resources.includes(res) && r.verbs.includes(verb));
+      for (const res of ['gatewayclasses', 'gateways', 'httproutes', 'grpcroutes', 'referencegrants', 'backendtlspolicies']) expect(may(res, 'watch')).toBe(true);
+      for (const res of ['gatewayclasses/status', 'gateways/status', 'httproutes/status']) expect(may(res, 'update')).toBe(true);
+      expect(may('namespaces', 'list')).toBe(true);
+      expect(find(objs, 'ClusterRoleBinding', 'svclab:traefik-gateway')!).toMatchObject({ subjects: [{ kind: 'ServiceAccount', name: 'traefik', namespace: 'traefik' }] });
+      const w = objs.find((o) => o.kind === 'Deployment' || o.kind === 'DaemonSet')!;
+      const args: string[] = w.spec.template.spec.containers[0].args;
+      const shared = parseArgsFile(files.traefikArgs);
+      expect(args.slice(0, shared.length)).toEqual(shared);
+      expect(args[shared.length]).toBe('--providers.kubernetesgateway=true');
+      // A status address naming Service traefik would blank the Gateway config in daemonset mode (no such Service).
+      expect(args.some((a) => /statusaddress/i.test(a))).toBe(false);
+    }
+    const without = objects(renderComponentManifests(files, { ingressMode: 'nodeport', images, pool }).traefik);
+    expect(find(without, 'GatewayClass', 'traefik')).toBeUndefined();
+  });
+
   it('refuses an unknown controller mode, naming the ones that exist', () => {
     for (const bad of ['hostport', '', undefined, 3]) {
       try {
