@@ -17,6 +17,7 @@ import { NodePtyFactory } from '../pty/node-pty-factory.ts';
 import { prepareSessionCluster, sessionPorts, workstationNetwork, type LabClusterDeps } from '../sessions/lab-cluster.ts';
 import { nodeAdminKubectl } from '../cluster/node-shell.ts';
 import { SessionManager, type Session } from '../sessions/session-manager.ts';
+import { FileSessionStore } from '../sessions/session-store.ts';
 import { parseManifests } from '../http/yaml-input.ts';
 import type { Workshop } from '../workshop/workshop.ts';
 import { projectRoot, svclabVersion } from '../version.ts';
@@ -80,6 +81,16 @@ export async function startRunner(opts: StartOptions): Promise<{ url: string; po
   });
   const sessions = new SessionManager({
     engine, ptys: new NodePtyFactory(), logger, workstationImage: opts.workstationImage, maxSessions: opts.maxSessions,
+    // Sessions, their secrets' hashes and terminal history: a runner killed and started again takes them back.
+    store: new FileSessionStore(join(opts.cacheDir, 'sessions')),
+    // Taken back only when the workstation's cluster is still the one sessions get: a pooled
+    // cluster's claim lived in the dead runner's memory, so pooled sessions are not.
+    canAdopt: async (rec) => {
+      if (opts.pool || workshop) return false;
+      if (!rec.cluster) return true;
+      // The cluster a new session would get now (the running --cluster), not just any running one.
+      return cluster !== undefined && (await cluster.clusterFor({ id: rec.id, learner: rec.learner, labId: rec.labId } as Session, () => undefined)) === rec.cluster;
+    },
     ...(cluster ? {
       workstationNetwork: workstationNetwork(cluster),
       prepare: async (s) => {
@@ -106,7 +117,10 @@ export async function startRunner(opts: StartOptions): Promise<{ url: string; po
       } : {}),
     } : {}),
   });
-  const reaped = await sessions.reapOrphans().catch(() => []);
+  const recovered = await sessions.recover().catch((e: unknown) => {
+    opts.out(`! could not look for workstations of an earlier runner: ${String(e)}`);
+    return { adopted: [], removed: [], volumes: [] };
+  });
   const status = () => runnerStatus(sessions, opts.pool);
   const idleMs = opts.sessionIdleMs ?? 60 * 60_000;
   const sweep = setInterval(() => {
@@ -116,7 +130,8 @@ export async function startRunner(opts: StartOptions): Promise<{ url: string; po
     if (opts.statusFile) void writeRunnerStatus(opts.statusFile, status()).catch(() => undefined);
   }, 15_000);
   sweep.unref();
-  if (reaped.length) opts.out(`• removed ${reaped.length} workstation container(s) left by an earlier runner`);
+  if (recovered.adopted.length) opts.out(`• took back ${recovered.adopted.length} session(s) of an earlier runner: ${recovered.adopted.join(', ')}`);
+  for (const r of recovered.removed) opts.out(`• removed workstation ${r.name} left by an earlier runner (${r.reason})`);
   // Kept across restarts (0600 in the cache dir), so open tabs survive a crashed or restarted runner.
   const { token, renewed } = workshop ? { token: workshop.instructorSecret, renewed: undefined } : loadRunnerToken(opts.cacheDir, { rotate: opts.newToken ?? false });
   if (renewed && renewed !== 'first start') opts.out(`• a new token (${renewed}): tabs opened before need the URL below`);

@@ -104,7 +104,7 @@ export async function down(args: readonly string[], deps: ClusterCommandDeps): P
   if (values.all && values.name !== undefined) throw new RunnerError('INVALID_ARGUMENT', { message: 'Use either --name or --all, not both.', hint: `Usage: ${DOWN_USAGE}` });
   if (values.all) {
     const report = await downAll({ engine: deps.engine, driver: deps.driver, out: deps.out });
-    deps.out(`Removed ${report.clusters.length} cluster(s), ${report.containers.length} other container(s), ${report.networks.length} network(s).`);
+    deps.out(`Removed ${report.clusters.length} cluster(s), ${report.containers.length} other container(s), ${report.networks.length} network(s), ${report.volumes?.length ?? 0} home volume(s).`);
     return report;
   }
   const name = clusterName(values.name as string | undefined);

@@ -19,6 +19,8 @@ export interface ReapReport {
   clusters: string[];
   containers: string[];
   networks: string[];
+  /** Learners' home volumes (svclab-home-<session>); `down --all` only. */
+  volumes?: string[];
 }
 
 /**
@@ -47,8 +49,8 @@ export async function reapLeftoverClusters(deps: ReaperDeps): Promise<ReapReport
 }
 
 /**
- * `svclab down --all`: every svclab cluster, workstation container (svclab.session)
- * and network. Sweeps again while a sweep still found something, because a kind
+ * `svclab down --all`: every svclab cluster, workstation container (svclab.session),
+ * network and home volume (svclab.session). Sweeps again while a sweep still found something, because a kind
  * orphaned by kill -9 can create a node container just after a sweep listed them.
  */
 export async function downAll(
@@ -80,6 +82,12 @@ export async function downAll(
       found += byId.size;
     }
     found += await removeNetworks(deps.engine, (await deps.engine.inspectNetworks([CLUSTER_LABEL])).filter((n) => mine(n.labels[CLUSTER_LABEL])), report);
+    // Learners' home volumes outlive their workstations (a restarted runner re-adopts them); down --all ends them.
+    for (const v of (await deps.engine.inspectVolumes([SESSION_LABEL])).filter((v) => mine(v.labels[CLUSTER_LABEL]))) {
+      if (!(await deps.engine.removeVolume(v.name))) continue;
+      report.volumes = [...(report.volumes ?? []), v.name];
+      found++;
+    }
     if (found === 0) break;
     if (sweep < maxSweeps) await sleep(opts.settleMs ?? 2000);
   }

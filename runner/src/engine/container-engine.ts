@@ -22,6 +22,8 @@ export interface ContainerSpec {
   /** host:container port mappings, always bound to 127.0.0.1 unless hostIp says otherwise. */
   ports?: { hostIp?: string; hostPort: number; containerPort: number; protocol?: 'tcp' | 'udp' }[];
   mounts?: { source: string; target: string; readOnly?: boolean }[];
+  /** Named volumes (made with createVolume) mounted at a path; a new, empty one is filled from the image's files there. */
+  volumes?: { name: string; target: string }[];
   tmpfs?: string[];
   capDrop?: string[];
   readOnlyRootfs?: boolean;
@@ -85,6 +87,12 @@ export interface ContainerEngine {
    * The command's exit code is data; only the engine failing to run it throws.
    */
   exec(container: string, command: readonly string[], opts: RunOptions): Promise<CommandResult>;
+  /** A named volume with these labels (one that exists already is fine: docker keeps it). */
+  createVolume(name: string, labels: Labels): Promise<void>;
+  /** Volumes matching every label filter ("key" or "key=value"). */
+  inspectVolumes(labelFilters: readonly string[]): Promise<{ name: string; labels: Labels }[]>;
+  /** Removes a volume; true when it is gone (or was), false when a container still uses it. */
+  removeVolume(name: string): Promise<boolean>;
   listNetworks(labelFilter: Labels): Promise<{ id: string; name: string; labels: Labels }[]>;
   removeNetwork(nameOrId: string): Promise<void>;
 

@@ -146,6 +146,24 @@ export class DockerEngine implements ContainerEngine {
     return r;
   }
 
+  async createVolume(name: string, labels: Labels): Promise<void> {
+    await this.call(['volume', 'create', ...Object.entries(labels).flatMap(([k, v]) => ['--label', `${k}=${v}`]), name], { timeoutMs: this.queryTimeoutMs });
+  }
+
+  async inspectVolumes(labelFilters: readonly string[]): Promise<{ name: string; labels: Labels }[]> {
+    const names = await this.ids(['volume', 'ls', '-q', ...filterArgs(labelFilters)]);
+    if (names.length === 0) return [];
+    const r = await this.call(['volume', 'inspect', ...names], { timeoutMs: this.queryTimeoutMs, notFoundOk: true });
+    return parseJsonArray(r.stdout).map((v) => ({ name: str(v.Name), labels: labelsOf(v.Labels) }));
+  }
+
+  async removeVolume(name: string): Promise<boolean> {
+    const r = await this.call(['volume', 'rm', name], { timeoutMs: this.queryTimeoutMs, anyExit: true });
+    if (r.exitCode === 0 || NOT_FOUND.test(r.stderr) || /no such volume/i.test(r.stderr)) return true;
+    if (/in use/i.test(r.stderr)) return false;
+    throw this.error('COMMAND_FAILED', r, `docker volume rm ${name} failed (exit ${r.exitCode}).`);
+  }
+
   async listNetworks(labelFilter: Labels): Promise<{ id: string; name: string; labels: Labels }[]> {
     return this.inspectNetworks(Object.entries(labelFilter).map(([k, v]) => `${k}=${v}`));
   }
@@ -287,6 +305,12 @@ export function runArgv(spec: ContainerSpec): string[] {
       throw new RunnerError('INVALID_ARGUMENT', { message: `A mount path may not contain a comma: ${m.source} → ${m.target}.` });
     }
     a.push('--mount', `type=bind,source=${m.source},target=${m.target}${m.readOnly ? ',readonly' : ''}`);
+  }
+  for (const v of spec.volumes ?? []) {
+    if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(v.name) || v.target.includes(',')) {
+      throw new RunnerError('INVALID_ARGUMENT', { message: `Not a volume name, or a target with a comma: ${v.name} → ${v.target}.` });
+    }
+    a.push('--mount', `type=volume,source=${v.name},target=${v.target}`);
   }
   for (const t of spec.tmpfs ?? []) a.push('--tmpfs', t);
   for (const c of spec.capDrop ?? []) a.push('--cap-drop', c);

@@ -37,6 +37,8 @@ export class FakeContainerEngine implements ContainerEngine {
   readonly images = new Map<string, FakeImage>();
   readonly containers = new Map<string, FakeContainer>();
   readonly networks = new Map<string, { id: string; name: string; labels: Labels; subnets: NetworkDetails['subnets'] }>();
+  /** Named volumes by name; `files` stands for what is written in them (tests put ~/answers/x there). */
+  readonly volumes = new Map<string, { name: string; labels: Labels; files: Map<string, string> }>();
   /** Calls that change images, in order ("tag a b", "load /x.tar", "rm ref", "pull ref"), for assertions. */
   readonly imageOps: string[] = [];
   /** Refs a `loadImage(tar)` adds; default none. */
@@ -104,6 +106,10 @@ export class FakeContainerEngine implements ContainerEngine {
     if ([...this.containers.values()].some((c) => c.spec.name === spec.name)) {
       throw this.failed(['docker', 'run', '--name', spec.name], `Conflict. The container name "/${spec.name}" is already in use`);
     }
+    for (const v of spec.volumes ?? []) {
+      // Like docker: mounting a volume that does not exist makes it (without labels).
+      if (!this.volumes.has(v.name)) this.volumes.set(v.name, { name: v.name, labels: {}, files: new Map() });
+    }
     const id = createHash('sha256').update(`container-${++this.seq}-${spec.name}`).digest('hex');
     this.containers.set(id, { id, spec: structuredClone(spec), state: 'running' });
     return id;
@@ -133,6 +139,23 @@ export class FakeContainerEngine implements ContainerEngine {
     if (c.state !== 'running') throw this.failed(['docker', 'exec', container, ...command], `Error response from daemon: Container ${c.id} is not running`);
     const r = this.execHandler(c, command, { ...(opts.user ? { user: opts.user } : {}), ...(opts.input !== undefined ? { input: opts.input } : {}), ...(opts.env ? { env: opts.env } : {}) });
     return commandResult(['docker', 'exec', container, ...command], { exitCode: r.exitCode, stdout: r.stdout ?? '', stderr: r.stderr ?? '' });
+  }
+
+  async createVolume(name: string, labels: Labels): Promise<void> {
+    this.check();
+    if (!this.volumes.has(name)) this.volumes.set(name, { name, labels: { ...labels }, files: new Map() });
+  }
+
+  async inspectVolumes(labelFilters: readonly string[]): Promise<{ name: string; labels: Labels }[]> {
+    this.check();
+    return [...this.volumes.values()].filter((v) => labelFilters.every((f) => matchesLabelFilter(v.labels, f))).map((v) => ({ name: v.name, labels: { ...v.labels } }));
+  }
+
+  async removeVolume(name: string): Promise<boolean> {
+    this.check();
+    if ([...this.containers.values()].some((c) => c.spec.volumes?.some((v) => v.name === name))) return false;
+    this.volumes.delete(name);
+    return true;
   }
 
   /** Seeds a network. */

@@ -8,6 +8,11 @@ export interface Chunk {
   at: number;
 }
 
+export interface ReplaySnapshot {
+  nextSeq: number;
+  chunks: { seq: number; data: string; at: number }[];
+}
+
 export interface ReplayBufferOptions {
   maxBytes: number;
   maxAgeMs: number;
@@ -58,6 +63,33 @@ export class ReplayBuffer {
     const oldest = live[0]?.seq ?? this.next;
     const from = Math.max(seq + 1, oldest);
     return { chunks: live.filter((c) => c.seq >= from), missed: seq + 1 < oldest && seq + 1 < this.next };
+  }
+
+  /** What is held now, oldest first (to persist it). */
+  snapshot(): ReplaySnapshot {
+    this.evict();
+    return { nextSeq: this.next, chunks: this.chunks.slice(this.head).map((c) => ({ seq: c.seq, data: c.data, at: c.at })) };
+  }
+
+  /**
+   * Continue from a snapshot (a restarted runner): the same seqs, so a client that
+   * rendered up to N gets what came after N. Chunks out of order or at/after nextSeq
+   * are a broken snapshot and are left out; the bounds apply as to new chunks.
+   */
+  restore(snap: ReplaySnapshot): void {
+    this.chunks = [];
+    this.head = 0;
+    this.size = 0;
+    let last = 0;
+    for (const c of snap.chunks) {
+      if (!(c.seq > last && c.seq < snap.nextSeq)) continue;
+      const chunk: Chunk = { seq: c.seq, data: c.data, bytes: Buffer.byteLength(c.data), at: c.at };
+      this.chunks.push(chunk);
+      this.size += chunk.bytes;
+      last = c.seq;
+    }
+    this.next = Math.max(snap.nextSeq, last + 1, 1);
+    this.evict();
   }
 
   /** Bytes of the chunks after `seq` still held (for flow control). */

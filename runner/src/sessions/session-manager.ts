@@ -1,13 +1,16 @@
 // Sessions live here, in an object made by buildApp/main — never in module state.
 // A session owns one workstation container (the learner's shell runs there, never
 // on the host) and the terminals attached to it.
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { ContainerEngine } from '../engine/container-engine.ts';
 import { RunnerError } from '../errors.ts';
 import type { PtyFactory } from '../pty/pty-factory.ts';
 import { Terminal } from './terminal.ts';
 import { pidAlive } from '../exec/process-util.ts';
+import { secretMatches, secretSha256, type SessionRecord, type SessionStore } from './session-store.ts';
 
 /**
  * waiting: no cluster is free yet (see `wait`). claiming: taking a cluster.
@@ -90,12 +93,39 @@ export interface SessionManagerDeps {
   /** Defaults to this process; injectable for tests. */
   ownerPid?: number;
   isAlive?: (pid: number) => boolean;
+  /**
+   * Where sessions are recorded so a restarted runner takes them back (`recover`);
+   * without it nothing outlives this process.
+   */
+  store?: SessionStore;
+  /** Whether a recorded session may be taken back (its cluster is still the one to use); default yes. */
+  canAdopt?: (record: SessionRecord) => Promise<boolean>;
 }
 
 export const SESSION_LABEL = 'svclab.session';
 export const ROLE_LABEL = 'svclab.role';
 /** The pid of the runner (or `svclab validate`) that owns a workstation, so one never reaps another's. */
 export const OWNER_LABEL = 'svclab.owner-pid';
+/** The cluster a workstation's session uses (`svclab down --all --only` selects by it). */
+export const WS_CLUSTER_LABEL = 'svclab.cluster';
+/** sha256 of the learner id (the id itself is the learner's cookie: not put where `docker inspect` shows it). */
+export const LEARNER_LABEL = 'svclab.learner';
+/** The session store's directory: runners with another store leave the workstation alone. */
+export const STATE_DIR_LABEL = 'svclab.state-dir';
+/** A random value per session; the store keeps its hash, so only the runner that made it re-adopts it. */
+export const SECRET_LABEL = 'svclab.secret';
+/** The learner's home directory: a named volume per session that outlives the workstation container. */
+export function homeVolumeName(sessionId: string): string {
+  return `svclab-home-${sessionId}`;
+}
+
+/** What `recover` did with each workstation it found. */
+export interface RecoverReport {
+  adopted: string[];
+  /** Workstation containers removed, each with why. */
+  removed: { name: string; reason: string }[];
+  volumes: string[];
+}
 
 
 export class SessionManager {
@@ -202,10 +232,24 @@ export class SessionManager {
       delete session.wait;
       if (!this.sessions.has(id)) throw new RunnerError('SESSION_UNKNOWN', { message: 'The session ended while it was starting.' });
       this.setState(session, 'starting');
+      const secret = randomBytes(24).toString('base64url');
+      const volume = homeVolumeName(id);
+      const owner = {
+        [SESSION_LABEL]: id, [OWNER_LABEL]: String(this.ownerPid),
+        ...(session.cluster ? { [WS_CLUSTER_LABEL]: session.cluster.name } : {}),
+        ...(this.deps.store ? { [STATE_DIR_LABEL]: this.deps.store.dir } : {}),
+      };
+      // Recorded before anything is made, so a runner killed from here on finds (and removes) it.
+      this.record(session, 'starting', secretSha256(secret));
+      await this.deps.engine.createVolume(volume, { ...owner, [ROLE_LABEL]: 'home' });
       await this.deps.engine.runContainer({
         name: session.workstation,
         image,
-        labels: { [SESSION_LABEL]: id, [ROLE_LABEL]: 'workstation', 'svclab.lab': session.labId, [OWNER_LABEL]: String(this.ownerPid) },
+        labels: {
+          ...owner, [ROLE_LABEL]: 'workstation', 'svclab.lab': session.labId,
+          [LEARNER_LABEL]: createHash('sha256').update(session.learner).digest('hex').slice(0, 16), [SECRET_LABEL]: secret,
+        },
+        volumes: [{ name: volume, target: '/home/learner' }],
         command: ['sleep', 'infinity'],
         user: 'learner',
         hostname: network?.startsWith('container:') ? undefined : 'workstation',
@@ -218,6 +262,7 @@ export class SessionManager {
       this.setState(session, 'applying');
       await this.deps.prepare?.(session);
       session.lastSeen = this.now();
+      this.record(session, 'ready');
       this.setState(session, 'ready');
       this.deps.logger.info({ session: id, labId: session.labId, image, cluster: session.cluster?.name }, 'session ready');
     } catch (e) {
@@ -226,6 +271,7 @@ export class SessionManager {
       session.error = { code: err.code, message: err.message, hint: err.hint };
       this.setState(session, 'failed');
       await this.deps.engine.removeContainer(session.workstation).catch(() => undefined);
+      await this.dropHome(id);
       await this.deps.onRemoved?.(session).catch(() => undefined);
       this.deps.logger.warn({ session: id, err: String(e) }, 'session failed to start');
       // Kept for a minute so a polling page can read why, then forgotten.
@@ -298,7 +344,8 @@ export class SessionManager {
       argv = this.deps.engine.execArgv(node.container, ['bash', '-l'], { tty: true });
       this.deps.onNodeShell?.(s);
     }
-    t = s.terminals.get(name) ?? new Terminal({ name, argv, ptys: this.deps.ptys });
+    const history = this.deps.store?.history(s.id, name);
+    t = s.terminals.get(name) ?? new Terminal({ name, argv, ptys: this.deps.ptys, ...(history ? { history } : {}) });
     s.terminals.set(name, t);
     return t;
   }
@@ -308,6 +355,7 @@ export class SessionManager {
     // Passing Check after Solve keeps "solved with help".
     if (s.progress.get(stepId)?.status === 'solved-with-help' && status === 'passed') return;
     s.progress.set(stepId, { status, at: new Date().toISOString() });
+    this.record(s);
     this.changed('progress', id);
   }
 
@@ -327,6 +375,7 @@ export class SessionManager {
     const s = this.get(id);
     s.progress.clear();
     s.lastChecks?.clear();
+    this.record(s);
     this.changed('progress', id);
   }
 
@@ -341,6 +390,8 @@ export class SessionManager {
     await this.deps.engine.removeContainer(s.workstation).catch((e: unknown) => {
       this.deps.logger.warn({ session: id, err: String(e) }, 'workstation removal failed');
     });
+    // Ended for good (Stop, idle expiry, the runner stopping): the home volume and the record go too.
+    await this.dropHome(id);
     await this.deps.onRemoved?.(s).catch((e: unknown) => this.deps.logger.warn({ session: id, err: String(e) }, 'releasing the session\'s cluster failed'));
   }
 
@@ -351,18 +402,117 @@ export class SessionManager {
   /**
    * Remove workstation containers no live session owns: ours that lost their
    * session, and those of runners that are gone. Another live runner's (or a
-   * running `svclab validate`'s) workstations are left alone.
+   * running `svclab validate`'s) workstations are left alone. With a store,
+   * workstations this store recorded and can verify are taken back (`recover`).
    */
   async reapOrphans(): Promise<string[]> {
-    const alive = this.deps.isAlive ?? pidAlive;
-    const found = await this.deps.engine.listContainers({ [ROLE_LABEL]: 'workstation' });
-    const orphans = found.filter((c) => {
-      const owner = Number(c.labels[OWNER_LABEL]);
-      if (Number.isInteger(owner) && owner > 0 && owner !== this.ownerPid && alive(owner)) return false;
-      return !this.sessions.has(c.labels[SESSION_LABEL] ?? '');
+    return (await this.recover()).removed.map((r) => r.name);
+  }
+
+  /**
+   * After a restart: take back each workstation this runner's store recorded whose
+   * secret label matches the recorded hash, that is running and whose session was
+   * ready (same id, so open tabs reconnect); remove the ones it can't verify, with
+   * their home volume and record. Workstations of a live runner, or recorded in another
+   * runner's store that still holds their record, are left alone.
+   */
+  async recover(): Promise<RecoverReport> {
+    const alive = (pid: number) => Number.isInteger(pid) && pid > 0 && pid !== this.ownerPid && (this.deps.isAlive ?? pidAlive)(pid);
+    const store = this.deps.store;
+    const report: RecoverReport = { adopted: [], removed: [], volumes: [] };
+    const found = await this.deps.engine.inspectContainers([`${ROLE_LABEL}=workstation`]);
+    const homes = await this.deps.engine.inspectVolumes([`${ROLE_LABEL}=home`]);
+    const dropHome = async (id: string) => {
+      if ((await this.dropHome(id)) && homes.some((v) => v.name === homeVolumeName(id))) report.volumes.push(homeVolumeName(id));
+    };
+    const seen = new Set<string>();
+    for (const c of found) {
+      const id = c.labels[SESSION_LABEL] ?? '';
+      seen.add(id);
+      if (this.sessions.has(id)) continue;
+      const dir = c.labels[STATE_DIR_LABEL];
+      let reason: string;
+      if (store && dir === store.dir) {
+        const rec = store.load(id);
+        if (rec && alive(rec.ownerPid)) continue; // another runner on this store holds it
+        reason = !rec ? 'no record of it'
+          : rec.workstation !== c.name || !secretMatches(rec, c.labels[SECRET_LABEL]) ? 'its secret does not match the record'
+          : !c.running ? `it is ${c.state || 'not running'}`
+          : rec.state !== 'ready' ? 'the runner stopped while it was starting'
+          : !(await (this.deps.canAdopt?.(rec) ?? Promise.resolve(true)).catch(() => false)) ? `its cluster ${rec.cluster ?? ''} is not the one to use now`
+          : '';
+        if (!reason && rec) {
+          this.adopt(rec);
+          report.adopted.push(id);
+          continue;
+        }
+      } else {
+        if (alive(Number(c.labels[OWNER_LABEL]))) continue;
+        // Another store's session: its runner may come back for it while the record is there.
+        if (dir && existsSync(join(dir, `${id}.json`))) continue;
+        reason = 'its runner is gone';
+      }
+      await this.deps.engine.removeContainer(c.id);
+      report.removed.push({ name: c.name, reason });
+      this.deps.logger.info({ session: id, workstation: c.name, reason }, 'workstation removed');
+      if (id && (!dir || dir === store?.dir)) await dropHome(id);
+    }
+    // Records (and home volumes) left without a workstation: nothing to take back.
+    for (const id of store?.ids() ?? []) {
+      if (this.sessions.has(id) || seen.has(id)) continue;
+      const rec = store!.load(id);
+      if (rec && alive(rec.ownerPid)) continue;
+      await dropHome(id);
+    }
+    for (const v of homes) {
+      if (report.volumes.includes(v.name)) continue;
+      const id = v.labels[SESSION_LABEL] ?? '';
+      const dir = v.labels[STATE_DIR_LABEL];
+      if (this.sessions.has(id) || seen.has(id) || alive(Number(v.labels[OWNER_LABEL]))) continue;
+      if (dir && dir !== store?.dir && existsSync(join(dir, `${id}.json`))) continue;
+      if (store && dir === store.dir && store.load(id)) continue;
+      if (await this.deps.engine.removeVolume(v.name).catch(() => false)) report.volumes.push(v.name);
+    }
+    return report;
+  }
+
+  private adopt(rec: SessionRecord): void {
+    const session: Session = {
+      id: rec.id, labId: rec.labId, createdAt: rec.createdAt, workstation: rec.workstation, state: 'ready', terminals: new Map(),
+      progress: new Map(rec.progress), learner: rec.learner, lastSeen: this.now(), ready: Promise.resolve(),
+      ...(rec.cluster ? { cluster: { name: rec.cluster, kubeconfigPath: '' } } : {}),
+    };
+    this.sessions.set(rec.id, session);
+    this.record(session, 'ready', rec.secretSha256);
+    this.changed('added', rec.id);
+    this.deps.logger.info({ session: rec.id, labId: rec.labId, cluster: rec.cluster }, 'session taken back after a restart');
+  }
+
+  /** Save the session's record (state and secret hash kept from the last save unless given). */
+  private record(s: Session, state?: SessionRecord['state'], secretHash?: string): void {
+    const store = this.deps.store;
+    if (!store) return;
+    const before = secretHash && state ? undefined : store.load(s.id);
+    const hash = secretHash ?? before?.secretSha256;
+    if (!hash) return;
+    try {
+      store.save({
+        version: 1, id: s.id, labId: s.labId, learner: s.learner, createdAt: s.createdAt, workstation: s.workstation, volume: homeVolumeName(s.id),
+        ...(s.cluster ? { cluster: s.cluster.name } : {}),
+        state: state ?? before?.state ?? 'starting', secretSha256: hash, ownerPid: this.ownerPid, progress: [...s.progress.entries()],
+      });
+    } catch (e) {
+      this.deps.logger.warn({ session: s.id, err: String(e) }, 'the session record could not be written');
+    }
+  }
+
+  /** The home volume and the record of a session that ended for good. */
+  private async dropHome(id: string): Promise<boolean> {
+    this.deps.store?.forget(id);
+    return this.deps.engine.removeVolume(homeVolumeName(id)).catch((e: unknown) => {
+      this.deps.logger.warn({ session: id, err: String(e) }, 'home volume removal failed');
+      return false;
     });
-    for (const c of orphans) await this.deps.engine.removeContainer(c.id);
-    return orphans.map((c) => c.name);
   }
 }
 

@@ -10,6 +10,7 @@
 import type { ServerFrame } from '../api/terminal-protocol.ts';
 import type { PtyFactory, PtyProcess } from '../pty/pty-factory.ts';
 import { ReplayBuffer } from './replay-buffer.ts';
+import type { TerminalHistory } from './session-store.ts';
 
 export interface TerminalClient {
   send(frame: ServerFrame): void;
@@ -26,6 +27,8 @@ export interface TerminalOptions {
   replayBytes?: number;
   replayAgeMs?: number;
   now?: () => number;
+  /** Where the replay buffer is persisted (throttled) and restored from after a runner restart. */
+  history?: TerminalHistory;
 }
 
 interface Attached {
@@ -56,6 +59,8 @@ export class Terminal {
       maxAgeMs: opts.replayAgeMs ?? 30 * 60 * 1000,
       now: opts.now,
     });
+    const saved = opts.history?.load();
+    if (saved) this.buffer.restore(saved);
   }
 
   get isPaused(): boolean { return this.paused; }
@@ -110,7 +115,13 @@ export class Terminal {
     this.pty?.resize(cols, rows);
   }
 
+  /** Write the pending history now (tests; a graceful stop). */
+  async flushHistory(): Promise<void> {
+    await this.opts.history?.flush();
+  }
+
   close(): void {
+    this.opts.history?.close();
     const p = this.pty;
     this.pty = undefined;
     p?.kill();
@@ -123,6 +134,7 @@ export class Terminal {
     p.onData((data) => {
       if (this.pty !== p) return;
       const chunk = this.buffer.push(data);
+      this.opts.history?.changed(() => this.buffer.snapshot());
       for (const c of this.clients) c.client.send({ type: 'data', seq: chunk.seq, data });
       this.updateFlow();
     });

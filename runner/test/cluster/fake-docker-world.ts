@@ -37,6 +37,8 @@ export class FakeDockerWorld {
   daemonDown = false;
   readonly containers: WorldContainer[] = [];
   readonly networks: WorldNetwork[] = [];
+  /** Named volumes (learners' homes); `inUse` stands for a container mounting it. */
+  readonly volumes: { name: string; labels: Record<string, string>; inUse?: boolean }[] = [];
   /** Fail `kind create` after making the nodes (like a kubeadm init failure). */
   failKindCreate: string | undefined;
   /** Fail the next `kind create` calls with these messages, one per call. */
@@ -113,6 +115,20 @@ export class FakeDockerWorld {
         stdout: JSON.stringify(found.map((n) => ({ Id: n.id, Name: n.name, Labels: n.labels, Containers: Object.fromEntries(this.containers.filter((c) => c.network === n.name).map((c) => [c.id, { Name: c.name }])) }))),
         ...(found.length === a.length - 2 ? {} : { exitCode: 1, stderr: 'Error: No such network: x' }),
       };
+    }
+    if (a[0] === 'volume' && a[1] === 'ls') {
+      const fs = filters(a);
+      return { stdout: this.volumes.filter((v) => fs.every((f) => match(v.labels, f))).map((v) => `${v.name}\n`).join('') };
+    }
+    if (a[0] === 'volume' && a[1] === 'inspect') {
+      return { stdout: JSON.stringify(this.volumes.filter((v) => a.slice(2).includes(v.name)).map((v) => ({ Name: v.name, Labels: v.labels }))) };
+    }
+    if (a[0] === 'volume' && a[1] === 'rm') {
+      const i = this.volumes.findIndex((v) => v.name === a[2]);
+      if (i < 0) return { exitCode: 1, stderr: `Error response from daemon: get ${a[2]}: no such volume` };
+      if (this.volumes[i]!.inUse) return { exitCode: 1, stderr: `Error response from daemon: remove ${a[2]}: volume is in use - [abc]` };
+      this.volumes.splice(i, 1);
+      return {};
     }
     if (a[0] === 'network' && a[1] === 'create') {
       const name = a.at(-1)!;

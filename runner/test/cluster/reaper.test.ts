@@ -83,6 +83,20 @@ describe('reaper', () => {
     expect(world.networks.map((n) => n.name)).toEqual(['svclab-theirs']);
   });
 
+  it("down --all removes learners' home volumes, only those of its clusters when limited", async () => {
+    killedMidUp('svclab-mine');
+    world.volumes.push(
+      { name: 'svclab-home-a', labels: { 'svclab.session': 'a', 'svclab.role': 'home', 'svclab.cluster': 'svclab-mine' } },
+      { name: 'svclab-home-b', labels: { 'svclab.session': 'b', 'svclab.role': 'home', 'svclab.cluster': 'svclab-theirs' } },
+      { name: 'not-svclab', labels: {} },
+    );
+    const r = await downAll({ engine: world.engine, driver, sleep: async () => {} }, { only: (c) => c === 'svclab-mine' });
+    expect(r.volumes).toEqual(['svclab-home-a']);
+    expect(world.volumes.map((v) => v.name)).toEqual(['svclab-home-b', 'not-svclab']);
+    await downAll({ engine: world.engine, driver, sleep: async () => {} });
+    expect(world.volumes.map((v) => v.name)).toEqual(['not-svclab']);
+  });
+
   it('leaves workstation containers alone', async () => {
     world.addContainer({ name: 'ws-other-runner', labels: { 'svclab.session': 'x' } });
     killedMidUp('svclab-dead2');

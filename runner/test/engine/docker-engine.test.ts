@@ -167,3 +167,25 @@ describe('runArgv', () => {
     expect(() => runArgv({ name: 'a', image: 'b', labels: {}, mounts: [{ source: '/a,b', target: '/c' }] })).toThrow(RunnerError);
   });
 });
+
+describe('DockerEngine: named volumes (learners\' homes)', () => {
+  it('mounts a named volume, creates and lists volumes by label, and says when one is still in use', async () => {
+    expect(runArgv({ name: 'w', image: 'i', labels: {}, volumes: [{ name: 'svclab-home-s1', target: '/home/learner' }] }))
+      .toContain('type=volume,source=svclab-home-s1,target=/home/learner');
+    expect(() => runArgv({ name: 'w', image: 'i', labels: {}, volumes: [{ name: 'a,readonly', target: '/x' }] })).toThrow(RunnerError);
+    const runner = new FakeShell()
+      .on(['docker', 'volume', 'create'], { stdout: 'svclab-home-s1\n' })
+      .on(['docker', 'volume', 'ls'], { stdout: 'svclab-home-s1\n' })
+      .on(['docker', 'volume', 'inspect'], { stdout: JSON.stringify([{ Name: 'svclab-home-s1', Labels: { 'svclab.session': 's1' } }]) })
+      .on(['docker', 'volume', 'rm', 'busy'], { exitCode: 1, stderr: 'Error response from daemon: remove busy: volume is in use - [abc]' })
+      .on(['docker', 'volume', 'rm', 'gone'], { exitCode: 1, stderr: 'Error response from daemon: get gone: no such volume' })
+      .on(['docker', 'volume', 'rm', 'svclab-home-s1'], {});
+    const engine = new DockerEngine({ runner });
+    await engine.createVolume('svclab-home-s1', { 'svclab.session': 's1' });
+    expect(runner.calls.map((c) => c.argv)).toContainEqual(['docker', 'volume', 'create', '--label', 'svclab.session=s1', 'svclab-home-s1']);
+    expect(await engine.inspectVolumes(['svclab.session'])).toEqual([{ name: 'svclab-home-s1', labels: { 'svclab.session': 's1' } }]);
+    expect(await engine.removeVolume('busy')).toBe(false);
+    expect(await engine.removeVolume('gone')).toBe(true);
+    expect(await engine.removeVolume('svclab-home-s1')).toBe(true);
+  });
+});
