@@ -62,7 +62,9 @@ Usage: svclab <command> [options]
          [--host ADDR [--tls-cert F --tls-key F]]   a workshop for a room: learner and instructor URLs
          (HTTPS when ADDR is not loopback); workshop status | extend 30m | end
   validate [LAB…] [--labs DIR] [--junit FILE] [--keep] [--name svclab-validate-X]
-                                 each lab on its own cluster: checks fail before, pass after
+           [--repeat N] [--only-changed BASE]   (svclab validate --help for each)
+                                 each lab on its own cluster: checks fail before, pass after;
+                                 --repeat reports flaky checks, --only-changed the labs changed since BASE
   new lab NN-name [--labs DIR]   scaffold a lab: lab.yaml, a failing check, its solution, lesson stubs
   import killercoda DIR [--out DIR] [--id NN-name]   a Killercoda scenario as a lab skeleton
   version                        print the version

@@ -128,6 +128,25 @@ async function findInScenario(dir: string, base: string): Promise<string | undef
   return undefined;
 }
 
+/** The solution an imported step gets: it fails, saying the step has none (on Solve, and in validate). */
+export function placeholderSolution(n: number, stepId: string): string[] {
+  return ['sh', '-c', `echo "step ${n} (${stepId}) has no solution yet: the lab was imported from Killercoda; write steps[${n - 1}].solution in lab.yaml" >&2; exit 1`];
+}
+
+const PLACEHOLDER = /^echo "step \d+ \([a-z0-9-]+\) has no solution yet: the lab was imported from Killercoda; write steps\[\d+\]\.solution in lab\.yaml" >&2; exit 1$/;
+
+/** Is this step's solution still the placeholder `svclab import killercoda` wrote? */
+export function hasPlaceholderSolution(step: { solution: { manifests?: readonly string[] | undefined; commands?: readonly (readonly string[])[] | undefined } }): boolean {
+  const { manifests = [], commands = [] } = step.solution;
+  const [only] = commands;
+  return manifests.length === 0 && commands.length === 1 && only?.length === 3 && only[0] === 'sh' && only[1] === '-c' && PLACEHOLDER.test(only[2]!);
+}
+
+/** Steps (of these labs) whose solution is still the import's placeholder, with where to write one. */
+export function missingSolutions(labs: readonly { id: string; file: string; steps: readonly ({ id: string } & Parameters<typeof hasPlaceholderSolution>[0])[] }[]): { lab: string; step: string; where: string }[] {
+  return labs.flatMap((l) => l.steps.flatMap((s, i) => (hasPlaceholderSolution(s) ? [{ lab: l.id, step: s.id, where: `${l.file}: steps[${i}].solution` }] : [])));
+}
+
 async function nextId(labsDir: string, title: string): Promise<string> {
   const used = (await readdir(labsDir).catch(() => [] as string[])).map((n) => /^(\d\d)-/.exec(n)?.[1]).filter(Boolean).map(Number);
   const n = used.length ? Math.max(...used) + 1 : 1;
@@ -217,7 +236,7 @@ export async function importKillercoda(opts: ImportOptions): Promise<ImportResul
       hints: [{ en: `Follow step ${n} of the lesson; the check passes when it is done.`, zh: `按课文第 ${n} 步操作；完成后检查即可通过。` }],
       solution: {
         // Killercoda scenarios carry no solutions: this one fails and says so, in validate and on Solve.
-        commands: [['sh', '-c', `echo "step ${n} (${stepId}) has no solution yet: the lab was imported from Killercoda; write steps[${i}].solution in lab.yaml" >&2; exit 1`]],
+        commands: [placeholderSolution(n, stepId)],
       },
     });
   }

@@ -49,7 +49,18 @@ export interface ValidateOptions {
   signal?: AbortSignal;
 }
 
-export type CaseStatus = 'passed' | 'failed' | 'error' | 'skipped';
+/** `flaky`: its outcome differed between the runs of `--repeat N` (validate-repeat.ts). */
+export type CaseStatus = 'passed' | 'failed' | 'error' | 'skipped' | 'flaky';
+
+/** One case's outcome in one run of `--repeat N`. */
+export interface RunOutcome {
+  /** 1-based. */
+  run: number;
+  status: Exclude<CaseStatus, 'flaky'> | 'not run';
+  durationMs: number;
+  message?: string;
+  detail?: string;
+}
 
 export interface ValidateCase {
   /** `setup`, `observe: no-endpoints-noted fails before the solution`, … */
@@ -60,6 +71,8 @@ export interface ValidateCase {
   durationMs: number;
   message?: string;
   detail?: string;
+  /** With `--repeat N`: the outcome in each run. */
+  runs?: RunOutcome[];
 }
 
 export interface LabValidation {
@@ -67,6 +80,8 @@ export interface LabValidation {
   ok: boolean;
   durationMs: number;
   cases: ValidateCase[];
+  /** With `--repeat N`: how many times the lab was played. */
+  runs?: number;
 }
 
 export interface ValidateResult {
@@ -74,6 +89,8 @@ export interface ValidateResult {
   labs: LabValidation[];
   /** Number of failed or errored cases. */
   violations: number;
+  /** Number of cases whose outcome differed between runs (`--repeat N`). */
+  flaky: number;
   durationMs: number;
   /** JUnit XML, one testsuite per lab. */
   junit: string;
@@ -94,9 +111,15 @@ export async function validateLabs(opts: ValidateOptions): Promise<ValidateResul
     }
     labs.push(await validateLab(lab, opts, now, emit));
   }
-  const violations = labs.reduce((n, l) => n + l.cases.filter((c) => c.status === 'failed' || c.status === 'error').length, 0);
-  const durationMs = now() - started;
-  return { ok: violations === 0 && labs.every((l) => l.ok), labs, violations, durationMs, junit: toJUnit(labs, durationMs) };
+  return validationResult(labs, now() - started);
+}
+
+/** Counts, verdict and JUnit for played labs (one run each, or runs merged by validate-repeat.ts). */
+export function validationResult(labs: LabValidation[], durationMs: number): ValidateResult {
+  const count = (s: CaseStatus) => labs.reduce((n, l) => n + l.cases.filter((c) => c.status === s).length, 0);
+  const violations = count('failed') + count('error');
+  const flaky = count('flaky');
+  return { ok: violations === 0 && flaky === 0 && labs.every((l) => l.ok), labs, violations, flaky, durationMs, junit: toJUnit(labs, durationMs) };
 }
 
 interface Run {
@@ -273,7 +296,8 @@ function xml(s: string): string {
 const secs = (ms: number) => (ms / 1000).toFixed(3);
 
 export function toJUnit(labs: readonly LabValidation[], durationMs: number): string {
-  const count = (cs: readonly ValidateCase[], s: CaseStatus) => cs.filter((c) => c.status === s).length;
+  // A flaky case is reported as a failure (type="flaky"): CI systems that know no other kind still stop on it.
+  const count = (cs: readonly ValidateCase[], s: CaseStatus) => cs.filter((c) => c.status === s || (s === 'failed' && c.status === 'flaky')).length;
   const all = labs.flatMap((l) => l.cases);
   const lines = [
     '<?xml version="1.0" encoding="UTF-8"?>',
@@ -285,9 +309,10 @@ export function toJUnit(labs: readonly LabValidation[], durationMs: number): str
       const open = `    <testcase classname="${xml(c.classname)}" name="${xml(c.name)}" time="${secs(c.durationMs)}"`;
       if (c.status === 'passed') lines.push(`${open}/>`);
       else {
-        const tag = c.status === 'failed' ? 'failure' : c.status === 'error' ? 'error' : 'skipped';
+        const tag = c.status === 'failed' || c.status === 'flaky' ? 'failure' : c.status === 'error' ? 'error' : 'skipped';
+        const type = c.status === 'flaky' ? ' type="flaky"' : '';
         const body = c.detail ? `>${xml(c.detail)}</${tag}>` : '/>';
-        lines.push(`${open}>`, `      <${tag} message="${xml(c.message ?? '')}"${body}`, '    </testcase>');
+        lines.push(`${open}>`, `      <${tag}${type} message="${xml(c.message ?? '')}"${body}`, '    </testcase>');
       }
     }
     lines.push('  </testsuite>');
