@@ -3,13 +3,15 @@
 // older one is refused (409 Conflict), replace keeps status and replaceStatus keeps
 // spec (status subresource), and a read returns a copy. Each call yields to the event
 // loop before it acts, so concurrent callers interleave as two replicas would.
-import { KINDS, KubeObjectsError, type CustomResource, type KubeObject, type KubeObjects, type Resource } from './kube-objects.ts';
+import { KINDS, KubeObjectsError, hasStatusSubresource, type CustomResource, type KubeObject, type KubeObjects, type Resource } from './kube-objects.ts';
 
 export class FakeKubeObjects implements KubeObjects {
   readonly namespace: string;
   /** Off only to show that the race tests catch a store without optimistic concurrency. */
   checkResourceVersion = true;
   readonly calls: string[] = [];
+  /** The API server's clock (creationTimestamp); tests move it. */
+  now: () => number = Date.now;
   private readonly objects = new Map<string, KubeObject>();
   private rv = 0;
   private uid = 0;
@@ -37,10 +39,10 @@ export class FakeKubeObjects implements KubeObjects {
     if (this.objects.has(key)) throw new KubeObjectsError(`${r} "${obj.metadata.name}" already exists`, 'exists', 409);
     const stored: KubeObject = {
       ...structuredClone(obj), ...KINDS[r],
-      metadata: { ...structuredClone(obj.metadata), namespace: this.namespace, uid: `uid-${++this.uid}`, resourceVersion: String(++this.rv), creationTimestamp: new Date().toISOString() },
+      metadata: { ...structuredClone(obj.metadata), namespace: this.namespace, uid: `uid-${++this.uid}`, resourceVersion: String(++this.rv), creationTimestamp: new Date(this.now()).toISOString() },
     };
-    // Custom resources with a status subresource ignore status on create.
-    if (r !== 'secrets' && r !== 'configmaps') delete stored.status;
+    // Resources with a status subresource ignore status on create.
+    if (hasStatusSubresource(r)) delete stored.status;
     if (stored.stringData) {
       stored.data = { ...stored.data, ...Object.fromEntries(Object.entries(stored.stringData).map(([k, v]) => [k, Buffer.from(v).toString('base64')])) };
       delete stored.stringData;
@@ -53,7 +55,7 @@ export class FakeKubeObjects implements KubeObjects {
     await this.turn(`replace ${r}/${obj.metadata.name}`);
     const current = this.current(r, obj);
     const next: KubeObject = { ...structuredClone(obj), ...KINDS[r], metadata: { ...structuredClone(obj.metadata), namespace: this.namespace, uid: current.metadata.uid!, creationTimestamp: current.metadata.creationTimestamp!, resourceVersion: String(++this.rv) } };
-    if (r !== 'secrets' && r !== 'configmaps') {
+    if (hasStatusSubresource(r)) {
       if (current.status) next.status = structuredClone(current.status);
       else delete next.status;
     }
@@ -81,6 +83,14 @@ export class FakeKubeObjects implements KubeObjects {
     // Garbage collection, as the API server's collector does it for owner references.
     if (gone) this.collect();
     return gone;
+  }
+
+  /** What the kubelet does: writes a pod's status (tests play the node with it). */
+  async setPodStatus(name: string, status: Record<string, unknown>): Promise<void> {
+    await this.turn(`kubelet pods/${name}/status`);
+    const current = this.objects.get(`pods/${name}`);
+    if (!current) throw new KubeObjectsError(`pods "${name}" not found`, 'not-found', 404);
+    this.objects.set(`pods/${name}`, { ...current, metadata: { ...current.metadata, resourceVersion: String(++this.rv) }, status: structuredClone(status) });
   }
 
   private collect(): void {

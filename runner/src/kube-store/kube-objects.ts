@@ -1,15 +1,17 @@
-// The few Kubernetes API calls the workshop store makes, in one namespace: get, list,
-// create, replace (conditional on metadata.resourceVersion) and replace status, over
-// svclab's custom resources plus Secrets and ConfigMaps. An interface so the store's
-// logic (claims, capacity) is tested on FakeKubeObjects and run on ClientNodeKubeObjects.
-import { ApiException, CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
+// The few Kubernetes API calls the workshop store and the reserve controller make, in one
+// namespace: get, list, create, replace (conditional on metadata.resourceVersion) and
+// replace status, over svclab's custom resources plus Secrets, ConfigMaps, the environment
+// Pods and the reserve's Lease. An interface so the logic (claims, capacity, the reserve)
+// is tested on FakeKubeObjects and run on ClientNodeKubeObjects.
+import { ApiException, CoordinationV1Api, CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
 
 export const GROUP = 'svclab.dev';
 export const VERSION = 'v1alpha1';
 export const API_VERSION = `${GROUP}/${VERSION}`;
 
 export type CustomResource = 'workshops' | 'learnersessions' | 'environments';
-export type Resource = CustomResource | 'secrets' | 'configmaps';
+export type CoreResource = 'secrets' | 'configmaps' | 'pods';
+export type Resource = CustomResource | CoreResource | 'leases';
 
 export const KINDS: Record<Resource, { apiVersion: string; kind: string }> = {
   workshops: { apiVersion: API_VERSION, kind: 'Workshop' },
@@ -17,7 +19,14 @@ export const KINDS: Record<Resource, { apiVersion: string; kind: string }> = {
   environments: { apiVersion: API_VERSION, kind: 'Environment' },
   secrets: { apiVersion: 'v1', kind: 'Secret' },
   configmaps: { apiVersion: 'v1', kind: 'ConfigMap' },
+  pods: { apiVersion: 'v1', kind: 'Pod' },
+  leases: { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease' },
 };
+
+/** Resources whose status is a subresource the runner does not write with replace (custom resources and pods). */
+export function hasStatusSubresource(r: Resource): boolean {
+  return r !== 'secrets' && r !== 'configmaps' && r !== 'leases';
+}
 
 export interface OwnerReference {
   apiVersion: string;
@@ -34,6 +43,8 @@ export interface ObjectMeta {
   uid?: string;
   resourceVersion?: string;
   labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  deletionTimestamp?: string;
   ownerReferences?: OwnerReference[];
   creationTimestamp?: string;
 }
@@ -90,12 +101,22 @@ export function selectorString(labels: Record<string, string>): string {
 const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
 
 /** The real API through @kubernetes/client-node, from kubeconfig text (or in-cluster when omitted). */
+/** The calls of one resource, all with { namespace } (and name/body where they take one). */
+interface ResourceCalls {
+  read(a: { name: string; namespace: string }): Promise<unknown>;
+  list(a: { namespace: string; labelSelector?: string }): Promise<unknown>;
+  create(a: { namespace: string; body: never }): Promise<unknown>;
+  replace(a: { name: string; namespace: string; body: never }): Promise<unknown>;
+  delete(a: { name: string; namespace: string }): Promise<unknown>;
+}
+
+/** The real API through @kubernetes/client-node, from kubeconfig text (or in-cluster when omitted). */
 export class ClientNodeKubeObjects implements KubeObjects {
   readonly namespace: string;
   private readonly custom: CustomObjectsApi;
-  private readonly core: CoreV1Api;
   private readonly server: string;
   private readonly timeoutMs: number;
+  private readonly typed: Record<CoreResource | 'leases', ResourceCalls>;
 
   constructor(o: { namespace: string; kubeconfig?: string; requestTimeoutMs?: number }) {
     const kc = new KubeConfig();
@@ -104,17 +125,39 @@ export class ClientNodeKubeObjects implements KubeObjects {
     this.namespace = o.namespace;
     this.server = kc.getCurrentCluster()?.server ?? 'the API server';
     this.custom = kc.makeApiClient(CustomObjectsApi);
-    this.core = kc.makeApiClient(CoreV1Api);
+    const core = kc.makeApiClient(CoreV1Api);
+    const coordination = kc.makeApiClient(CoordinationV1Api);
+    // Plain JSON bodies pass through client-node's serializer (it maps fields by name, strings stay strings).
+    this.typed = {
+      secrets: {
+        read: (a) => core.readNamespacedSecret(a), list: (a) => core.listNamespacedSecret(a), create: (a) => core.createNamespacedSecret(a),
+        replace: (a) => core.replaceNamespacedSecret(a), delete: (a) => core.deleteNamespacedSecret(a),
+      },
+      configmaps: {
+        read: (a) => core.readNamespacedConfigMap(a), list: (a) => core.listNamespacedConfigMap(a), create: (a) => core.createNamespacedConfigMap(a),
+        replace: (a) => core.replaceNamespacedConfigMap(a), delete: (a) => core.deleteNamespacedConfigMap(a),
+      },
+      pods: {
+        read: (a) => core.readNamespacedPod(a), list: (a) => core.listNamespacedPod(a), create: (a) => core.createNamespacedPod(a),
+        replace: (a) => core.replaceNamespacedPod(a), delete: (a) => core.deleteNamespacedPod(a),
+      },
+      leases: {
+        read: (a) => coordination.readNamespacedLease(a), list: (a) => coordination.listNamespacedLease(a), create: (a) => coordination.createNamespacedLease(a),
+        replace: (a) => coordination.replaceNamespacedLease(a), delete: (a) => coordination.deleteNamespacedLease(a),
+      },
+    };
     this.timeoutMs = o.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+  }
+
+  private isCustom(r: Resource): r is CustomResource {
+    return r === 'workshops' || r === 'learnersessions' || r === 'environments';
   }
 
   async get(r: Resource, name: string): Promise<KubeObject | undefined> {
     const namespace = this.namespace;
     try {
       return await this.call(`read ${r}/${name}`, () =>
-        r === 'secrets' ? this.core.readNamespacedSecret({ name, namespace })
-          : r === 'configmaps' ? this.core.readNamespacedConfigMap({ name, namespace })
-            : this.custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: r, name }));
+        this.isCustom(r) ? this.custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: r, name }) : this.typed[r].read({ name, namespace }));
     } catch (e) {
       if (isReason(e, 'not-found')) return undefined;
       throw e;
@@ -125,9 +168,8 @@ export class ClientNodeKubeObjects implements KubeObjects {
     const namespace = this.namespace;
     const labelSelector = labels && Object.keys(labels).length ? selectorString(labels) : undefined;
     const list = await this.call<{ items: unknown[] }>(`list ${r}`, () =>
-      r === 'secrets' ? this.core.listNamespacedSecret({ namespace, labelSelector })
-        : r === 'configmaps' ? this.core.listNamespacedConfigMap({ namespace, labelSelector })
-          : this.custom.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: r, labelSelector }));
+      this.isCustom(r) ? this.custom.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: r, labelSelector })
+        : this.typed[r].list({ namespace, ...(labelSelector ? { labelSelector } : {}) }));
     return list.items as KubeObject[];
   }
 
@@ -135,9 +177,7 @@ export class ClientNodeKubeObjects implements KubeObjects {
     const namespace = this.namespace;
     const body = { ...obj, metadata: { ...obj.metadata, namespace } };
     return this.call(`create ${r}/${obj.metadata.name}`, () =>
-      r === 'secrets' ? this.core.createNamespacedSecret({ namespace, body: body as never })
-        : r === 'configmaps' ? this.core.createNamespacedConfigMap({ namespace, body: body as never })
-          : this.custom.createNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: r, body }));
+      this.isCustom(r) ? this.custom.createNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: r, body }) : this.typed[r].create({ namespace, body: body as never }));
   }
 
   async replace(r: Resource, obj: KubeObject): Promise<KubeObject> {
@@ -145,9 +185,7 @@ export class ClientNodeKubeObjects implements KubeObjects {
     const name = obj.metadata.name;
     const body = { ...obj, metadata: { ...obj.metadata, namespace } };
     return this.call(`replace ${r}/${name}`, () =>
-      r === 'secrets' ? this.core.replaceNamespacedSecret({ name, namespace, body: body as never })
-        : r === 'configmaps' ? this.core.replaceNamespacedConfigMap({ name, namespace, body: body as never })
-          : this.custom.replaceNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: r, name, body }));
+      this.isCustom(r) ? this.custom.replaceNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: r, name, body }) : this.typed[r].replace({ name, namespace, body: body as never }));
   }
 
   async replaceStatus(r: CustomResource, obj: KubeObject): Promise<KubeObject> {
@@ -161,9 +199,7 @@ export class ClientNodeKubeObjects implements KubeObjects {
     const namespace = this.namespace;
     try {
       await this.call(`delete ${r}/${name}`, () =>
-        r === 'secrets' ? this.core.deleteNamespacedSecret({ name, namespace })
-          : r === 'configmaps' ? this.core.deleteNamespacedConfigMap({ name, namespace })
-            : this.custom.deleteNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: r, name }));
+        this.isCustom(r) ? this.custom.deleteNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: r, name }) : this.typed[r].delete({ name, namespace }));
       return true;
     } catch (e) {
       if (isReason(e, 'not-found')) return false;

@@ -138,6 +138,24 @@ export class KubeWorkshopStore implements WorkshopStore {
     }));
   }
 
+  /**
+   * putWorkshop only when there is no Workshop yet: of replicas starting at once, one
+   * writes it (true); the others get false and open the one written.
+   */
+  async createWorkshop(r: WorkshopRecord): Promise<boolean> {
+    try {
+      await this.objects.create('workshops', {
+        apiVersion: API_VERSION, kind: 'Workshop', metadata: { name: this.name, labels: { ...PART_OF, [WORKSHOP_LABEL]: this.name } },
+        spec: { id: r.id, labs: [...r.labs], capacity: r.capacity, reserve: r.reserve, createdAt: iso(r.createdAt), expiresAt: iso(r.expiresAt) },
+      });
+    } catch (e) {
+      if (isReason(e, 'exists')) return false;
+      throw e;
+    }
+    await this.putWorkshop(r);
+    return true;
+  }
+
   // --- learners ---
 
   async addLearner(l: LearnerRecord, capacity: number): Promise<boolean> {
@@ -219,18 +237,27 @@ export class KubeWorkshopStore implements WorkshopStore {
     return (await this.objects.list('environments', { [WORKSHOP_LABEL]: this.name })).map(envView);
   }
 
-  /** A new environment waiting to become Ready (the reserve's keeper calls this, then starts its pod). */
-  async createEnvironment(name: string): Promise<void> {
-    await this.objects.create('environments', {
-      apiVersion: API_VERSION, kind: 'Environment', metadata: { name, labels: { ...PART_OF, [WORKSHOP_LABEL]: this.name } }, spec: { workshop: this.name },
+  /**
+   * A new environment waiting to become Ready (the reserve's keeper calls this, then starts
+   * its pod). Owned by the Workshop, so deleting the Workshop deletes every environment.
+   */
+  async createEnvironment(name: string): Promise<{ name: string; uid: string }> {
+    const w = await this.objects.get('workshops', this.name);
+    if (!w) throw this.noWorkshop();
+    const e = await this.objects.create('environments', {
+      apiVersion: API_VERSION, kind: 'Environment', metadata: { name, labels: { ...PART_OF, [WORKSHOP_LABEL]: this.name }, ownerReferences: [owner(w)] }, spec: { workshop: this.name },
     });
+    return { name: e.metadata.name, uid: e.metadata.uid! };
   }
 
   /** What the environment's pod is doing (the reserve's keeper writes it from the pod's state). */
   async setEnvironmentStatus(name: string, s: { phase: EnvironmentPhase; pod?: string; node?: string; message?: string }): Promise<void> {
-    await this.updateStatus('environments', name, (cur) => ({
-      ...cur, status: { ...cur.status, ...s, ...(s.phase === 'Ready' && cur.status?.['phase'] !== 'Ready' ? { readyAt: iso(this.now()) } : {}) },
-    }));
+    await this.updateStatus('environments', name, (cur) => {
+      const status: Record<string, unknown> = { ...cur.status, ...s, ...(s.phase === 'Ready' && cur.status?.['phase'] !== 'Ready' ? { readyAt: iso(this.now()) } : {}) };
+      // A message belongs to the phase it explained.
+      if (s.message === undefined) delete status['message'];
+      return { ...cur, status };
+    });
   }
 
   /**
