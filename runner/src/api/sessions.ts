@@ -79,4 +79,8 @@ export const terminalInfo = z.object({ name: z.string(), title: z.string() });
 export type TerminalInfo = z.infer<typeof terminalInfo>;
 export const terminalsReply = z.object({ terminals: z.array(terminalInfo), nodeShells: z.boolean() });
 export type TerminalsReply = z.infer<typeof terminalsReply>;
-export const terminalQuery = z.object({ name: z.string().regex(/^(workstation|node:[a-z0-9][a-z0-9.-]{0,100})$/, 'workstation or node:<node>').default('workstation') });
+export const terminalQuery = z.object({
+  name: z.string().regex(/^(workstation|node:[a-z0-9][a-z0-9.-]{0,100})$/, 'workstation or node:<node>').default('workstation'),
+  /** The page's language: the workstation's shell greets in it (SVCLAB_LANG). */
+  lang: z.enum(['en', 'zh']).optional(),
+});

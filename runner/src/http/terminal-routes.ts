@@ -15,6 +15,6 @@ export async function terminalRoutes(app: FastifyInstance, deps: AppDeps): Promi
     if (deps.sessions.has(id)) assertSessionAccess(req, deps.sessions.get(id));
   });
   app.withTypeProvider<ZodTypeProvider>().get('/terminal', { websocket: true, schema: routeSchema('terminal') }, (socket, req) => {
-    handleTerminalSocket(socket, { sessions: deps.sessions, sessionId: req.params.id, terminalName: req.query.name, logger: req.log });
+    handleTerminalSocket(socket, { sessions: deps.sessions, sessionId: req.params.id, terminalName: req.query.name, ...(req.query.lang ? { lang: req.query.lang } : {}), logger: req.log });
   });
 }

@@ -14,6 +14,8 @@ export interface TerminalSocketDeps {
   sessions: SessionManager;
   sessionId: string;
   terminalName: string;
+  /** The page's language, for the workstation's greeting. */
+  lang?: 'en' | 'zh';
   logger: FastifyBaseLogger;
 }
 
@@ -37,7 +39,7 @@ export function handleTerminalSocket(socket: WebSocket, deps: TerminalSocketDeps
 
   // Frames that arrive while the terminal is looked up are handled in order after it.
   const early: { raw: Buffer; isBinary: boolean }[] = [];
-  deps.sessions.terminal(deps.sessionId, deps.terminalName).then(
+  deps.sessions.terminal(deps.sessionId, deps.terminalName, deps.lang ? { lang: deps.lang } : {}).then(
     (t) => {
       terminal = t;
       for (const m of early.splice(0)) onMessage(m.raw, m.isBinary);

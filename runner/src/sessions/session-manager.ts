@@ -324,15 +324,18 @@ export class SessionManager {
     return [{ name: 'workstation', title: 'workstation' }, ...nodes.map((n) => ({ name: `node:${n.name}`, title: `${short(n)} (root)` }))];
   }
 
-  /** The named terminal of a session, made on first use. */
-  async terminal(id: string, name = 'workstation'): Promise<Terminal> {
+  /**
+   * The named terminal of a session, made on first use. `lang` zh: the workstation's shell
+   * gets SVCLAB_LANG=zh (its greeting is /etc/motd.zh-cn); it counts when the terminal is made.
+   */
+  async terminal(id: string, name = 'workstation', opts: { lang?: 'en' | 'zh' } = {}): Promise<Terminal> {
     const s = this.get(id);
     let t = s.terminals.get(name);
     if (t) return t;
     if (s.state !== 'ready') throw new RunnerError('SESSION_STARTING', { message: `This lab session is still starting (${s.state}).` });
     let argv: string[];
     if (name === 'workstation') {
-      argv = this.deps.engine.execArgv(s.workstation, ['bash', '-l'], { tty: true, user: 'learner', workdir: '/home/learner' });
+      argv = this.deps.engine.execArgv(s.workstation, ['bash', '-l'], { tty: true, user: 'learner', workdir: '/home/learner', ...(opts.lang === 'zh' ? { env: { SVCLAB_LANG: 'zh' } } : {}) });
     } else {
       const node = name.startsWith('node:') ? ((await this.deps.nodeShells?.(s)) ?? []).find((n) => `node:${n.name}` === name) : undefined;
       if (!node) {

@@ -258,8 +258,8 @@ export class TerminalConnection {
   }
 }
 
-/** ws(s)://<this origin>/api/sessions/<id>/terminal?name=workstation */
-export function terminalUrl(loc: Pick<Location, 'protocol' | 'host'>, sessionId: string, name = 'workstation'): string {
+/** ws(s)://<this origin>/api/sessions/<id>/terminal?name=workstation, with &lang=zh on Chinese pages (the workstation's greeting). */
+export function terminalUrl(loc: Pick<Location, 'protocol' | 'host'>, sessionId: string, name = 'workstation', lang: 'en' | 'zh' = 'en'): string {
   const scheme = loc.protocol === 'https:' ? 'wss:' : 'ws:';
-  return `${scheme}//${loc.host}/api/sessions/${encodeURIComponent(sessionId)}/terminal?name=${encodeURIComponent(name)}`;
+  return `${scheme}//${loc.host}/api/sessions/${encodeURIComponent(sessionId)}/terminal?name=${encodeURIComponent(name)}${lang === 'zh' ? '&lang=zh' : ''}`;
 }

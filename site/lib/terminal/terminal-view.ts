@@ -4,6 +4,7 @@ import { Terminal } from '@xterm/xterm';
 import { FitAddon } from '@xterm/addon-fit';
 import '@xterm/xterm/css/xterm.css';
 import { TerminalConnection, terminalUrl, type ConnectionState } from './terminal-connection.ts';
+import { labLang } from '../i18n/panel-strings.ts';
 
 export type TerminalViewOptions = {
   host: HTMLElement;
@@ -52,7 +53,8 @@ export function mountTerminal(opts: TerminalViewOptions): TerminalView {
 
   const taps = new Set<(data: string) => void>();
   const connection = new TerminalConnection({
-    url: terminalUrl(location, opts.sessionId, opts.name),
+    // The page's language (<html lang="zh-CN"> on Chinese pages) picks the workstation's greeting.
+    url: terminalUrl(location, opts.sessionId, opts.name, labLang(document.documentElement.lang || 'en')),
     sink: {
       write: (data, rendered) => {
         for (const t of taps) t(data);

@@ -165,5 +165,8 @@ describe('TerminalConnection', () => {
   it('builds the WebSocket URL from the page location', () => {
     expect(terminalUrl({ protocol: 'http:', host: '127.0.0.1:4173' }, 'abc')).toBe('ws://127.0.0.1:4173/api/sessions/abc/terminal?name=workstation');
     expect(terminalUrl({ protocol: 'https:', host: 'lab.example' }, 'abc')).toBe('wss://lab.example/api/sessions/abc/terminal?name=workstation');
+    // Chinese pages: the workstation's greeting in Chinese (SVCLAB_LANG=zh).
+    expect(terminalUrl({ protocol: 'http:', host: '127.0.0.1:4173' }, 'abc', 'workstation', 'zh')).toBe('ws://127.0.0.1:4173/api/sessions/abc/terminal?name=workstation&lang=zh');
+    expect(terminalUrl({ protocol: 'http:', host: '127.0.0.1:4173' }, 'abc', 'workstation', 'en')).toBe('ws://127.0.0.1:4173/api/sessions/abc/terminal?name=workstation');
   });
 });
