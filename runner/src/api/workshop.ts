@@ -26,12 +26,28 @@ export const workshopTimes = z.object({
 export type WorkshopTimes = z.infer<typeof workshopTimes>;
 
 export const mySession = z.object({ id: z.string(), labId: z.string(), state: z.enum(SESSION_STATES) });
-/** GET /api/workshop/me: who the page belongs to; `workshop` is null for single-learner `npm start`. */
+/** A live session moved to a new cluster because its cluster stopped answering its probe. */
+export const sessionMove = z.object({
+  from: z.string(),
+  to: z.string(),
+  labId: z.string(),
+  at: z.string(),
+  /** The cluster that stopped answering. */
+  cluster: z.string(),
+});
+export type SessionMoveView = z.infer<typeof sessionMove>;
+/**
+ * GET /api/workshop/me: who the page belongs to; `workshop` is null for single-learner `npm start`.
+ * For a learner, `workshop`'s times are their own place's (the instructor may have extended them
+ * alone); the lab page shows a banner while `endingSoon`. `moves`: this learner's sessions that
+ * moved to a new cluster, oldest first (the lab page follows its session's move and says why).
+ */
 export const meReply = z.object({
   role: z.enum(['learner', 'instructor']),
   learner: learnerView.nullable(),
   workshop: workshopTimes.extend({ labs: z.array(z.string()) }).nullable(),
   sessions: z.array(mySession),
+  moves: z.array(sessionMove),
 });
 export type MeReply = z.infer<typeof meReply>;
 

@@ -20,6 +20,9 @@ import { SessionManager, type Session } from '../sessions/session-manager.ts';
 import { FileSessionStore } from '../sessions/session-store.ts';
 import { parseManifests } from '../http/yaml-input.ts';
 import type { Workshop } from '../workshop/workshop.ts';
+import { endExpiredSessions, watchLearnerClusters } from '../workshop/live-sessions.ts';
+import { apiReadyProbe } from '../pool/api-probe.ts';
+import type { ClusterWatchOptions } from '../pool/cluster-watch.ts';
 import { projectRoot, svclabVersion } from '../version.ts';
 
 export interface StartOptions {
@@ -50,6 +53,8 @@ export interface StartOptions {
   workshop?: Workshop;
   /** Serve HTTPS: the certificate, its key and the names it is valid for (allowed Origins besides --host). */
   tls?: { cert: string; key: string; names: readonly string[] };
+  /** A workshop's watch over learners' clusters (a learner whose cluster fails its probes moves to a new one); tests shorten it. */
+  clusterWatch?: ClusterWatchOptions;
 }
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
@@ -125,11 +130,15 @@ export async function startRunner(opts: StartOptions): Promise<{ url: string; po
   const idleMs = opts.sessionIdleMs ?? 60 * 60_000;
   const sweep = setInterval(() => {
     void sessions.expireIdle(idleMs).catch(() => undefined);
-    // The workshop is over: every session ends, so the pool recycles the learners' clusters.
-    if (workshop?.times().ended && sessions.list().length) void sessions.closeAll().catch(() => undefined);
+    // A learner's place is over (the workshop's end, or their own when extended): their sessions end, so the pool recycles their clusters.
+    if (workshop) void endExpiredSessions(workshop, sessions).catch(() => undefined);
     if (opts.statusFile) void writeRunnerStatus(opts.statusFile, status()).catch(() => undefined);
   }, 15_000);
   sweep.unref();
+  const watch = workshop && opts.pool && cluster
+    ? watchLearnerClusters({ pool: opts.pool, sessions, workshop, probe: apiReadyProbe((name) => cluster.driver.kubeconfig(name, 'host')), logger }, opts.clusterWatch)
+    : undefined;
+  watch?.start();
   if (recovered.adopted.length) opts.out(`• took back ${recovered.adopted.length} session(s) of an earlier runner: ${recovered.adopted.join(', ')}`);
   for (const r of recovered.removed) opts.out(`• removed workstation ${r.name} left by an earlier runner (${r.reason})`);
   // Kept across restarts (0600 in the cache dir), so open tabs survive a crashed or restarted runner.
@@ -164,6 +173,7 @@ export async function startRunner(opts: StartOptions): Promise<{ url: string; po
     port,
     close: async () => {
       clearInterval(sweep);
+      await watch?.stop();
       await opts.pool?.close();
       await sessions.closeAll();
       await app.close();

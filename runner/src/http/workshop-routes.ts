@@ -48,8 +48,9 @@ export async function workshopRoutes(app: FastifyInstance, deps: AppDeps): Promi
     return {
       role: learner ? ('learner' as const) : ('instructor' as const),
       learner: learner ? view(learner) : null,
-      workshop: w ? { ...w.times(), labs: [...w.labs] } : null,
+      workshop: w ? { ...w.times(learner?.id), labs: [...w.labs] } : null,
       sessions: learner ? mine(sessions, learner.id) : sessions.map((s) => ({ id: s.id, labId: s.labId, state: s.state })),
+      moves: learner && w ? w.moves(learner.id) : [],
     };
   });
 

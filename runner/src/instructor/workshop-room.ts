@@ -1,7 +1,6 @@
 // A workshop as the instructor room needs it (ending the workshop itself stays with
-// `svclab workshop end`). The workshop model keeps one deadline for the
-// whole room, so extending one learner is refused with the reason (extend everyone instead).
-import { RunnerError } from '../errors.ts';
+// `svclab workshop end`). Extending everyone moves the workshop's end; extending one learner
+// gives that learner their own, later end (the room's stays).
 import type { Workshop } from '../workshop/workshop.ts';
 import type { RoomWorkshop, Target } from './room.ts';
 
@@ -11,13 +10,12 @@ export function workshopRoom(workshop: Workshop): RoomWorkshop {
     async names() {
       return new Map((await workshop.learners()).map((l) => [l.id, l.name]));
     },
-    expiresAt: () => workshop.times().expiresAt,
+    expiresAt: (learner: string) => workshop.times(learner).expiresAt,
     async extend(target: Target, minutes: number) {
       if (!('all' in target)) {
-        throw new RunnerError('BAD_REQUEST', {
-          message: 'This workshop has one end time for everyone, so one learner cannot be given more time alone.',
-          hint: 'Extend everyone ({"all": true}); the learner page warns each learner 5 minutes before the end.',
-        });
+        const l = await workshop.learnerByKey(target.learner);
+        await workshop.extendLearner(l.id, minutes * 60_000);
+        return 1;
       }
       await workshop.extend(minutes * 60_000);
       return (await workshop.learners()).length;

@@ -77,6 +77,8 @@ export class ClusterPool {
   private readonly abort = new AbortController();
   private filling: Promise<void> | undefined;
   private closed = false;
+  /** Owners whose cluster failed under them: their next wait in line starts at the front. */
+  private readonly ahead = new Set<string>();
   private readonly listeners = new Set<() => void>();
 
   constructor(deps: PoolDeps, opts: PoolOptions) {
@@ -146,7 +148,9 @@ export class ClusterPool {
       w.resolve = (name) => { clearTimeout(timer); resolve(name); };
       w.reject = (e) => { clearTimeout(timer); reject(e); };
       opts.signal?.addEventListener('abort', () => this.dropWaiter(w, new RunnerError('POOL_CLOSED', { message: 'The claim was cancelled.' })), { once: true });
-      this.waiters.push(w);
+      // A learner moved off a failed cluster was working already: they go before new arrivals.
+      if (this.ahead.delete(owner)) this.waiters.unshift(w);
+      else this.waiters.push(w);
       this.fill();
       this.notifyWaiters();
     });
@@ -170,6 +174,28 @@ export class ClusterPool {
     } else {
       await this.remove(c);
     }
+  }
+
+  /**
+   * The owner's cluster stopped answering: it is deleted now (not recycled; nothing in it is
+   * trusted or reachable), the pool makes a new one, and the owner's next claim, if it has to
+   * wait, waits at the front of the line. Returns the cluster's name, or undefined when the
+   * owner held none.
+   */
+  discard(owner: string): string | undefined {
+    const c = [...this.clusters.values()].find((x) => x.owner === owner && x.state === 'claimed');
+    if (!c) return undefined;
+    delete c.owner;
+    delete c.tainted;
+    this.ahead.add(owner);
+    this.deps.logger.warn({ cluster: c.name }, 'pool: a claimed cluster stopped answering; deleting it');
+    void this.remove(c);
+    return c.name;
+  }
+
+  /** The clusters learners hold now, with who holds each (the health watch probes them). */
+  claimed(): { name: string; owner: string }[] {
+    return [...this.clusters.values()].filter((c) => c.state === 'claimed' && c.owner).map((c) => ({ name: c.name, owner: c.owner! }));
   }
 
   /** The owner did something a reset can't undo (e.g. a root shell on a node): delete their cluster on release. */

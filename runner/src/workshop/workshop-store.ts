@@ -29,6 +29,8 @@ export interface LearnerRecord {
   joinedAt: number;
   /** The instructor let this learner open root shells on their cluster's nodes. */
   nodeShells: boolean;
+  /** This learner's own end (ms since epoch), when the instructor gave them more time than the room. */
+  expiresAt?: number;
 }
 
 export type SavedStepStatus = 'passed' | 'solved-with-help';

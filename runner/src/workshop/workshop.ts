@@ -48,6 +48,20 @@ export interface WorkshopTimes {
   ended: boolean;
 }
 
+/** A learner's live session moved to a new cluster because theirs stopped answering. */
+export interface SessionMove {
+  from: string;
+  to: string;
+  labId: string;
+  /** ISO time of the move. */
+  at: string;
+  /** The cluster that stopped answering. */
+  cluster: string;
+}
+
+/** Moves remembered per learner (the page needs only the latest). */
+const MOVES_KEPT = 10;
+
 const CODE_ALPHABET = 'ABCDEFGHJKMNPQRSTUVWXYZ23456789';
 
 export function randomCode(length = 8): string {
@@ -76,6 +90,9 @@ export class Workshop {
   private readonly limiter: JoinLimiter;
   /** The record, cached: it changes only through this object (extend, end). */
   private record: WorkshopRecord;
+  /** Learners' own ends (extended alone), by learner id: read without the store (instructor grid, sweep). */
+  private readonly ownEnds = new Map<string, number>();
+  private readonly movesByLearner = new Map<string, SessionMove[]>();
 
   private constructor(deps: WorkshopDeps, record: WorkshopRecord) {
     this.store = deps.store;
@@ -105,7 +122,10 @@ export class Workshop {
   /** The workshop already in `store` (a runner that restarted, or another process). */
   static async open(deps: WorkshopDeps): Promise<Workshop | undefined> {
     const r = await deps.store.getWorkshop();
-    return r && new Workshop(deps, r);
+    if (!r) return undefined;
+    const w = new Workshop(deps, r);
+    for (const l of await deps.store.listLearners()) if (l.expiresAt !== undefined) w.ownEnds.set(l.id, l.expiresAt);
+    return w;
   }
 
   get id(): string { return this.record.id; }
@@ -121,11 +141,22 @@ export class Workshop {
     return [this.record.code, this.record.instructorSecret, this.record.credentialKey];
   }
 
-  times(): WorkshopTimes {
+  /**
+   * When a learner's place ends: the workshop's end, or later when the instructor extended them
+   * alone. `svclab workshop end` ends everyone at once, extended or not.
+   */
+  endOf(learnerId: string): number {
+    if (this.record.endedAt !== undefined) return this.record.expiresAt;
+    return Math.max(this.record.expiresAt, this.ownEnds.get(learnerId) ?? 0);
+  }
+
+  /** The workshop's times, or one learner's (their own end). */
+  times(learnerId?: string): WorkshopTimes {
     const now = this.now();
-    const left = this.record.expiresAt - now;
+    const end = learnerId === undefined ? this.record.expiresAt : this.endOf(learnerId);
+    const left = end - now;
     return {
-      expiresAt: new Date(this.record.expiresAt).toISOString(),
+      expiresAt: new Date(end).toISOString(),
       secondsLeft: Math.max(0, Math.round(left / 1000)),
       endingSoon: left > 0 && left <= EXPIRY_WARNING_MS,
       ended: left <= 0,
@@ -143,8 +174,15 @@ export class Workshop {
     }
   }
 
-  private assertOpen(): void {
-    if (this.now() >= this.record.expiresAt) throw new RunnerError('WORKSHOP_ENDED', { details: { endedAt: new Date(this.record.expiresAt).toISOString() } });
+  private assertOpen(learnerId?: string): void {
+    const end = learnerId === undefined ? this.record.expiresAt : this.endOf(learnerId);
+    if (this.now() >= end) throw new RunnerError('WORKSHOP_ENDED', { details: { endedAt: new Date(end).toISOString() } });
+  }
+
+  /** Of these learners, those whose place has ended (their sessions end, their clusters go back). */
+  ended(learnerIds: Iterable<string>): string[] {
+    const now = this.now();
+    return [...new Set(learnerIds)].filter((id) => now >= this.endOf(id));
   }
 
   /**
@@ -188,7 +226,7 @@ export class Workshop {
     if (!r.ok) throw new RunnerError('CREDENTIAL_INVALID', { details: { reason: r.reason } });
     const learner = await this.store.getLearner(r.claims.l);
     if (!learner) throw new RunnerError('CREDENTIAL_INVALID', { details: { reason: 'unknown-learner' } });
-    this.assertOpen();
+    this.assertOpen(learner.id);
     return learner;
   }
 
@@ -208,6 +246,44 @@ export class Workshop {
     const l = { ...(await this.learner(learnerId)), nodeShells: on };
     await this.store.putLearner(l);
     return l;
+  }
+
+  /**
+   * One learner gets `byMs` more (from their end, or from now when it has passed); the room's
+   * end stays. A workshop ended with `svclab workshop end` is over for everyone.
+   */
+  async extendLearner(learnerId: string, byMs: number): Promise<WorkshopTimes> {
+    if (!(byMs > 0)) throw new RunnerError('INVALID_ARGUMENT', { message: 'Extend by a positive duration.', hint: 'Example: {"learner": "…", "minutes": 15}' });
+    if (this.record.endedAt !== undefined) {
+      throw new RunnerError('WORKSHOP_ENDED', { message: 'This workshop was ended, so no learner can be given more time.', hint: 'Extend the whole workshop (svclab workshop extend 30m) to open it again.', details: { endedAt: new Date(this.record.endedAt).toISOString() } });
+    }
+    const l = await this.learner(learnerId);
+    const expiresAt = Math.max(this.now(), this.endOf(l.id)) + byMs;
+    await this.store.putLearner({ ...l, expiresAt });
+    this.ownEnds.set(l.id, expiresAt);
+    return this.times(l.id);
+  }
+
+  /** The learner a short id (as the instructor page lists it: the first six characters) or a full id names. */
+  async learnerByKey(key: string): Promise<LearnerRecord> {
+    const all = await this.learners();
+    const hits = all.filter((l) => l.id === key || l.id.slice(0, 6) === key);
+    if (hits.length !== 1) {
+      throw new RunnerError('BAD_REQUEST', { message: hits.length ? `"${key}" names more than one learner.` : `There is no learner "${key}" in this workshop.`, hint: 'Use a learner id as the instructor page or `svclab workshop status` lists it.' });
+    }
+    return hits[0]!;
+  }
+
+  /** Remember that a learner's session moved to a new cluster (the lab page follows it and says why). */
+  recordMove(learnerId: string, move: SessionMove): void {
+    const list = this.movesByLearner.get(learnerId) ?? [];
+    list.push(move);
+    if (list.length > MOVES_KEPT) list.splice(0, list.length - MOVES_KEPT);
+    this.movesByLearner.set(learnerId, list);
+  }
+
+  moves(learnerId: string): SessionMove[] {
+    return [...(this.movesByLearner.get(learnerId) ?? [])];
   }
 
   /** Moves the end `byMs` later (from now when it had already ended). */

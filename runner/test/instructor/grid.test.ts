@@ -97,17 +97,21 @@ describe('Coalescer', () => {
 });
 
 describe('workshopRoom', () => {
-  it("gives the room the workshop's labs, names and end, extends everyone and refuses one learner alone", async () => {
+  it("gives the room the workshop's labs, names and each learner's end, extends everyone or one learner", async () => {
     let now = Date.parse('2026-12-02T09:00:00.000Z');
     const store = new MemoryWorkshopStore();
     const ws = await Workshop.create({ store, now: () => now }, { labs: ['02-selectors-and-endpoints'], capacity: 5, reserve: 0, durationMs: 3600_000 });
-    await ws.join({ code: ws.code, name: 'Ada', address: '10.0.0.2' });
+    const ada = (await ws.join({ code: ws.code, name: 'Ada', address: '10.0.0.2' })).learner;
     const room = workshopRoom(ws);
     expect(room.labs).toEqual(['02-selectors-and-endpoints']);
     expect([...(await room.names()).values()]).toEqual(['Ada']);
     expect(room.expiresAt('x')).toBe('2026-12-02T10:00:00.000Z');
     expect(await room.extend({ all: true }, 30)).toBe(1);
     expect(room.expiresAt('x')).toBe('2026-12-02T10:30:00.000Z');
-    await expect(room.extend({ learner: 'x' }, 5)).rejects.toMatchObject({ code: 'BAD_REQUEST', message: expect.stringContaining('one end time for everyone') });
+    // One learner, by the short id the page lists: their own end; the room's stays.
+    expect(await room.extend({ learner: ada.id.slice(0, 6) }, 5)).toBe(1);
+    expect(room.expiresAt(ada.id)).toBe('2026-12-02T10:35:00.000Z');
+    expect(room.expiresAt('x')).toBe('2026-12-02T10:30:00.000Z');
+    await expect(room.extend({ learner: 'x' }, 5)).rejects.toMatchObject({ code: 'BAD_REQUEST', message: expect.stringContaining('no learner "x"') });
   });
 });

@@ -35,7 +35,7 @@ export function startRoom(root: HTMLElement): FeedHandle {
     const sections = v.labs.map((lab) => {
       const el = have.get(lab.labId) ?? labSection(lab, t);
       have.delete(lab.labId);
-      updateLabSection(el, lab, t);
+      updateLabSection(el, lab, t, v.workshop);
       return el;
     });
     for (const el of have.values()) el.remove();
@@ -127,6 +127,7 @@ export function startRoom(root: HTMLElement): FeedHandle {
     else if (d.action === 'end' && confirm(fill(t.confirmEnd, { name }))) void control('end', { learner: d.learner });
     else if (d.action === 'end-all' && confirm(t.confirmEndAll)) void control('end', { all: true });
     else if (d.action === 'extend-all') void control('extend', { all: true, minutes: 15 });
+    else if (d.action === 'extend') void control('extend', { learner: d.learner, minutes: 15 });
     else if (d.action === 'broadcast-clear') {
       (r('broadcast-text') as HTMLTextAreaElement).value = '';
       void control('broadcast', { message: '' });

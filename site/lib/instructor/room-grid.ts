@@ -2,6 +2,7 @@
 // step table (a real table: caption, column and row headers; cards on a phone). Rows are kept
 // by session and cells rewritten only when they change, so a focused button survives updates.
 import { h } from '../lab/dom.ts';
+import { fill } from './instructor-strings.ts';
 import type { LabView, RowView } from './room-view.ts';
 import type { RoomStrings } from './room-strings.ts';
 import { setText } from './table-rows.ts';
@@ -25,7 +26,8 @@ function headers(v: LabView, t: RoomStrings): string[] {
   return [t.colLearner, ...v.steps, t.colActivity, t.colActions];
 }
 
-export function updateLabSection(section: HTMLElement, v: LabView, t: RoomStrings): void {
+/** `workshop`: rows get a per-learner extend button (places have an end only in a workshop). */
+export function updateLabSection(section: HTMLElement, v: LabView, t: RoomStrings, workshop = false): void {
   const part = (n: string) => section.querySelector<HTMLElement>(`[data-part="${n}"]`)!;
   setText(section.querySelector('h2')!, v.title);
   setText(section.querySelector('caption')!, v.caption);
@@ -45,7 +47,7 @@ export function updateLabSection(section: HTMLElement, v: LabView, t: RoomString
     thead.dataset.sig = JSON.stringify(cols);
     thead.replaceChildren(h('tr', { role: 'row' }, ...cols.map((c) => h('th', { scope: 'col', role: 'columnheader' }, c))));
   }
-  syncGridRows(table.tBodies[0]!, v.rows, cols, t);
+  syncGridRows(table.tBodies[0]!, v.rows, cols, t, workshop);
 }
 
 function cellContent(td: HTMLElement, sig: string, build: () => (Node | string)[], state?: string): void {
@@ -56,7 +58,7 @@ function cellContent(td: HTMLElement, sig: string, build: () => (Node | string)[
   td.replaceChildren(...build());
 }
 
-function syncGridRows(tbody: HTMLTableSectionElement, rows: RowView[], cols: string[], t: RoomStrings): void {
+function syncGridRows(tbody: HTMLTableSectionElement, rows: RowView[], cols: string[], t: RoomStrings, workshop: boolean): void {
   const existing = new Map<string, HTMLTableRowElement>();
   for (const tr of tbody.rows) existing.set(tr.dataset.key ?? '', tr);
   const wanted = rows.map((r) => {
@@ -74,9 +76,10 @@ function syncGridRows(tbody: HTMLTableSectionElement, rows: RowView[], cols: str
     r.cells.forEach((c, i) => cellContent(tr.cells[i + 1]!, JSON.stringify(c), () => [h('span', { class: 'svclab-board__state' }, c.text), ...(c.sub ? [h('span', { class: 'svclab-board__sub' }, c.sub)] : [])], c.state));
     cellContent(tr.cells[n - 2]!, r.activity, () => [r.activity]);
     // Buttons are made once per row: a focused one stays focused through updates.
-    cellContent(tr.cells[n - 1]!, JSON.stringify([r.session, r.name]), () => [
+    cellContent(tr.cells[n - 1]!, JSON.stringify([r.session, r.name, workshop]), () => [
       h('span', { class: 'svclab-board__actions' },
         h('button', { type: 'button', class: 'svclab-btn', 'data-action': 'reset', 'data-session': r.session, 'data-name': r.name, 'aria-label': `${t.reset}: ${r.name}` }, t.reset),
+        workshop ? h('button', { type: 'button', class: 'svclab-btn', 'data-action': 'extend', 'data-learner': r.learner, 'data-name': r.name, 'aria-label': fill(t.extendOneLabel, { name: r.name }) }, t.extendOne) : null,
         h('button', { type: 'button', class: 'svclab-btn', 'data-action': 'end', 'data-learner': r.learner, 'data-name': r.name, 'aria-label': `${t.end}: ${r.name}` }, t.end)),
     ]);
     return tr;

@@ -16,6 +16,8 @@ export type RoomStrings = {
   broadcastNow: string;
   broadcastNone: string;
   extendAll: string;
+  extendOne: string;
+  extendOneLabel: string;
   endAll: string;
   confirmEndAll: string;
   exportCsv: string;
@@ -73,6 +75,8 @@ const en: RoomStrings = {
   broadcastNow: 'Learners see: “{message}”',
   broadcastNone: 'No message is shown to learners.',
   extendAll: 'Extend everyone by 15 min',
+  extendOne: '+15 min',
+  extendOneLabel: 'Give {name} 15 more minutes',
   endAll: 'End every learner’s lab',
   confirmEndAll: 'End every learner’s lab now? Their sessions end and their clusters go back to the pool; the workshop goes on (svclab workshop end ends it).',
   exportCsv: 'Export results (CSV)',
@@ -130,6 +134,8 @@ const zh: RoomStrings = {
   broadcastNow: '学员看到：“{message}”',
   broadcastNone: '当前没有向学员显示消息。',
   extendAll: '为所有人延长 15 分钟',
+  extendOne: '+15 分钟',
+  extendOneLabel: '为 {name} 延长 15 分钟',
   endAll: '结束所有学员的实验',
   confirmEndAll: '现在结束所有学员的实验吗？他们的会话会结束，集群会回到池中；工作坊仍会继续（用 svclab workshop end 结束工作坊）。',
   exportCsv: '导出结果（CSV）',

@@ -54,6 +54,18 @@ export class LabSession extends HTMLElement {
     return this.#run(() => this.#ctx.api.session(id), (err) => this.#ctx.fail(err));
   }
 
+  /**
+   * The runner moved this lab to a new session (its cluster stopped answering; the workshop
+   * notice says so): let go of the old one and follow the new one as it starts.
+   */
+  follow(id: string): Promise<void> {
+    const ctx = this.#ctx;
+    this.#startGen++; // a start being watched stops watching
+    if (ctx.session) ctx.end();
+    ctx.store.set(id);
+    return this.resume(id);
+  }
+
   start(): Promise<void> {
     const ctx = this.#ctx;
     return this.#run(
