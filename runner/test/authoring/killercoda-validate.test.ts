@@ -5,7 +5,7 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, expect, it } from 'vitest';
-import { importKillercoda } from '../../src/authoring/killercoda.ts';
+import { hasPlaceholderSolution, importKillercoda, missingSolutions } from '../../src/authoring/killercoda.ts';
 import { FakeContainerEngine } from '../../src/engine/fake-container-engine.ts';
 import { loadLab } from '../../src/labs/load-labs.ts';
 import { validateLabs } from '../../src/play/validate-labs.ts';
@@ -53,4 +53,19 @@ it('validate reports "step 1 has no solution" as a violation, in its result and 
   expect(solve.message).toContain('step 1 (step-1) has no solution yet');
   expect(r.labs[0]!.cases.find((c) => c.name === 'step-1: verify fails before the solution')?.status).toBe('passed');
   expect(r.junit).toContain('step 1 (step-1) has no solution yet');
+});
+
+it('missingSolutions names every step still on the placeholder, and stops naming one once its solution is written', async () => {
+  const { id } = await importKillercoda({ scenarioDir: fixture, labsDir: path.join(root, 'labs'), lessons: { kind: 'in-lab' }, schemaFile: path.join(root, 'lab.schema.json') });
+  const loaded = await loadLab(root, id);
+  if (loaded.status !== 'ok') throw new Error('the imported lab does not load');
+  expect(missingSolutions([loaded.lab])).toEqual([
+    { lab: id, step: 'step-1', where: `labs/${id}/lab.yaml: steps[0].solution` },
+    { lab: id, step: 'step-2', where: `labs/${id}/lab.yaml: steps[1].solution` },
+  ]);
+  const written = { ...loaded.lab, steps: loaded.lab.steps.map((s, i) => (i === 0 ? { ...s, solution: { commands: [['kubectl', 'expose', 'deployment', 'web', '--port=80']] } } : s)) };
+  expect(missingSolutions([written]).map((m) => m.step)).toEqual(['step-2']);
+  // A solution that only looks like it (an author's own failing command, or the placeholder plus a manifest) is the author's.
+  expect(hasPlaceholderSolution({ solution: { commands: [['sh', '-c', 'echo "no solution yet" >&2; exit 1']] } })).toBe(false);
+  expect(hasPlaceholderSolution({ solution: { manifests: ['solution/svc.yaml'], commands: loaded.lab.steps[1]!.solution.commands } })).toBe(false);
 });
