@@ -10,6 +10,7 @@ import type { CheckBase } from './check-schema.ts';
 import { commandKind } from './kinds/command.ts';
 import { dnsKind } from './kinds/dns.ts';
 import { endpointsKind } from './kinds/endpoints.ts';
+import { gatewayStatusKind } from './kinds/gateway-status.ts';
 import { httpKind } from './kinds/http.ts';
 import { observedCommandKind } from './kinds/observed-command.ts';
 import { proxyRulesKind } from './kinds/proxy-rules.ts';
@@ -17,7 +18,7 @@ import { resourceKind } from './kinds/resource.ts';
 import { selectorKind } from './kinds/selector.ts';
 import { tlsKind } from './kinds/tls.ts';
 
-const kinds = [commandKind, resourceKind, selectorKind, endpointsKind, httpKind, dnsKind, tlsKind, proxyRulesKind, observedCommandKind] as const;
+const kinds = [commandKind, resourceKind, selectorKind, endpointsKind, httpKind, dnsKind, tlsKind, proxyRulesKind, observedCommandKind, gatewayStatusKind] as const;
 
 /** The kinds' schemas with their own zod types, so the union can discriminate on `kind`. */
 type SchemasOf<K extends readonly unknown[]> = { -readonly [I in keyof K]: K[I] extends { schema: infer S } ? S : never };

@@ -113,7 +113,7 @@ describe('check kinds in lab.yaml', () => {
       `${FILE}:16:26 steps[0].checks[0].deadlineSeconds: expected a number > 0, got 0`,
     ]);
     expect(await errors(`- id: c\n  kind: ping\n  ${D.replace(/\n/g, '\n  ')}`)).toEqual([
-      `${FILE}:14:15 steps[0].checks[0].kind: expected one of command, resource, selector, endpoints, http, dns, tls, proxy-rules, observed-command, got "ping"`,
+      `${FILE}:14:15 steps[0].checks[0].kind: expected one of command, resource, selector, endpoints, http, dns, tls, proxy-rules, observed-command, gateway-status, got "ping"`,
     ]);
   });
 

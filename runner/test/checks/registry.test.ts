@@ -18,6 +18,7 @@ const examples: Record<string, Record<string, unknown>> = {
   tls: { connect: '10.96.20.20:443', servername: 'web.example.com', expect: { san: ['web.example.com'] } },
   'proxy-rules': { service: 'web', endpoints: 2 },
   'observed-command': { observe: { from: 'node:control-plane', argv: ['conntrack', '-L'] }, argv: ['sh', '-c', 'grep -q "$(cat ~/answers/web)" <<<"$1"', 'sh'] },
+  'gateway-status': { gateway: 'web', listeners: ['https'], route: { name: 'store' } },
 };
 
 async function sources(dir: string): Promise<string[]> {

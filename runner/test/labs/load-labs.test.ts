@@ -111,7 +111,7 @@ describe('lab.yaml schema errors name file:line:column, the field and what was e
 
   it('unknown check kind, listing the kinds there are', async () => {
     expect(await errorsOf(VALID.replace('kind: command', 'kind: bogus'))).toEqual([
-      `${FILE}:11:15 steps[0].checks[0].kind: expected one of command, resource, selector, endpoints, http, dns, tls, proxy-rules, observed-command, got "bogus"`,
+      `${FILE}:11:15 steps[0].checks[0].kind: expected one of command, resource, selector, endpoints, http, dns, tls, proxy-rules, observed-command, gateway-status, got "bogus"`,
     ]);
   });
 
