@@ -5,6 +5,7 @@ import { Progress } from './cli/progress.ts';
 import { startRunner } from './cli/start.ts';
 import { validateCommand } from './cli/validate.ts';
 import { workshopCommand } from './cli/workshop.ts';
+import { workshopServeCommand } from './cli/workshop-serve.ts';
 import { buildWiring, clusterCommandDeps, interruptSignal, LEARNER_ACCESS_ON_PROVISION, learnerAccessStep, makePool, runnerStatusFile, workstationImageOf, type Wiring } from './main/wiring.ts';
 import { formatProvisionEvent, provisionCluster } from './main/provision.ts';
 import { DEFAULT_CLUSTER_NAME } from './cluster/cluster-driver.ts';
@@ -61,6 +62,8 @@ Usage: svclab <command> [options]
   workshop start --labs 02,06,11 --capacity N --reserve R --expires 2h [--code CODE]
          [--host ADDR [--tls-cert F --tls-key F]]   a workshop for a room: learner and instructor URLs
          (HTTPS when ADDR is not loopback); workshop status | extend 30m | end
+  workshop serve --store kube    a runner replica on Kubernetes (what the Helm chart runs): state in
+                                 svclab's custom resources, the reserve kept by one replica (Lease)
   validate [LAB…] [--labs DIR] [--junit FILE] [--keep] [--name svclab-validate-X]
            [--repeat N] [--only-changed BASE]   (svclab validate --help for each)
                                  each lab on its own cluster: checks fail before, pass after;
@@ -192,7 +195,7 @@ const commands: Record<string, Command> = {
   async kubectl(args, io, wiring) { return clusterCommands.kubectl(args, await clusterCommandDeps(wiring(), io.out, interruptSignal(io.out))); },
 
   async validate(args, io) { return validateCommand(args, io.out, cacheDir()); },
-  async workshop(args, io, wiring) { return workshopCommand(args, io.out, wiring, cacheDir()); },
+  async workshop(args, io, wiring) { return args[0] === 'serve' ? workshopServeCommand(args.slice(1), io.out) : workshopCommand(args, io.out, wiring, cacheDir()); },
   async new(args, io) { return newCommand(args, io.out, projectRoot); },
   async import(args, io) { return importCommand(args, io.out, projectRoot); },
 
