@@ -65,7 +65,7 @@ export interface SessionStore {
 }
 
 export interface FileSessionStoreOptions {
-  /** Time between a change and its write (default 500 ms). */
+  /** Time between a change and its write (default 250 ms): what a kill -9 may lose of the screen, never of the shell. */
   throttleMs?: number;
 }
 
@@ -76,7 +76,7 @@ export class FileSessionStore implements SessionStore {
 
   constructor(dir: string, opts: FileSessionStoreOptions = {}) {
     this.dir = resolve(dir);
-    this.throttleMs = opts.throttleMs ?? 500;
+    this.throttleMs = opts.throttleMs ?? 250;
     mkdirSync(this.dir, { recursive: true, mode: 0o700 });
     chmodSync(this.dir, 0o700);
   }
