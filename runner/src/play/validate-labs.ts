@@ -311,7 +311,9 @@ export function toJUnit(labs: readonly LabValidation[], durationMs: number): str
       else {
         const tag = c.status === 'failed' || c.status === 'flaky' ? 'failure' : c.status === 'error' ? 'error' : 'skipped';
         const type = c.status === 'flaky' ? ' type="flaky"' : '';
-        const body = c.detail ? `>${xml(c.detail)}</${tag}>` : '/>';
+        // The body repeats the message: some CI systems show only the body, never the attribute.
+        const text = tag === 'skipped' ? c.detail : [c.message, c.detail].filter(Boolean).join('\n\n');
+        const body = text ? `>${xml(text)}</${tag}>` : '/>';
         lines.push(`${open}>`, `      <${tag}${type} message="${xml(c.message ?? '')}"${body}`, '    </testcase>');
       }
     }

@@ -62,7 +62,7 @@ describe('svclab import killercoda, then labs lint and validate', () => {
     const xml = await readFile(junit, 'utf8');
     expect(xml).toMatch(/<testsuite name="01-expose-a-deployment-with-a-service" tests="2" failures="0" errors="2" skipped="0"/);
     expect(xml).toContain('<testcase classname="01-expose-a-deployment-with-a-service.step-2" name="step-2: solution applies" time="0.000">');
-    expect(xml).toContain('<error message="step step-1 has no solution yet">The step\'s solution is the placeholder svclab import killercoda wrote. Write labs/01-expose-a-deployment-with-a-service/lab.yaml: steps[0].solution (manifests or commands) so validate can prove the step\'s checks pass after it.</error>');
+    expect(xml).toContain('<error message="step step-1 has no solution yet">step step-1 has no solution yet\n\nThe step\'s solution is the placeholder svclab import killercoda wrote. Write labs/01-expose-a-deployment-with-a-service/lab.yaml: steps[0].solution (manifests or commands) so validate can prove the step\'s checks pass after it.</error>');
   });
 
   it('a lab whose steps all have solutions is not stopped there (it goes on to the cluster: here, no docker)', async () => {

@@ -213,6 +213,65 @@ describe('validateLabs through LabActions', () => {
   });
 });
 
+/** Every testcase of a JUnit text: its suite, classname, name, and the failure/error element if any. */
+function testcases(junit: string) {
+  const out: { suite: string; classname: string; name: string; tag?: string; message?: string; body?: string }[] = [];
+  let suite = '';
+  const unescape = (t: string) => t.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&amp;/g, '&');
+  for (const m of junit.matchAll(/<testsuite name="([^"]*)"|<testcase classname="([^"]*)" name="([^"]*)"[^>]*?(\/>|>\s*<(failure|error|skipped)(?: type="[^"]*")? message="([^"]*)"(?:\/>|>([^<]*)<\/\5>))/g)) {
+    if (m[1] !== undefined) { suite = m[1]; continue; }
+    out.push({ suite, classname: unescape(m[2]!), name: unescape(m[3]!), ...(m[5] ? { tag: m[5], message: unescape(m[6]!), body: unescape(m[7] ?? '') } : {}) });
+  }
+  return out;
+}
+
+describe('JUnit for CI', () => {
+  it('each testcase is unique by lab, step and check; every failure and error explains itself in the body, not only in the message attribute', async () => {
+    const files = { 'manifests/deployment.yaml': DEPLOYMENT, 'solution/answer.yaml': configMap('answer', '41') };
+    // Two labs with the same step and check ids, so only the lab tells them apart; 05 is broken three ways.
+    const broken = await writeLab(labSpec('05-broken', [
+      stepSpec('one', [configMapCheck('answer-set', 'answer', '42'), configMapCheck('web-there', 'web', '1')], { manifests: ['solution/answer.yaml'] }),
+      stepSpec('two', [configMapCheck('noted', 'noted', 'yes')], { commands: [['kubectl', 'create', 'configmap', 'noted', '--from-literal=value=yes']] }),
+    ], { manifests: ['manifests/deployment.yaml', 'manifests/web.yaml'] }), { ...files, 'manifests/web.yaml': configMap('web', '1') });
+    const cluster = new FakeLabCluster();
+    const r = await validateLabs({ labs: [await goodLab(), await goodLab('03-good'), broken], target: target(cluster), beforeDeadlineSeconds: 2, now: cluster.now });
+    const all = testcases(r.junit);
+    expect(all.length).toBe(r.labs.reduce((n, l) => n + l.cases.length, 0));
+    const ids = all.map((t) => `${t.suite} | ${t.classname} | ${t.name}`);
+    expect(new Set(ids).size).toBe(ids.length);
+    // Within a suite the name alone is unique too (some reporters show only the name), and names the step and the check.
+    for (const suite of ['02-good', '03-good', '05-broken']) {
+      const names = all.filter((t) => t.suite === suite).map((t) => t.name);
+      expect(new Set(names).size).toBe(names.length);
+    }
+    expect(all.filter((t) => t.suite === '03-good').map((t) => t.name)).toContain('two: noted passes after the solution');
+    expect(all.every((t) => t.classname === t.suite || t.classname.startsWith(`${t.suite}.`))).toBe(true);
+
+    const bad = all.filter((t) => t.tag === 'failure' || t.tag === 'error');
+    expect(bad.map((t) => `${t.classname} › ${t.name}`)).toEqual([
+      '05-broken.one › one: web-there fails before the solution',
+      '05-broken.one › one: answer-set passes after the solution',
+      '05-broken.reset › reset: one: web-there fails again after Reset lab',
+    ]);
+    for (const t of bad) {
+      expect(t.body!.startsWith(`${t.message}\n\n`)).toBe(true);
+      expect(t.body).toMatch(/\ncheck [a-z-]+ \(resource\): ConfigMap default\/[a-z]+ must exist with data\.value "\d+"\n/);
+    }
+    expect(bad[0]!.body).toContain('lab bug: check web-there passes before the step\'s solution');
+    expect(bad[1]!.body).toMatch(/check answer-set still fails after the solution: ConfigMap answer: data\.value is "41"; expected "42"\.[\s\S]*expected: /);
+    // Skipped cases keep the reason in the attribute.
+    expect(all.find((t) => t.name === 'two' && t.suite === '05-broken')).toMatchObject({ tag: 'skipped', message: 'an earlier step (one) did not reach its solved state' });
+  });
+
+  it('an error without a command behind it (clean failed) still has a body', async () => {
+    const cluster = new FakeLabCluster();
+    const t = target(cluster);
+    t.clean = async () => { throw new Error('recycle: the cluster does not answer'); };
+    const r = await validateLabs({ labs: [await goodLab()], target: t, now: cluster.now });
+    expect(testcases(r.junit)[0]).toMatchObject({ name: 'setup', tag: 'error', body: 'setup failed: recycle: the cluster does not answer' });
+  });
+});
+
 describe('validate CLI helpers', () => {
   it('picks labs by id and names the unknown ones; formats progress lines', async () => {
     const a = await goodLab();
