@@ -130,6 +130,8 @@ export async function startRunner(opts: StartOptions): Promise<{ url: string; po
   const idleMs = opts.sessionIdleMs ?? 60 * 60_000;
   const sweep = setInterval(() => {
     void sessions.expireIdle(idleMs).catch(() => undefined);
+    // A `docker run` the killed runner left running can make a workstation after the first look.
+    void sessions.recover().catch(() => undefined);
     // A learner's place is over (the workshop's end, or their own when extended): their sessions end, so the pool recycles their clusters.
     if (workshop) void endExpiredSessions(workshop, sessions).catch(() => undefined);
     if (opts.statusFile) void writeRunnerStatus(opts.statusFile, status()).catch(() => undefined);

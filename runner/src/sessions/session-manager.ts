@@ -133,6 +133,9 @@ export class SessionManager {
   private readonly sessions = new Map<string, Session>();
   private readonly listeners = new Set<(c: SessionChange) => void>();
   private stepGate: ((s: Session, stepId: string) => void) | undefined;
+  /** Sessions being removed: their workstation may still be there, and must not be taken back. */
+  private readonly leaving = new Set<string>();
+  private recovering: Promise<RecoverReport> | undefined;
 
   constructor(deps: SessionManagerDeps) {
     this.deps = deps;
@@ -384,6 +387,16 @@ export class SessionManager {
 
   async remove(id: string): Promise<void> {
     const s = this.get(id);
+    this.leaving.add(id);
+    try {
+      await this.removeSession(s);
+    } finally {
+      this.leaving.delete(id);
+    }
+  }
+
+  private async removeSession(s: Session): Promise<void> {
+    const id = s.id;
     this.sessions.delete(id);
     this.changed('removed', id);
     for (const t of s.terminals.values()) t.close();
@@ -420,6 +433,13 @@ export class SessionManager {
    * runner's store that still holds their record, are left alone.
    */
   async recover(): Promise<RecoverReport> {
+    // One at a time (start.ts also runs it every sweep: a `docker run` left running by a killed
+    // runner can make its workstation after the first look).
+    this.recovering ??= this.recoverOnce().finally(() => { this.recovering = undefined; });
+    return this.recovering;
+  }
+
+  private async recoverOnce(): Promise<RecoverReport> {
     const alive = (pid: number) => Number.isInteger(pid) && pid > 0 && pid !== this.ownerPid && (this.deps.isAlive ?? pidAlive)(pid);
     const store = this.deps.store;
     const report: RecoverReport = { adopted: [], removed: [], volumes: [] };
@@ -432,7 +452,7 @@ export class SessionManager {
     for (const c of found) {
       const id = c.labels[SESSION_LABEL] ?? '';
       seen.add(id);
-      if (this.sessions.has(id)) continue;
+      if (this.sessions.has(id) || this.leaving.has(id)) continue;
       const dir = c.labels[STATE_DIR_LABEL];
       let reason: string;
       if (store && dir === store.dir) {
@@ -462,7 +482,7 @@ export class SessionManager {
     }
     // Records (and home volumes) left without a workstation: nothing to take back.
     for (const id of store?.ids() ?? []) {
-      if (this.sessions.has(id) || seen.has(id)) continue;
+      if (this.sessions.has(id) || this.leaving.has(id) || seen.has(id)) continue;
       const rec = store!.load(id);
       if (rec && alive(rec.ownerPid)) continue;
       await dropHome(id);
@@ -471,7 +491,7 @@ export class SessionManager {
       if (report.volumes.includes(v.name)) continue;
       const id = v.labels[SESSION_LABEL] ?? '';
       const dir = v.labels[STATE_DIR_LABEL];
-      if (this.sessions.has(id) || seen.has(id) || alive(Number(v.labels[OWNER_LABEL]))) continue;
+      if (this.sessions.has(id) || this.leaving.has(id) || seen.has(id) || alive(Number(v.labels[OWNER_LABEL]))) continue;
       if (dir && dir !== store?.dir && existsSync(join(dir, `${id}.json`))) continue;
       if (store && dir === store.dir && store.load(id)) continue;
       if (await this.deps.engine.removeVolume(v.name).catch(() => false)) report.volumes.push(v.name);

@@ -155,6 +155,36 @@ describe('workstations outlive a killed runner', () => {
     expect((await second.m.recover()).removed).toEqual([{ name: foreign.workstation, reason: 'its runner is gone' }]);
   });
 
+  it("a workstation a killed runner's `docker run` finished after the first look is removed by the next sweep", async () => {
+    const w = world();
+    // The dead runner got as far as recording the session and asking docker for the container.
+    const slow = w.runner(1, { workstationImage: () => new Promise(() => undefined) });
+    const s = slow.m.begin('02', 'a');
+    w.kill(1);
+    const second = w.runner(2);
+    await second.m.recover();
+    // …and the orphaned `docker run` completes now, with the labels it was given.
+    await w.engine.runContainer({ name: s.workstation, image: 'svclab/workstation:t', labels: { 'svclab.session': s.id, 'svclab.role': 'workstation', 'svclab.state-dir': join(w.dir, 'sessions'), 'svclab.secret': 'x'.repeat(32) }, volumes: [{ name: homeVolumeName(s.id), target: '/home/learner' }] });
+    const report = await second.m.recover();
+    expect(report.removed).toEqual([{ name: s.workstation, reason: 'no record of it' }]);
+    expect(w.engine.containers.size).toBe(0);
+    expect(w.engine.volumes.size).toBe(0);
+  });
+
+  it('a session being removed is not taken back by a sweep that runs meanwhile', async () => {
+    const w = world();
+    const { m } = w.runner(1);
+    const s = await m.create('02', 'a');
+    // Docker is slow to remove the container: a sweep runs while it is still there.
+    const realRemove = w.engine.removeContainer.bind(w.engine);
+    let sweep: Promise<unknown> | undefined;
+    w.engine.removeContainer = async (n) => { sweep ??= m.recover(); await sweep; return realRemove(n); };
+    await m.remove(s.id);
+    expect(await sweep).toMatchObject({ adopted: [] });
+    expect(m.has(s.id)).toBe(false);
+    expect(w.engine.containers.size).toBe(0);
+  });
+
   it('Stop and idle expiry end a session for good: container, home volume, record and history go', async () => {
     const w = world();
     const { m } = w.runner(1);

@@ -1,0 +1,268 @@
+// Fault injection (issue 16, item 7), real tier. The runner is a child process in this
+// suite's own cache dir (runner-child.ts); its sessions use this suite's own cluster
+// svclab-durable (1 worker, no host ports) when the node image is built. Cases:
+//   kill -9 during Start lab · kill -9 during Apply · fill the replay buffer ·
+//   dockerd frozen 10 s (kill -STOP / -CONT: containers keep running, the API stalls) ·
+//   kill the control-plane node mid-Check (last: it breaks the cluster).
+// After each: the runner answers, what the learner typed is still on the screen, and
+// `down --all` limited to this suite's cluster, plus this suite's store label, leaves zero
+// containers, networks and volumes. Each prerequisite missing prints one SKIP line.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { nodeImageRef } from '../../src/cluster/cluster-tools.ts';
+import { downAll } from '../../src/cluster/reaper.ts';
+import { defaultCacheDir } from '../../src/images/images.ts';
+import { buildWiring, workstationImageOf } from '../../src/main/wiring.ts';
+import { api, freePort, kill9, openTerminal, readySession, startRunnerProcess, stopRunner, until, type RunnerProcess, type TermClient } from '../support/runner-process.ts';
+
+const CLUSTER = 'svclab-durable';
+const LAB = '02-selectors-and-endpoints';
+const w = buildWiring(defaultCacheDir());
+const docker = (...args: string[]) => execFileSync('docker', args, { encoding: 'utf8', timeout: 120_000 }).trim();
+const lines = (s: string) => s.split('\n').filter(Boolean);
+
+async function why(fn: () => Promise<unknown>): Promise<string | undefined> {
+  try { await fn(); return undefined; } catch (e) { return e instanceof Error ? e.message : String(e); }
+}
+const noWorkstation = await why(async () => { await w.engine.info(); await workstationImageOf(w)(); });
+const noCluster = noWorkstation ?? (await why(() => nodeImageRef(w.images)));
+if (noWorkstation) console.log(`SKIP fault injection: ${noWorkstation}`);
+else if (noCluster) console.log(`SKIP fault injection, the cases that need a cluster (Apply, node killed mid-Check): ${noCluster}`);
+
+describe.skipIf(noWorkstation)('the runner under faults', () => {
+  const cacheDir = mkdtempSync(join(tmpdir(), 'svclab-fault-'));
+  const storeDir = join(cacheDir, 'sessions');
+  const mine = `label=svclab.state-dir=${storeDir}`;
+  let port = 0;
+  let runner: RunnerProcess | undefined;
+  let cluster: string | undefined;
+
+  /** The one svclab down --all this suite may run: its own cluster, its own store's workstations. */
+  async function downMine(): Promise<void> {
+    await downAll({ engine: w.engine, driver: w.driver, sleep: (ms) => new Promise((r) => setTimeout(r, Math.min(ms, 500))) }, { only: (c) => c === CLUSTER });
+    for (const c of lines(docker('ps', '-aq', '--filter', mine))) docker('rm', '-f', c);
+    for (const v of lines(docker('volume', 'ls', '-q', '--filter', mine))) docker('volume', 'rm', v);
+  }
+
+  function leftovers(): { containers: string[]; networks: string[]; volumes: string[] } {
+    return {
+      containers: [...lines(docker('ps', '-a', '--format', '{{.Names}}', '--filter', mine)), ...lines(docker('ps', '-a', '--format', '{{.Names}}', '--filter', `label=svclab.cluster=${CLUSTER}`)), ...lines(docker('ps', '-a', '--format', '{{.Names}}', '--filter', `label=io.x-k8s.kind.cluster=${CLUSTER}`))],
+      networks: lines(docker('network', 'ls', '--format', '{{.Name}}', '--filter', `label=svclab.cluster=${CLUSTER}`)),
+      volumes: [...lines(docker('volume', 'ls', '-q', '--filter', mine)), ...lines(docker('volume', 'ls', '-q', '--filter', `label=svclab.cluster=${CLUSTER}`))],
+    };
+  }
+
+  async function restart(): Promise<RunnerProcess> {
+    runner = await startRunnerProcess({ cacheDir, port, ...(cluster ? { cluster } : {}) });
+    return runner;
+  }
+
+  /** Health answers, and how fast. */
+  async function healthMs(r: RunnerProcess): Promise<number> {
+    const t = performance.now();
+    const h = await api(r, 'GET', '/api/health', undefined, 5000);
+    expect(h.status).toBe(200);
+    return performance.now() - t;
+  }
+
+  async function typed(t: TermClient, marker: string): Promise<void> {
+    t.type(`echo ${marker}-$((6*7))\r`);
+    await until(`${marker} ran`, () => t.text().includes(`${marker}-42`) || undefined, 60_000, 100);
+    await new Promise((r) => setTimeout(r, 600)); // the history is written 250 ms after a change
+  }
+
+  async function replayHas(r: RunnerProcess, id: string, ...markers: string[]): Promise<TermClient> {
+    const t = await openTerminal(r, id, 0);
+    await until(`replay of ${markers.join(', ')}`, () => markers.every((m) => t.text().includes(m)) || undefined, 15_000, 50);
+    return t;
+  }
+
+  beforeAll(async () => {
+    port = await freePort();
+    if (!noCluster) {
+      const existing = (await w.driver.list()).find((c) => c.name === CLUSTER);
+      if (existing && existing.state !== 'running') await w.driver.delete(CLUSTER);
+      if (existing?.state !== 'running') {
+        const t = performance.now();
+        await w.driver.create({ name: CLUSTER, workers: 1, nodeImage: await nodeImageRef(w.images), ports: [] });
+        console.log(`cluster ${CLUSTER} created in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+      }
+      cluster = CLUSTER;
+    }
+  }, 900_000);
+
+  afterAll(async () => {
+    await stopRunner(runner);
+    await downMine();
+    rmSync(cacheDir, { recursive: true, force: true });
+  }, 300_000);
+
+  it('kill -9 during Start lab: the restarted runner answers, a ready session keeps what was typed, the half-started one is removed with its volume', async () => {
+    const r = await restart();
+    const ready = await readySession(r, LAB);
+    const t = await openTerminal(r, ready);
+    await typed(t, 'before-start-kill');
+    const started = await api(r, 'POST', '/api/sessions', { labId: LAB });
+    const half = started.json.session.id as string;
+    // Caught in a start phase (the workstation being made, or the lab being applied).
+    const phase = await until('a start phase', async () => {
+      const s = (await api(r, 'GET', `/api/sessions/${half}`)).json.session?.state as string | undefined;
+      return s === 'starting' || s === 'applying' ? s : s === 'ready' ? 'ready (too late)' : undefined;
+    }, 60_000, 20);
+    await kill9(r);
+    t.close();
+    const r2 = await restart();
+    console.log(`start-lab kill in phase ${phase}; restart listening after ${Math.round(r2.startMs)} ms; ${r2.out.filter((l) => l.startsWith('•')).join(' | ')}`);
+    expect(phase).not.toBe('ready (too late)');
+    expect(await healthMs(r2)).toBeLessThan(2000);
+    expect((await api(r2, 'GET', `/api/sessions/${ready}`)).status).toBe(200);
+    (await replayHas(r2, ready, 'before-start-kill-42')).close();
+    expect((await api(r2, 'GET', `/api/sessions/${half}`)).status).toBe(404);
+    expect(docker('ps', '-aq', '--filter', `label=svclab.session=${half}`)).toBe('');
+    expect(docker('volume', 'ls', '-q', '--filter', `name=^svclab-home-${half}$`)).toBe('');
+    // Start lab again works.
+    const again = await readySession(r2, LAB);
+    expect(again).not.toBe(half);
+    await stopRunner(r2);
+    await downMine();
+    expect(leftovers()).toEqual({ containers: [], networks: [], volumes: [] });
+  });
+
+  it.skipIf(noCluster)('kill -9 during Apply: the restarted runner answers, the session and what was typed are kept, Apply works again', async () => {
+    const r = await restart();
+    const id = await readySession(r, LAB);
+    const t = await openTerminal(r, id);
+    await typed(t, 'before-apply-kill');
+    const yaml = 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: fault-apply\ndata:\n  a: "1"\n';
+    const inFlight = api(r, 'POST', `/api/sessions/${id}/apply`, { yaml }, 60_000).catch((e: unknown) => ({ status: -1, json: String(e) }));
+    await new Promise((res) => setTimeout(res, 300));
+    await kill9(r);
+    t.close();
+    const cut = await inFlight;
+    expect(cut.status).toBe(-1); // the request died with the runner
+    const r2 = await restart();
+    expect(await healthMs(r2)).toBeLessThan(2000);
+    expect(r2.out.join('\n')).toContain(`took back 1 session(s) of an earlier runner: ${id}`);
+    const t2 = await replayHas(r2, id, 'before-apply-kill-42');
+    const applied = await api(r2, 'POST', `/api/sessions/${id}/apply`, { yaml }, 120_000);
+    expect(applied.status).toBe(200);
+    // The shell after the restart is a new one in the same workstation: kubectl there sees the object.
+    t2.type('kubectl get configmap fault-apply -o name\r');
+    await until('the applied object', () => t2.text().includes('configmap/fault-apply') || undefined, 60_000, 100);
+    t2.close();
+    await stopRunner(r2);
+    await downMine();
+    expect(leftovers().containers.filter((c) => c.startsWith('svclab-ws-'))).toEqual([]);
+  });
+
+  it('fill the replay buffer: runner memory and the history file stay bounded, health answers, a restart replays ≤ the bound and says lines were missed', async () => {
+    const r = await restart();
+    const id = await readySession(r, LAB);
+    const t = await openTerminal(r, id);
+    await typed(t, 'before-flood');
+    const rss = () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${r.child.pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
+    const rss0 = rss();
+    let maxRss = rss0;
+    let maxHealth = 0;
+    const FLOOD = 20 * 1024 * 1024;
+    t.type(`head -c ${FLOOD} /dev/zero | tr '\\0' y | fold -w 99; echo flood-$((6*7))-done\r`);
+    const started = performance.now();
+    await until('the flood to end', async () => {
+      maxRss = Math.max(maxRss, rss());
+      maxHealth = Math.max(maxHealth, await healthMs(r));
+      return t.text().includes('flood-42-done') || undefined;
+    }, 240_000, 250);
+    const secs = (performance.now() - started) / 1000;
+    await new Promise((res) => setTimeout(res, 600));
+    const files = readdirSync(storeDir).filter((f) => f.startsWith(`${id}.`) && f.endsWith('.history'));
+    const historyBytes = statSync(join(storeDir, files[0]!)).size;
+    console.log(`flood: ${FLOOD / 1024 / 1024} MiB in ${secs.toFixed(1)} s; runner RSS ${rss0.toFixed(0)} → max ${maxRss.toFixed(0)} MiB; /api/health max ${maxHealth.toFixed(0)} ms; history file ${(historyBytes / 1024).toFixed(0)} KiB`);
+    expect(historyBytes).toBeLessThan(1.25 * 1024 * 1024); // 1 MiB replay bound + per-chunk headers
+    expect(maxRss - rss0).toBeLessThan(150);
+    expect(maxHealth).toBeLessThan(2000);
+    await kill9(r);
+    t.close();
+    const r2 = await restart();
+    const t2 = await replayHas(r2, id, 'flood-42-done');
+    const hello = t2.frames.find((f) => f.type === 'hello');
+    expect(hello).toMatchObject({ missed: true }); // the start of the flood (and what came before) fell out of the bound
+    expect(Buffer.byteLength(t2.text())).toBeLessThan(1.1 * 1024 * 1024);
+    t2.close();
+    await stopRunner(r2);
+    await downMine();
+    expect(leftovers()).toEqual({ containers: [], networks: [], volumes: [] });
+  });
+
+  it('dockerd frozen for 10 s (kill -STOP, then -CONT): the runner answers meanwhile, what is typed arrives after, a Start lab meanwhile ends ready or with a clear error', async () => {
+    const r = await restart();
+    const id = await readySession(r, LAB);
+    const t = await openTerminal(r, id);
+    await typed(t, 'before-freeze');
+    const dockerd = lines(execFileSync('pidof', ['dockerd'], { encoding: 'utf8' }).trim().replace(/ /g, '\n'))[0]!;
+    execFileSync('kill', ['-STOP', dockerd]);
+    let resumed = false;
+    const resume = () => { if (!resumed) { resumed = true; execFileSync('kill', ['-CONT', dockerd]); } };
+    const safety = setTimeout(resume, 15_000);
+    let startDuring: { status: number; json: any } | undefined;
+    const health: number[] = [];
+    try {
+      const frozenAt = performance.now();
+      t.type('echo typed-while-frozen-$((6*7))\r');
+      startDuring = await api(r, 'POST', '/api/sessions', { labId: LAB }, 5000);
+      while (performance.now() - frozenAt < 10_000) {
+        health.push(await healthMs(r));
+        expect((await api(r, 'GET', `/api/sessions/${id}`, undefined, 5000)).status).toBe(200);
+        await new Promise((res) => setTimeout(res, 1000));
+      }
+    } finally {
+      resume();
+      clearTimeout(safety);
+    }
+    console.log(`dockerd frozen 10 s: /api/health ${health.map((h) => h.toFixed(0)).join(', ')} ms; Start lab meanwhile answered ${startDuring?.status}`);
+    expect(startDuring?.status).toBe(202);
+    await until('the keystrokes typed while docker was frozen', () => t.text().includes('typed-while-frozen-42') || undefined, 60_000, 100);
+    const other = startDuring!.json.session.id as string;
+    const end = await until('the start begun while frozen to settle', async () => {
+      const s = (await api(r, 'GET', `/api/sessions/${other}`)).json.session;
+      return s?.state === 'ready' || s?.state === 'failed' ? s : undefined;
+    }, 240_000, 500);
+    console.log(`the start begun while frozen: ${end.state}${end.error ? ` — ${end.error.code}: ${end.error.message}` : ''}`);
+    if (end.state === 'failed') expect(end.error.message.length).toBeGreaterThan(10);
+    t.close();
+    await stopRunner(r);
+    await downMine();
+    expect(leftovers()).toEqual({ containers: [], networks: [], volumes: [] });
+  });
+
+  it.skipIf(noCluster)('control-plane node killed mid-Check: the Check answers with an error and a message, the runner keeps answering; down --all leaves nothing', async () => {
+    const r = await restart();
+    const id = await readySession(r, LAB);
+    const t = await openTerminal(r, id);
+    await typed(t, 'before-node-kill');
+    // label-the-pods fails at the lab's start, so its check polls until its 45 s deadline.
+    const started = performance.now();
+    const check = api(r, 'POST', `/api/sessions/${id}/steps/label-the-pods/check`, {}, 120_000);
+    await new Promise((res) => setTimeout(res, 3000));
+    docker('kill', `${CLUSTER}-control-plane`);
+    const reply = await check;
+    const secs = (performance.now() - started) / 1000;
+    console.log(`check with the control plane killed: HTTP ${reply.status} after ${secs.toFixed(1)} s: ${JSON.stringify(reply.json).slice(0, 400)}`);
+    expect(await healthMs(r)).toBeLessThan(2000);
+    if (reply.status === 200) {
+      expect(reply.json.passed).toBe(false);
+      const bad = reply.json.results.filter((x: { status: string }) => x.status !== 'pass');
+      expect(bad.length).toBeGreaterThan(0);
+      expect(bad.every((x: { message: string }) => x.message.length > 10)).toBe(true);
+    } else {
+      expect(reply.status).toBeGreaterThanOrEqual(400);
+      expect(reply.json.error.message.length).toBeGreaterThan(10);
+    }
+    t.close();
+    await stopRunner(r);
+    await downMine();
+    expect(leftovers()).toEqual({ containers: [], networks: [], volumes: [] });
+  });
+});
