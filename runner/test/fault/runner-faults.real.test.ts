@@ -4,9 +4,10 @@
 //   kill -9 during Start lab · kill -9 during Apply · fill the replay buffer ·
 //   dockerd frozen 10 s (kill -STOP / -CONT: containers keep running, the API stalls) ·
 //   kill the control-plane node mid-Check (last: it breaks the cluster).
-// After each: the runner answers, what the learner typed is still on the screen, and
-// `down --all` limited to this suite's cluster, plus this suite's store label, leaves zero
-// containers, networks and volumes. Each prerequisite missing prints one SKIP line.
+// After each: the runner answers and what the learner typed is still on the screen. Between
+// cases this suite's workstations and home volumes are removed (by its store label) and none
+// may be left; after the last, `down --all` limited to this suite's cluster (plus the store
+// label) must leave zero containers, networks and volumes. A missing prerequisite: one SKIP line.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -40,14 +41,24 @@ describe.skipIf(noWorkstation)('the runner under faults', () => {
   let runner: RunnerProcess | undefined;
   let cluster: string | undefined;
 
-  /** The one svclab down --all this suite may run: its own cluster, its own store's workstations. */
-  async function downMine(): Promise<void> {
-    await downAll({ engine: w.engine, driver: w.driver, sleep: (ms) => new Promise((r) => setTimeout(r, Math.min(ms, 500))) }, { only: (c) => c === CLUSTER });
+  /**
+   * The one svclab down --all this suite may run: its own cluster, its own store's workstations.
+   * Between cases (`keepCluster`) the cluster stays, so the next case needs no new one.
+   */
+  async function downMine(keepCluster = false): Promise<void> {
+    if (!keepCluster) await downAll({ engine: w.engine, driver: w.driver, sleep: (ms) => new Promise((r) => setTimeout(r, Math.min(ms, 500))) }, { only: (c) => c === CLUSTER });
     for (const c of lines(docker('ps', '-aq', '--filter', mine))) docker('rm', '-f', c);
     for (const v of lines(docker('volume', 'ls', '-q', '--filter', mine))) docker('volume', 'rm', v);
   }
 
-  function leftovers(): { containers: string[]; networks: string[]; volumes: string[] } {
+  function leftovers(keepCluster = false): { containers: string[]; networks: string[]; volumes: string[] } {
+    if (keepCluster) {
+      return {
+        containers: [...lines(docker('ps', '-a', '--format', '{{.Names}}', '--filter', mine)), ...lines(docker('ps', '-a', '--format', '{{.Names}}', '--filter', 'label=svclab.role=workstation', '--filter', `label=svclab.cluster=${CLUSTER}`))],
+        networks: [],
+        volumes: [...lines(docker('volume', 'ls', '-q', '--filter', mine)), ...lines(docker('volume', 'ls', '-q', '--filter', `label=svclab.cluster=${CLUSTER}`))],
+      };
+    }
     return {
       containers: [...lines(docker('ps', '-a', '--format', '{{.Names}}', '--filter', mine)), ...lines(docker('ps', '-a', '--format', '{{.Names}}', '--filter', `label=svclab.cluster=${CLUSTER}`)), ...lines(docker('ps', '-a', '--format', '{{.Names}}', '--filter', `label=io.x-k8s.kind.cluster=${CLUSTER}`))],
       networks: lines(docker('network', 'ls', '--format', '{{.Name}}', '--filter', `label=svclab.cluster=${CLUSTER}`)),
@@ -121,14 +132,16 @@ describe.skipIf(noWorkstation)('the runner under faults', () => {
     expect((await api(r2, 'GET', `/api/sessions/${ready}`)).status).toBe(200);
     (await replayHas(r2, ready, 'before-start-kill-42')).close();
     expect((await api(r2, 'GET', `/api/sessions/${half}`)).status).toBe(404);
-    expect(docker('ps', '-aq', '--filter', `label=svclab.session=${half}`)).toBe('');
-    expect(docker('volume', 'ls', '-q', '--filter', `name=^svclab-home-${half}$`)).toBe('');
+    // The dead runner's `docker run` may finish after the restart's first look: the next sweep (15 s) removes it.
+    const gone = performance.now();
+    await until(`${half}'s workstation and home volume removed`, () => (docker('ps', '-aq', '--filter', `label=svclab.session=${half}`) === '' && docker('volume', 'ls', '-q', '--filter', `name=^svclab-home-${half}$`) === '') || undefined, 40_000, 500);
+    console.log(`the half-started workstation was gone ${((performance.now() - gone) / 1000).toFixed(1)} s after the restart listened`);
     // Start lab again works.
     const again = await readySession(r2, LAB);
     expect(again).not.toBe(half);
     await stopRunner(r2);
-    await downMine();
-    expect(leftovers()).toEqual({ containers: [], networks: [], volumes: [] });
+    await downMine(true);
+    expect(leftovers(true)).toEqual({ containers: [], networks: [], volumes: [] });
   });
 
   it.skipIf(noCluster)('kill -9 during Apply: the restarted runner answers, the session and what was typed are kept, Apply works again', async () => {
@@ -154,8 +167,8 @@ describe.skipIf(noWorkstation)('the runner under faults', () => {
     await until('the applied object', () => t2.text().includes('configmap/fault-apply') || undefined, 60_000, 100);
     t2.close();
     await stopRunner(r2);
-    await downMine();
-    expect(leftovers().containers.filter((c) => c.startsWith('svclab-ws-'))).toEqual([]);
+    await downMine(true);
+    expect(leftovers(true)).toEqual({ containers: [], networks: [], volumes: [] });
   });
 
   it('fill the replay buffer: runner memory and the history file stay bounded, health answers, a restart replays ≤ the bound and says lines were missed', async () => {
@@ -192,8 +205,8 @@ describe.skipIf(noWorkstation)('the runner under faults', () => {
     expect(Buffer.byteLength(t2.text())).toBeLessThan(1.1 * 1024 * 1024);
     t2.close();
     await stopRunner(r2);
-    await downMine();
-    expect(leftovers()).toEqual({ containers: [], networks: [], volumes: [] });
+    await downMine(true);
+    expect(leftovers(true)).toEqual({ containers: [], networks: [], volumes: [] });
   });
 
   it('dockerd frozen for 10 s (kill -STOP, then -CONT): the runner answers meanwhile, what is typed arrives after, a Start lab meanwhile ends ready or with a clear error', async () => {
@@ -233,8 +246,8 @@ describe.skipIf(noWorkstation)('the runner under faults', () => {
     if (end.state === 'failed') expect(end.error.message.length).toBeGreaterThan(10);
     t.close();
     await stopRunner(r);
-    await downMine();
-    expect(leftovers()).toEqual({ containers: [], networks: [], volumes: [] });
+    await downMine(true);
+    expect(leftovers(true)).toEqual({ containers: [], networks: [], volumes: [] });
   });
 
   it.skipIf(noCluster)('control-plane node killed mid-Check: the Check answers with an error and a message, the runner keeps answering; down --all leaves nothing', async () => {
