@@ -66,6 +66,11 @@ export async function changedLabs(opts: ChangedLabsOptions): Promise<ChangedLabs
   };
 
   const top = await git(['rev-parse', '--show-toplevel'], labsDir);
+  if (top.exitCode !== 0 && /dubious ownership/.test(top.stderr)) {
+    // A CI container checks the course out as one user and runs as another.
+    refused(`${flag}: git refuses ${labsDir}: another user owns the repository (${top.stderr.split('\n').find((l) => l.startsWith('fatal:')) ?? lastLine(top.stderr)})`,
+      `Let git read it: git config --global --add safe.directory '*' (or the repository's path), then run validate again.`);
+  }
   if (top.exitCode !== 0) {
     refused(`${flag}: ${where} (${labsDir}) is not inside a git repository: ${lastLine(top.stderr)}`,
       'Run validate on a git checkout of the course (in CI, the checkout step), or drop --only-changed to validate every lab.');

@@ -2,7 +2,7 @@
 // through the host Shell, as in svclab): a course repository whose labs folder is
 // `labs/`, three scaffolded labs, a shared manifest one lab symlinks to, files that
 // concern no lab. What changed since the merge base with BASE selects the labs.
-import { appendFile, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { appendFile, chown, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -148,6 +148,21 @@ describe('validate --only-changed: which labs changed since BASE', () => {
 
     const option = await rejected(changed('--output=/tmp/x'));
     expect(option.message).toBe('--only-changed --output=/tmp/x: "--output=/tmp/x" is not a git ref.');
+
+    // A checkout owned by another user (a CI container): git refuses it, and the hint says how to allow it.
+    if (process.getuid?.() === 0) {
+      const owned = await mkdtemp(path.join(tmpdir(), 'svclab-owned-'));
+      try {
+        await mkdir(path.join(owned, 'labs'));
+        expect((await shell.run(['git', 'init', '-q'], { cwd: owned, timeoutMs: 10_000 })).exitCode).toBe(0);
+        await chown(owned, 65534, 65534);
+        const e = await rejected(changedLabs({ shell, labsDir: path.join(owned, 'labs'), base: 'main', labs: [] }));
+        expect(e.message).toBe(`--only-changed main: git refuses ${path.join(owned, 'labs')}: another user owns the repository (fatal: detected dubious ownership in repository at '${owned}')`);
+        expect(e.hint).toContain('git config --global --add safe.directory');
+      } finally {
+        await rm(owned, { recursive: true, force: true });
+      }
+    }
 
     const plain = await mkdtemp(path.join(tmpdir(), 'svclab-nogit-'));
     try {
