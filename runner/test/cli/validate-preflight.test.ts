@@ -96,6 +96,19 @@ describe('svclab validate --only-changed and --repeat, refused or answered befor
     expect(r).toEqual({ code: 0, out: 'no lab changed since main', err: '' });
   });
 
+  it('a lab added since BASE is the only one selected, and its missing solutions stop validate before any cluster work', async () => {
+    const labs = await courseRepo();
+    expect((await run('import', 'killercoda', fixture, '--out', labs)).code).toBe(0); // untracked: counts as changed
+    process.env['PATH'] = `${path.join(dir, 'empty-bin')}:/usr/bin:/bin`; // git, but no docker or kind
+    const r = await run('validate', '--labs', labs, '--only-changed', 'main', '--name', 'svclab-authors-unit');
+    expect(r.code).toBe(1);
+    const lines = r.out.split('\n');
+    expect(lines[0]).toMatch(/^changed since main \(merge base [0-9a-f]{12}\): 1 lab\(s\)$/);
+    expect(lines[1]).toMatch(/^ {2}· 02-expose-a-deployment-with-a-service: labs\/02-expose-a-deployment-with-a-service\/README\.md, .+, .+ and 4 more$/);
+    expect(lines[2]).toBe('2 step(s) have no solution yet, so validate cannot prove their checks pass:');
+    expect(r.out).not.toContain('01-first');
+  });
+
   it('BASE that is not a ref: what, where, and a hint', async () => {
     const labs = await courseRepo();
     const r = await run('validate', '--labs', labs, '--only-changed', 'origin/main', '--name', 'svclab-authors-unit');
