@@ -9,9 +9,9 @@ import type { LabHost } from '../lab/lab-context.ts';
 import { sessionStore, tabStorage } from '../lab/session-store.ts';
 import { bannerFromMe, expiryBanner, movedText, movedTo, type NoticeLang } from './expiry-banner.ts';
 
-/** How often /me is asked while this tab has a session (a move is followed within this), and otherwise. */
-export const POLL_WITH_SESSION_MS = 5_000;
-export const POLL_IDLE_MS = 20_000;
+/** How often /me is asked while the page is shown (a move is followed within this), and while it is in a background tab. */
+export const POLL_MS = 5_000;
+export const POLL_HIDDEN_MS = 30_000;
 
 type Follower = HTMLElement & { follow?: (id: string) => Promise<void> };
 
@@ -64,7 +64,7 @@ export class WorkshopNotice extends HTMLElement {
     } catch {
       // The network blinked: ask again later; the banner keeps what it said.
     }
-    if (again && !this.#stopped) this.#timer = setTimeout(() => void this.poll(), this.#sessionId() ?? this.#known ? POLL_WITH_SESSION_MS : POLL_IDLE_MS);
+    if (again && !this.#stopped) this.#timer = setTimeout(() => void this.poll(), document.visibilityState === 'hidden' ? POLL_HIDDEN_MS : POLL_MS);
   }
 
   /** Puts a /me reply on the page; false when there is no workshop (nothing more to ask). */
