@@ -134,7 +134,7 @@ export class FileSessionStore implements SessionStore {
 
   private filesOf(id: string): string[] {
     try {
-      return readdirSync(this.dir).filter((f) => f === `${id}.json` || (f.startsWith(`${id}.`) && f.endsWith('.history')));
+      return readdirSync(this.dir).filter((f) => f === `${id}.json` || (f.startsWith(`${id}.`) && (f.endsWith('.history') || f.endsWith('.tmp'))));
     } catch {
       return [];
     }
