@@ -149,6 +149,31 @@ function contract(name: string, makeHarness: () => Promise<Harness>) {
       expect(await engine.inspectNetwork(net)).toBeUndefined();
     }, 90_000);
 
+    it('a named volume outlives its container (a learner\'s home), is listed by label, and is not removed while in use', async () => {
+      const vol = `svclab-test-${run}-${name.replace(/\W+/g, '')}-home`;
+      await engine.createVolume(vol, { ...label, 'svclab.role': 'home' });
+      try {
+        expect(await engine.inspectVolumes([`svclab.test=contract-${run}`, 'svclab.role=home'])).toEqual([{ name: vol, labels: { ...label, 'svclab.role': 'home' } }]);
+        await engine.runContainer({ name: `${ctr}-vol`, image: tag, labels: label, command: ['/bin/sleep', '300'], volumes: [{ name: vol, target: '/data' }] });
+        const real = engine instanceof DockerEngine;
+        if (real) expect((await engine.exec(`${ctr}-vol`, ['/bin/sh', '-c', 'echo kept > /data/x'], { timeoutMs: 30_000 })).exitCode).toBe(0);
+        expect(await engine.removeVolume(vol)).toBe(false); // in use
+        await engine.removeContainer(`${ctr}-vol`);
+        expect((await engine.inspectVolumes([`svclab.test=contract-${run}`])).map((v) => v.name)).toEqual([vol]);
+        if (real) {
+          // A new container on the same volume sees what the old one wrote.
+          await engine.runContainer({ name: `${ctr}-vol2`, image: tag, labels: label, command: ['/bin/sleep', '300'], volumes: [{ name: vol, target: '/data' }] });
+          expect((await engine.exec(`${ctr}-vol2`, ['/bin/cat', '/data/x'], { timeoutMs: 30_000 })).stdout).toBe('kept\n');
+          await engine.removeContainer(`${ctr}-vol2`);
+        }
+      } finally {
+        await engine.removeContainer(`${ctr}-vol`);
+        expect(await engine.removeVolume(vol)).toBe(true);
+      }
+      expect(await engine.inspectVolumes([`svclab.test=contract-${run}`])).toEqual([]);
+      expect(await engine.removeVolume(vol)).toBe(true); // already gone: fine
+    }, 90_000);
+
     it('tags and removes images; an image in use is not removed', async () => {
       const id = await engine.imageId(tag);
       expect(id).toMatch(/^sha256:[0-9a-f]{64}$/);
