@@ -49,6 +49,8 @@ describe('learner RBAC never grants', () => {
       expect(allows(all, v, '', 'serviceaccounts/token')).toBe(false);
       expect(allows(all, v, '', 'pods/ephemeralcontainers')).toBe(false);
       expect(allows(all, v, 'networking.k8s.io', 'ingressclasses')).toBe(false);
+      // GatewayClass traefik is svclab's (lab 14 reads it): a learner's class could name any controller.
+      expect(allows(all, v, 'gateway.networking.k8s.io', 'gatewayclasses')).toBe(false);
       expect(allows(all, v, 'apiextensions.k8s.io', 'customresourcedefinitions')).toBe(false);
     }
     expect(all.filter((r) => r.apiGroups.includes('certificates.k8s.io'))).toEqual([]);
@@ -94,6 +96,7 @@ const RESOURCE: Record<string, [group: string, resource: string]> = {
   Namespace: ['', 'namespaces'], Pod: ['', 'pods'], Service: ['', 'services'], ConfigMap: ['', 'configmaps'], Secret: ['', 'secrets'],
   Deployment: ['apps', 'deployments'], DaemonSet: ['apps', 'daemonsets'], StatefulSet: ['apps', 'statefulsets'],
   EndpointSlice: ['discovery.k8s.io', 'endpointslices'], Ingress: ['networking.k8s.io', 'ingresses'], NetworkPolicy: ['networking.k8s.io', 'networkpolicies'],
+  Gateway: ['gateway.networking.k8s.io', 'gateways'], HTTPRoute: ['gateway.networking.k8s.io', 'httproutes'],
 };
 
 interface LabFile { setup?: { manifests?: string[] }; steps: { solution?: { manifests?: string[] } }[] }
@@ -148,6 +151,8 @@ describe('learner RBAC covers every lab', () => {
     ['a Gateway API lab: HTTPRoute', 'create', 'gateway.networking.k8s.io', 'httproutes'],
     ['a Gateway API lab: Gateway', 'patch', 'gateway.networking.k8s.io', 'gateways'],
     ['a Gateway API lab: GatewayClass (read)', 'get', 'gateway.networking.k8s.io', 'gatewayclasses'],
+    ['kubectl get gateways,httproutes (lab 14)', 'list', 'gateway.networking.k8s.io', 'httproutes'],
+    ['kubectl -n traefik get service traefik (lab 11 step 4)', 'get', '', 'services'],
     ['MetalLB pools (read, lab 10)', 'list', 'metallb.io', 'ipaddresspools'],
     ['Traefik (read, lab 11)', 'get', 'apps', 'deployments'],
   ])('%s: %s %s/%s', (_what, verb, group, resource) => {
