@@ -10,22 +10,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, describe, expect, it } from 'vitest';
-import { defaultCacheDir } from '../../runner/src/images/images.ts';
-import { buildWiring, workstationImageOf } from '../../runner/src/main/wiring.ts';
-import { freePort, kill9, startRunnerProcess, stopRunner, type RunnerProcess } from '../../runner/test/support/runner-process.ts';
+import { freePort, kill9, sessionsUnavailable, startRunnerProcess, stopRunner, type RunnerProcess } from '../../runner/test/support/runner-process.ts';
 import { CHROMIUM, LESSON, launchChromium, newContext, root, snap, startLab, terminalText, typeInTerminal, until } from './support/browser.ts';
 
 async function unavailable(): Promise<string | undefined> {
   if (!existsSync(CHROMIUM)) return `no Chromium at ${CHROMIUM}`;
   if (!existsSync(join(root, 'dist', 'index.html'))) return 'the site is not built (dist/ missing: run `astro build`)';
-  try {
-    const w = buildWiring(defaultCacheDir());
-    await w.engine.info();
-    await workstationImageOf(w)();
-    return undefined;
-  } catch (e) {
-    return e instanceof Error ? e.message : String(e);
-  }
+  return sessionsUnavailable();
 }
 
 const reason = await unavailable();

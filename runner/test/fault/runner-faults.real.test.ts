@@ -16,8 +16,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nodeImageRef } from '../../src/cluster/cluster-tools.ts';
 import { downAll } from '../../src/cluster/reaper.ts';
 import { defaultCacheDir } from '../../src/images/images.ts';
-import { buildWiring, workstationImageOf } from '../../src/main/wiring.ts';
-import { api, freePort, kill9, openTerminal, readySession, startRunnerProcess, stopRunner, until, type RunnerProcess, type TermClient } from '../support/runner-process.ts';
+import { buildWiring } from '../../src/main/wiring.ts';
+import { api, freePort, sessionsUnavailable, kill9, openTerminal, readySession, startRunnerProcess, stopRunner, until, type RunnerProcess, type TermClient } from '../support/runner-process.ts';
 
 const CLUSTER = 'svclab-durable';
 const LAB = '02-selectors-and-endpoints';
@@ -28,7 +28,7 @@ const lines = (s: string) => s.split('\n').filter(Boolean);
 async function why(fn: () => Promise<unknown>): Promise<string | undefined> {
   try { await fn(); return undefined; } catch (e) { return e instanceof Error ? e.message : String(e); }
 }
-const noWorkstation = await why(async () => { await w.engine.info(); await workstationImageOf(w)(); });
+const noWorkstation = await sessionsUnavailable();
 const noCluster = noWorkstation ?? (await why(() => nodeImageRef(w.images)));
 if (noWorkstation) console.log(`SKIP fault injection: ${noWorkstation}`);
 else if (noCluster) console.log(`SKIP fault injection, the cases that need a cluster (Apply, node killed mid-Check): ${noCluster}`);

@@ -7,22 +7,9 @@ import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { workstationImageOf, buildWiring } from '../../src/main/wiring.ts';
-import { defaultCacheDir } from '../../src/images/images.ts';
-import { api, freePort, kill9, openTerminal, readySession, startRunnerProcess, stopRunner, until, type RunnerProcess } from '../support/runner-process.ts';
+import { api, freePort, sessionsUnavailable, kill9, openTerminal, readySession, startRunnerProcess, stopRunner, until, type RunnerProcess } from '../support/runner-process.ts';
 
-async function unavailable(): Promise<string | undefined> {
-  try {
-    const w = buildWiring(defaultCacheDir());
-    await w.engine.info();
-    await workstationImageOf(w)();
-    return undefined;
-  } catch (e) {
-    return e instanceof Error ? e.message : String(e);
-  }
-}
-
-const reason = await unavailable();
+const reason = await sessionsUnavailable();
 if (reason) console.log(`SKIP durable session (kill -9 and restart the runner): ${reason}`);
 
 const docker = (...args: string[]) => execFileSync('docker', args, { encoding: 'utf8', timeout: 60_000 }).trim();

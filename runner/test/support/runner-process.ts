@@ -5,8 +5,28 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { WebSocket } from 'ws';
 import type { ServerFrame } from '../../src/api/terminal-protocol.ts';
+import { defaultCacheDir } from '../../src/images/images.ts';
+import { buildWiring, workstationImageOf } from '../../src/main/wiring.ts';
 
 const CHILD = join(import.meta.dirname, 'runner-child.ts');
+
+/**
+ * Why a runner process could not start sessions here (no docker, no workstation image), or
+ * undefined. SVCLAB_TEST_WORKSTATION_IMAGE names a stand-in image (it must exist).
+ */
+export async function sessionsUnavailable(): Promise<string | undefined> {
+  try {
+    const w = buildWiring(defaultCacheDir());
+    await w.engine.info();
+    const standIn = process.env.SVCLAB_TEST_WORKSTATION_IMAGE;
+    if (standIn) {
+      if (!(await w.engine.imageExists(standIn))) return `SVCLAB_TEST_WORKSTATION_IMAGE ${standIn} does not exist`;
+    } else await workstationImageOf(w)();
+    return undefined;
+  } catch (e) {
+    return e instanceof Error ? e.message : String(e);
+  }
+}
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
