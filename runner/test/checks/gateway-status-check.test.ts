@@ -12,6 +12,13 @@ function recorded(): KubeObject[] {
 }
 const find = (objs: KubeObject[], kind: string, name: string) => objs.find((o) => o.kind === kind && o.metadata?.name === name) as any;
 
+/** As Traefik writes a Gateway with a broken listener: that listener's error condition alone, the Gateway not Accepted. */
+function breakListener(objs: KubeObject[], name: string, condition: Record<string, unknown>): void {
+  const gw = find(objs, 'Gateway', 'web');
+  gw.status.listeners.find((x: any) => x.name === name).conditions = [{ observedGeneration: 2, lastTransitionTime: '2026-12-02T06:31:00Z', ...condition }];
+  gw.status.conditions = [{ type: 'Accepted', status: 'False', reason: 'ListenersNotValid', message: 'All Listeners must be valid', observedGeneration: 2 }];
+}
+
 const check = (over: Record<string, unknown> = {}) => parse(gatewayStatusCheckSchema, { kind: 'gateway-status', gateway: 'web', ...over });
 
 describe('gateway-status check', () => {
@@ -48,8 +55,7 @@ describe('gateway-status check', () => {
 
   it('https listener with a Secret that does not exist: names the Secret and the command that makes it', async () => {
     const objs = recorded().filter((o) => !(o.kind === 'Secret' && o.metadata?.name === 'store-tls'));
-    const l = find(objs, 'Gateway', 'web').status.listeners.find((x: any) => x.name === 'https');
-    l.conditions = l.conditions.map((c: any) => (c.type === 'ResolvedRefs' ? { ...c, status: 'False', reason: 'InvalidCertificateRef', message: 'Error while retrieving certificate: secret default/store-tls does not exist' } : c.type === 'Programmed' ? { ...c, status: 'False', reason: 'Invalid' } : c));
+    breakListener(objs, 'https', { type: 'ResolvedRefs', status: 'False', reason: 'InvalidCertificateRef', message: 'Error while retrieving certificate: secret default/store-tls does not exist' });
     const r = await runGatewayStatusCheck(check({ listeners: ['https'] }), context(objs));
     expect(r.status).toBe('fail');
     expect(r.message).toBe('Listener https names Secret store-tls in tls.certificateRefs, and there is no Secret store-tls in namespace default.');
@@ -60,9 +66,12 @@ describe('gateway-status check', () => {
     const objs = recorded();
     const gw = find(objs, 'Gateway', 'web');
     gw.spec.listeners.find((x: any) => x.name === 'https').port = 8443;
-    gw.status.listeners.find((x: any) => x.name === 'https').conditions = [{ type: 'Accepted', status: 'False', reason: 'PortUnavailable', observedGeneration: 2, message: 'Cannot find entryPoint for Gateway: no matching entryPoint for port 8443 and protocol "HTTPS"' }];
+    breakListener(objs, 'https', { type: 'Accepted', status: 'False', reason: 'PortUnavailable', message: 'Cannot find entryPoint for Gateway: no matching entryPoint for port 8443 and protocol "HTTPS"' });
     const r = await runGatewayStatusCheck(check({ listeners: ['https'] }), context(objs));
     expect(r.message).toBe("Listener https asks for HTTPS on port 8443, and the controller has no entry point there: svclab's Traefik listens on 80 for HTTP and on 443 for HTTPS.");
+    // A check that names no listener still says which one keeps the Gateway from being accepted.
+    const plain = await runGatewayStatusCheck(check({ route: { name: 'store' } }), context(objs));
+    expect(plain.message).toBe(r.message);
   });
 
   it('no listener of that name (step 4 before the learner adds it)', async () => {

@@ -147,9 +147,14 @@ function cond(conds: readonly Condition[] | undefined, type: string): Condition 
   return conds?.find((c) => c.type === type);
 }
 
+/** Written for an older generation of the object than the one it has now. */
+function isStale(c: Condition, generation: number | undefined): boolean {
+  return generation !== undefined && c.observedGeneration !== undefined && c.observedGeneration < generation;
+}
+
 /** False for the object as it is now (not a verdict on an older generation): worth explaining. */
 function currentlyFalse(c: Condition | undefined, generation: number | undefined): c is Condition {
-  return !!c && c.status === 'False' && !(generation !== undefined && c.observedGeneration !== undefined && c.observedGeneration < generation);
+  return !!c && c.status === 'False' && !isStale(c, generation);
 }
 
 /** A condition that is not (yet) True for the object's current generation, as an observation; undefined when it is. */
@@ -200,25 +205,34 @@ export async function runGatewayStatusCheck(check: GatewayStatusCheck, ctx: Chec
 
     const listeners = gw.spec?.listeners ?? [];
     const listenerStatus = (name: string) => gw.status?.listeners?.find((l) => l.name === name);
-    // A listener the check names is looked at before the Gateway's summary, which only says "ListenersNotValid".
     for (const name of check.listeners) {
+      if (!listeners.some((l) => l.name === name)) return { status: 'fail', message: t.noListener(gwName, name, listeners.map((l) => l.name)), hint: t.noListenerHint(name), expected, observed: `listeners: ${listeners.map((l) => l.name).join(', ') || 'none'}` };
+    }
+    // A broken listener first, the ones the check names before the others: the Gateway's own
+    // condition only says "ListenersNotValid", and Traefik writes a broken listener's error
+    // condition alone (no Accepted/Programmed beside it).
+    const order = [...check.listeners, ...listeners.map((l) => l.name).filter((n) => !check.listeners.includes(n))];
+    for (const name of order) {
       const spec = listeners.find((l) => l.name === name);
-      if (!spec) return { status: 'fail', message: t.noListener(gwName, name, listeners.map((l) => l.name)), hint: t.noListenerHint(name), expected, observed: `listeners: ${listeners.map((l) => l.name).join(', ') || 'none'}` };
+      const conds = listenerStatus(name)?.conditions ?? [];
       const what = `${gwWhat}, listener ${name}`;
-      const conds = listenerStatus(name)?.conditions;
-      for (const type of ['Accepted', 'ResolvedRefs', 'Programmed']) {
-        const c = cond(conds, type);
-        const bad = notTrue(t, what, c, type, gen, expected);
-        if (!bad) continue;
-        const why = currentlyFalse(c, gen) ? await explainListener(t, kube, ns, spec, c) : undefined;
-        return why ? { ...bad, ...why, hintNamesObjects: true } : bad;
-      }
-      const conflicted = cond(conds, 'Conflicted');
-      if (conflicted?.status === 'True') return { status: 'fail', message: t.conflicted(name, conflicted.message ?? ''), expected, observed: `${what}: Conflicted=True (${conflicted.reason ?? ''})` };
+      const conflicted = conds.find((c) => c.type === 'Conflicted' && c.status === 'True' && !isStale(c, gen));
+      if (conflicted) return { status: 'fail', message: t.conflicted(name, conflicted.message ?? ''), expected, observed: `${what}: Conflicted=True (${conflicted.reason ?? ''})` };
+      const broken = conds.find((c) => c.type !== 'Conflicted' && currentlyFalse(c, gen));
+      if (!broken || !spec) continue;
+      const bad = notTrue(t, what, broken, broken.type, gen, expected)!;
+      const why = await explainListener(t, kube, ns, spec, broken);
+      return why ? { ...bad, ...why, hintNamesObjects: true } : bad;
     }
     for (const type of ['Accepted', 'Programmed']) {
       const bad = notTrue(t, gwWhat, cond(gw.status?.conditions, type), type, gen, expected);
       if (bad) return bad;
+    }
+    for (const name of check.listeners) {
+      for (const type of ['Accepted', 'ResolvedRefs', 'Programmed']) {
+        const bad = notTrue(t, `${gwWhat}, listener ${name}`, cond(listenerStatus(name)?.conditions, type), type, gen, expected);
+        if (bad) return bad;
+      }
     }
     const parts = [t.okGateway(gwName), ...(check.listeners.length ? [t.okListener(check.listeners)] : [])];
     if (!route) return { status: 'pass', message: t.ok(parts), expected, observed: `Gateway ${gwName}: Accepted, Programmed${check.listeners.length ? `; listeners ${check.listeners.join(', ')}: Accepted, ResolvedRefs, Programmed` : ''}` };

@@ -1,0 +1,116 @@
+// Real tier for the gateway-status kind: Traefik's own conditions on a live svclab
+// cluster with the Gateway API add-on. Broken one link at a time (a listener's
+// Secret missing, a backendRef naming no Service), then fixed: each broken state
+// fails with the cause named, the fixed one passes. Needs a running cluster made by
+// `svclab up` with the gateway-api artifact built: SVCLAB_GATEWAY_CLUSTER names it,
+// else svclab-gw; otherwise one SKIP line. Works in its own namespace, removed after.
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CheckContext, CheckResult } from '../../src/checks/check.ts';
+import { systemClock } from '../../src/checks/check.ts';
+import { ClientNodeKubeApi } from '../../src/checks/kube-api.ts';
+import { checkSchema, runCheck } from '../../src/checks/registry.ts';
+import { nodeKubectl } from '../../src/cluster/cluster-driver.ts';
+import { kindBinary } from '../../src/cluster/cluster-tools.ts';
+import { KindDriver } from '../../src/cluster/kind-driver.ts';
+import { DockerEngine } from '../../src/engine/docker-engine.ts';
+import { isRunnerError } from '../../src/errors.ts';
+import { ExecaRunner } from '../../src/exec/execa-runner.ts';
+import { defaultCacheDir, defaultImagesDir } from '../../src/images/images.ts';
+
+const runner = new ExecaRunner();
+const engine = new DockerEngine({ runner, queryTimeoutMs: 15_000 });
+const NAME = process.env['SVCLAB_GATEWAY_CLUSTER'] ?? 'svclab-gw';
+
+const real = await (async () => {
+  try {
+    await engine.info();
+    const kind = process.env['SVCLAB_TEST_KIND'] ?? (await kindBinary({ runner, engine, imagesDir: defaultImagesDir(), cacheDir: defaultCacheDir() }));
+    const driver = new KindDriver({ runner, engine, kindPath: kind, stateDir: `${defaultCacheDir()}/clusters` });
+    if (!(await driver.list()).some((c) => c.name === NAME && c.state === 'running')) return { skip: `cluster ${NAME} is not running (svclab up --name ${NAME}, or set SVCLAB_GATEWAY_CLUSTER)` };
+    const crd = await driver.execOnNode(NAME, `${NAME}-control-plane`, nodeKubectl(['get', 'crd', 'gateways.gateway.networking.k8s.io']), { timeoutMs: 30_000 });
+    if (crd.exitCode !== 0) return { skip: `${NAME} has no Gateway API CRDs (svclab images build gateway-api, then svclab up)` };
+    return { driver };
+  } catch (e) {
+    return { skip: isRunnerError(e) ? `${e.code}: ${e.message}` : String(e) };
+  }
+})();
+if ('skip' in real) console.log(`SKIP gateway-status (real): ${real.skip}`);
+
+const TIMEOUT = 240_000;
+const ns = `svclab-gw-${randomBytes(3).toString('hex')}`;
+
+describe.skipIf('skip' in real)('gateway-status on Traefik', () => {
+  if ('skip' in real) return;
+  const { driver } = real;
+  const cp = `${NAME}-control-plane`;
+  let ctx: CheckContext;
+  const kubectl = async (args: string[], input?: string) => {
+    const r = await driver.execOnNode(NAME, cp, nodeKubectl(args), { timeoutMs: 120_000, ...(input !== undefined ? { input } : {}) });
+    if (r.exitCode !== 0) throw new Error(`kubectl ${args.join(' ')}: ${r.stderr}`);
+    return r.stdout;
+  };
+  const apply = (objects: unknown[]) => kubectl(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objects }));
+  const gateway = (listeners: unknown[]) => ({ apiVersion: 'gateway.networking.k8s.io/v1', kind: 'Gateway', metadata: { name: 'web', namespace: ns }, spec: { gatewayClassName: 'traefik', listeners } });
+  const http = { name: 'http', protocol: 'HTTP', port: 80 };
+  const https = { name: 'https', protocol: 'HTTPS', port: 443, hostname: `${ns}.svclab.test`, tls: { mode: 'Terminate', certificateRefs: [{ name: 'gw-tls' }] } };
+  const route = (backend: string) => ({
+    apiVersion: 'gateway.networking.k8s.io/v1', kind: 'HTTPRoute', metadata: { name: 'site', namespace: ns },
+    spec: { parentRefs: [{ name: 'web' }], hostnames: [`${ns}.svclab.test`], rules: [{ backendRefs: [{ name: backend, port: 80 }] }] },
+  });
+  const service = { apiVersion: 'v1', kind: 'Service', metadata: { name: 'site', namespace: ns }, spec: { selector: { app: 'site' }, ports: [{ port: 80 }] } };
+  const run = async (over: Record<string, unknown>, deadlineSeconds: number): Promise<CheckResult> => {
+    const t = Date.now();
+    const check = checkSchema.parse({ id: 'gw', kind: 'gateway-status', description: { en: 'gw', zh: 'gw' }, deadlineSeconds, intervalSeconds: 2, gateway: 'web', namespace: ns, ...over });
+    const r = await runCheck(check, ctx);
+    console.log(`  ${JSON.stringify(over)}: ${r.status} in ${((Date.now() - t) / 1000).toFixed(1)} s — ${r.message}`);
+    return r;
+  };
+
+  beforeAll(async () => {
+    ctx = { engine, workstation: cp, lang: 'en', kube: new ClientNodeKubeApi(await driver.kubeconfig(NAME, 'host')), ...systemClock };
+    await kubectl(['create', 'namespace', ns]);
+  }, TIMEOUT);
+  afterAll(async () => {
+    await driver.execOnNode(NAME, cp, nodeKubectl(['delete', 'namespace', ns, '--wait=false']), { timeoutMs: 60_000 }).catch(() => undefined);
+  }, 120_000);
+
+  it('no Gateway: fails, naming where it looked', async () => {
+    expect(await run({}, 4)).toMatchObject({ status: 'fail', message: `There is no Gateway web in namespace ${ns}.` });
+  }, TIMEOUT);
+
+  it('an https listener whose Secret does not exist: Traefik says InvalidCertificateRef, the check names the Secret', async () => {
+    await apply([gateway([http, https]), service, route('sitee')]);
+    const r = await run({ listeners: ['https'] }, 30);
+    expect(r).toMatchObject({ status: 'fail', message: `Listener https names Secret gw-tls in tls.certificateRefs, and there is no Secret gw-tls in namespace ${ns}.` });
+  }, TIMEOUT);
+
+  it('a backendRef naming no Service: Traefik says BackendNotFound, the check names the Service', async () => {
+    const r = await run({ route: { name: 'site' } }, 30);
+    expect(r.status).toBe('fail');
+    expect(r.message).toBe(`HTTPRoute site (parent web): its backendRefs name a Service that does not exist in namespace ${ns}: sitee (BackendNotFound). Requests for that rule get an error from the controller.`);
+  }, TIMEOUT);
+
+  it('fixed: the Secret made, the backendRef corrected, every link passes', async () => {
+    await apply([route('site'), {
+      apiVersion: 'v1', kind: 'Secret', type: 'kubernetes.io/tls', metadata: { name: 'gw-tls', namespace: ns },
+      // Any parseable pair will do for the listener to resolve its reference: Traefik's own test certificate is not at hand, so a throwaway one.
+      data: await throwawayCert(`${ns}.svclab.test`),
+    }]);
+    const r = await run({ listeners: ['http', 'https'], route: { name: 'site' } }, 60);
+    expect(r.status, r.message).toBe('pass');
+  }, TIMEOUT);
+});
+
+async function throwawayCert(name: string): Promise<Record<string, string>> {
+  const { mkdtemp, readFile, rm } = await import('node:fs/promises');
+  const { tmpdir } = await import('node:os');
+  const dir = await mkdtemp(`${tmpdir()}/svclab-gw-`);
+  try {
+    const r = await runner.run(['openssl', 'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-keyout', `${dir}/k`, '-out', `${dir}/c`, '-subj', `/CN=${name}`, '-addext', `subjectAltName=DNS:${name}`], { timeoutMs: 30_000 });
+    if (r.exitCode !== 0) throw new Error(`openssl: ${r.stderr}`);
+    return { 'tls.crt': (await readFile(`${dir}/c`)).toString('base64'), 'tls.key': (await readFile(`${dir}/k`)).toString('base64') };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
