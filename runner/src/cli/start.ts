@@ -16,7 +16,7 @@ import { makeLogger } from '../logger.ts';
 import { NodePtyFactory } from '../pty/node-pty-factory.ts';
 import { prepareSessionCluster, sessionPorts, workstationNetwork, type LabClusterDeps } from '../sessions/lab-cluster.ts';
 import { nodeAdminKubectl } from '../cluster/node-shell.ts';
-import { SessionManager, type Session } from '../sessions/session-manager.ts';
+import { SessionManager, type RecoverReport, type Session } from '../sessions/session-manager.ts';
 import { FileSessionStore } from '../sessions/session-store.ts';
 import { parseManifests } from '../http/yaml-input.ts';
 import type { Workshop } from '../workshop/workshop.ts';
@@ -122,9 +122,14 @@ export async function startRunner(opts: StartOptions): Promise<{ url: string; po
       } : {}),
     } : {}),
   });
-  const recovered = await sessions.recover().catch((e: unknown) => {
-    opts.out(`! could not look for workstations of an earlier runner: ${String(e)}`);
-    return { adopted: [], removed: [], volumes: [] };
+  // Listen once the verified sessions are back (open tabs then find theirs); removing the rest takes seconds and goes on meanwhile.
+  let recovery!: Promise<RecoverReport>;
+  const adopted = await new Promise<string[]>((resolve) => {
+    recovery = sessions.recover({ onAdopted: resolve });
+    recovery.catch((e: unknown) => {
+      opts.out(`! could not look for workstations of an earlier runner: ${String(e)}`);
+      resolve([]);
+    });
   });
   const status = () => runnerStatus(sessions, opts.pool);
   const idleMs = opts.sessionIdleMs ?? 60 * 60_000;
@@ -141,8 +146,8 @@ export async function startRunner(opts: StartOptions): Promise<{ url: string; po
     ? watchLearnerClusters({ pool: opts.pool, sessions, workshop, probe: apiReadyProbe((name) => cluster.driver.kubeconfig(name, 'host')), logger }, opts.clusterWatch)
     : undefined;
   watch?.start();
-  if (recovered.adopted.length) opts.out(`• took back ${recovered.adopted.length} session(s) of an earlier runner: ${recovered.adopted.join(', ')}`);
-  for (const r of recovered.removed) opts.out(`• removed workstation ${r.name} left by an earlier runner (${r.reason})`);
+  if (adopted.length) opts.out(`• took back ${adopted.length} session(s) of an earlier runner: ${adopted.join(', ')}`);
+  void recovery.then((r) => { for (const x of r.removed) opts.out(`• removed workstation ${x.name} left by an earlier runner (${x.reason})`); }, () => undefined);
   // Kept across restarts (0600 in the cache dir), so open tabs survive a crashed or restarted runner.
   const { token, renewed } = workshop ? { token: workshop.instructorSecret, renewed: undefined } : loadRunnerToken(opts.cacheDir, { rotate: opts.newToken ?? false });
   if (renewed && renewed !== 'first start') opts.out(`• a new token (${renewed}): tabs opened before need the URL below`);

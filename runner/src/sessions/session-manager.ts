@@ -432,14 +432,20 @@ export class SessionManager {
    * their home volume and record. Workstations of a live runner, or recorded in another
    * runner's store that still holds their record, are left alone.
    */
-  async recover(): Promise<RecoverReport> {
+  async recover(opts: { onAdopted?: (ids: string[]) => void } = {}): Promise<RecoverReport> {
     // One at a time (start.ts also runs it every sweep: a `docker run` left running by a killed
     // runner can make its workstation after the first look).
-    this.recovering ??= this.recoverOnce().finally(() => { this.recovering = undefined; });
+    if (this.recovering) {
+      const r = await this.recovering;
+      opts.onAdopted?.(r.adopted);
+      return r;
+    }
+    this.recovering = this.recoverOnce(opts.onAdopted).finally(() => { this.recovering = undefined; });
     return this.recovering;
   }
 
-  private async recoverOnce(): Promise<RecoverReport> {
+  /** `onAdopted` is called once the verified sessions are back, before anything is removed (removing takes seconds). */
+  private async recoverOnce(onAdopted?: (ids: string[]) => void): Promise<RecoverReport> {
     const alive = (pid: number) => Number.isInteger(pid) && pid > 0 && pid !== this.ownerPid && (this.deps.isAlive ?? pidAlive)(pid);
     const store = this.deps.store;
     const report: RecoverReport = { adopted: [], removed: [], volumes: [] };
@@ -449,6 +455,7 @@ export class SessionManager {
       if ((await this.dropHome(id)) && homes.some((v) => v.name === homeVolumeName(id))) report.volumes.push(homeVolumeName(id));
     };
     const seen = new Set<string>();
+    const doomed: { c: (typeof found)[number]; id: string; dir: string | undefined; reason: string }[] = [];
     for (const c of found) {
       const id = c.labels[SESSION_LABEL] ?? '';
       seen.add(id);
@@ -475,6 +482,14 @@ export class SessionManager {
         if (dir && existsSync(join(dir, `${id}.json`))) continue;
         reason = 'its runner is gone';
       }
+      doomed.push({ c, id, dir, reason });
+    }
+    try {
+      onAdopted?.(report.adopted);
+    } catch (e) {
+      this.deps.logger.warn({ err: String(e) }, 'onAdopted failed');
+    }
+    for (const { c, id, dir, reason } of doomed) {
       await this.deps.engine.removeContainer(c.id);
       report.removed.push({ name: c.name, reason });
       this.deps.logger.info({ session: id, workstation: c.name, reason }, 'workstation removed');

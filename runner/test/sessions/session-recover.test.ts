@@ -124,6 +124,21 @@ describe('workstations outlive a killed runner', () => {
     expect(readdirSync(join(w.dir, 'sessions')).filter((f) => f.endsWith('.json'))).toEqual([`${kept.id}.json`]);
   });
 
+  it('tells who is back before it removes the rest (the runner listens then; removing takes seconds)', async () => {
+    const w = world();
+    const first = w.runner(1);
+    const kept = await first.m.create('02', 'a');
+    const doomed = await first.m.create('02', 'b');
+    rmSync(join(w.dir, 'sessions', `${doomed.id}.json`));
+    w.kill(1);
+    const second = w.runner(2);
+    let atAdoption: string[] = [];
+    const report = await second.m.recover({ onAdopted: () => { atAdoption = names(w.engine); } });
+    expect(atAdoption).toEqual([kept.workstation, doomed.workstation].sort());
+    expect(report.adopted).toEqual([kept.id]);
+    expect(names(w.engine)).toEqual([kept.workstation]);
+  });
+
   it('does not take back a session whose cluster is no longer the one to use', async () => {
     const w = world();
     const s = await w.runner(1).m.create('02', 'a');
