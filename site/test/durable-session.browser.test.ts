@@ -2,7 +2,7 @@
 // reconnects to the same session, a reload replays the terminal history the runner
 // persisted (the command typed before the kill), and ~/answers/x is still there.
 // The runner is a child process (runner/test/support/runner-child.ts) in this test's own
-// cache dir, serving the built site from dist/. Needs Chromium, dist/, docker and the
+// cache dir, serving the built site (dist/, or SVCLAB_SITE_DIR as for the other browser tests). Needs Chromium, dist/, docker and the
 // workstation image; without them, one SKIP line.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -11,11 +11,11 @@ import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freePort, kill9, sessionsUnavailable, startRunnerProcess, stopRunner, type RunnerProcess } from '../../runner/test/support/runner-process.ts';
-import { CHROMIUM, LESSON, launchChromium, newContext, root, snap, startLab, terminalText, typeInTerminal, until } from './support/browser.ts';
+import { CHROMIUM, LESSON, launchChromium, newContext, siteDir, snap, startLab, terminalText, typeInTerminal, until } from './support/browser.ts';
 
 async function unavailable(): Promise<string | undefined> {
   if (!existsSync(CHROMIUM)) return `no Chromium at ${CHROMIUM}`;
-  if (!existsSync(join(root, 'dist', 'index.html'))) return 'the site is not built (dist/ missing: run `astro build`)';
+  if (!existsSync(join(siteDir, 'index.html'))) return `the site is not built (run \`astro build\`; looked in ${siteDir})`;
   return sessionsUnavailable();
 }
 

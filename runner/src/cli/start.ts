@@ -51,6 +51,8 @@ export interface StartOptions {
   wiring?: Pick<Wiring, 'runner' | 'engine'>;
   /** A workshop for a room (svclab workshop start): learners join; its instructor secret replaces the token. */
   workshop?: Workshop;
+  /** The built site to serve; dist/ of the checkout by default (tests: a private `astro build --outDir`). */
+  siteDir?: string;
   /** Serve HTTPS: the certificate, its key and the names it is valid for (allowed Origins besides --host). */
   tls?: { cert: string; key: string; names: readonly string[] };
   /** A workshop's watch over learners' clusters (a learner whose cluster fails its probes moves to a new one); tests shorten it. */
@@ -151,7 +153,7 @@ export async function startRunner(opts: StartOptions): Promise<{ url: string; po
   // Kept across restarts (0600 in the cache dir), so open tabs survive a crashed or restarted runner.
   const { token, renewed } = workshop ? { token: workshop.instructorSecret, renewed: undefined } : loadRunnerToken(opts.cacheDir, { rotate: opts.newToken ?? false });
   if (renewed && renewed !== 'first start') opts.out(`• a new token (${renewed}): tabs opened before need the URL below`);
-  const siteDir = join(projectRoot, 'dist');
+  const siteDir = opts.siteDir ?? join(projectRoot, 'dist');
   let origins: string[] = [];
   const app = await buildApp({
     logger, token, allowedOrigins: () => origins, sessions,

@@ -4,6 +4,7 @@
 //   its state never mixes with anyone else's; images and kind come from the real cache.
 // SVCLAB_TEST_PORT: the port (the same one after a restart, so open tabs reconnect).
 // SVCLAB_TEST_CLUSTER: sessions get this running cluster (optional).
+// SVCLAB_SITE_DIR: the built site to serve (as the browser tests' support reads it); dist/ by default.
 // SVCLAB_TEST_WORKSTATION_IMAGE: another workstation image (a stand-in while the real one
 //   builds); default the image builder's current svclab/workstation.
 // It calls startRunner directly rather than `svclab start`, which also reaps leftover
@@ -19,6 +20,7 @@ const clusterName = process.env.SVCLAB_TEST_CLUSTER;
 const real = buildWiring(defaultCacheDir());
 const running = await startRunner({
   host: '127.0.0.1', port, allowRemote: false, cacheDir, out: (l) => process.stdout.write(`${l}\n`),
+  ...(process.env.SVCLAB_SITE_DIR ? { siteDir: process.env.SVCLAB_SITE_DIR } : {}),
   workstationImage: process.env.SVCLAB_TEST_WORKSTATION_IMAGE ? async () => process.env.SVCLAB_TEST_WORKSTATION_IMAGE! : workstationImageOf(real), wiring: real,
   ...(clusterName ? {
     cluster: {
