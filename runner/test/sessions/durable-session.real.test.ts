@@ -47,7 +47,6 @@ describe.skipIf(reason)('a session survives kill -9 of the runner', () => {
 
     runner = await startRunnerProcess({ cacheDir, port });
     console.log(`restart: listening after ${Math.round(runner.startMs)} ms; ${runner.out.filter((l) => l.startsWith('•')).join(' | ')}`);
-    expect(runner.out.join('\n')).toContain(`took back 1 session(s) of an earlier runner: ${id}`);
     const s = await api(runner, 'GET', `/api/sessions/${id}`);
     expect(s.status).toBe(200);
     expect(s.json.session).toMatchObject({ id, state: 'ready', labId: '02-selectors-and-endpoints' });
@@ -61,6 +60,7 @@ describe.skipIf(reason)('a session survives kill -9 of the runner', () => {
     t2.type('cat ~/answers/x\r');
     await until('~/answers/x read back', () => (t2.text().split(`cat ~/answers/x`).at(-1) ?? '').includes(mark) || undefined, 30_000, 100);
     t2.close();
+    expect(runner.out.join('\n')).toContain(`took back 1 session(s) of an earlier runner: ${id}`);
 
     // Stop: the session ends for good — its container, home volume and record go.
     expect((await api(runner, 'DELETE', `/api/sessions/${id}`)).status).toBeLessThan(300);
