@@ -8,7 +8,7 @@
 // cases this suite's workstations and home volumes are removed (by its store label) and none
 // may be left; after the last, `down --all` limited to this suite's cluster (plus the store
 // label) must leave zero containers, networks and volumes. A missing prerequisite: one SKIP line.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -220,6 +220,8 @@ describe.skipIf(noWorkstation)('the runner under faults', () => {
     const t = await openTerminal(r, id);
     await typed(t, 'before-freeze');
     const dockerd = lines(execFileSync('pidof', ['dockerd'], { encoding: 'utf8' }).trim().replace(/ /g, '\n'))[0]!;
+    // A watchdog outside this process: whatever happens to the test, dockerd runs again within 20 s.
+    spawn('sh', ['-c', `sleep 20; kill -CONT ${dockerd}`], { detached: true, stdio: 'ignore' }).unref();
     execFileSync('kill', ['-STOP', dockerd]);
     let resumed = false;
     const resume = () => { if (!resumed) { resumed = true; execFileSync('kill', ['-CONT', dockerd]); } };
