@@ -80,6 +80,8 @@ describe('renderComponentManifests', () => {
     for (const ingressMode of ['nodeport', 'daemonset'] as const) {
       const objs = objects(renderComponentManifests(files, { ingressMode, images, pool, gatewayApi: true }).traefik);
       expect(find(objs, 'GatewayClass', 'traefik')!.spec.controllerName).toBe('traefik.io/gateway-controller');
+      // The CRD caps it at 64 characters; a longer one made the whole add-on apply fail on a real cluster.
+      expect((find(objs, 'GatewayClass', 'traefik')!.spec.description ?? '').length).toBeLessThanOrEqual(64);
       const role = find(objs, 'ClusterRole', 'svclab:traefik-gateway') as unknown as { rules: { resources: string[]; verbs: string[] }[] };
       const may = (res: string, verb: string) => role.rules.some((r) => r.resources.includes(res) && r.verbs.includes(verb));
       for (const res of ['gatewayclasses', 'gateways', 'httproutes', 'grpcroutes', 'referencegrants', 'backendtlspolicies']) expect(may(res, 'watch')).toBe(true);
