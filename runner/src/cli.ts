@@ -232,7 +232,31 @@ const commands: Record<string, Command> = {
   },
 };
 
-export async function main(argv: string[], io: CliIo = defaultIo): Promise<number> {
+/**
+ * `svclab <command> --help`: that command's lines of HELP. Answered before anything is
+ * built or run, so `svclab down --help` never removes a cluster and `images export --help`
+ * never writes a file named --help. kubectl passes its arguments on; validate has its own.
+ */
+export function commandHelp(name: string): string | undefined {
+  const blocks: string[][] = [];
+  for (const line of HELP.split('\n')) {
+    if (/^  [a-z]/.test(line)) blocks.push([line]);
+    else if (blocks.length && /^ {3,}\S/.test(line)) blocks.at(-1)!.push(line);
+    else if (blocks.length && !line.trim()) blocks.push([]);
+  }
+  const mine = blocks.filter((b) => b[0]?.startsWith(`  ${name} `) || b[0]?.trim() === name);
+  if (!mine.length) return undefined;
+  return [`Usage: svclab ${name} …`, '', ...mine.flat(), '', 'svclab --help lists every command.'].join('\n');
+}
+
+const OWN_HELP = new Set(['kubectl', 'validate', 'help']);
+
+function wantsHelp(args: readonly string[]): boolean {
+  const end = args.indexOf('--');
+  return (end < 0 ? args : args.slice(0, end)).some((a) => a === '--help' || a === '-h');
+}
+
+export async function main(argv: string[], io: CliIo = defaultIo, makeWiring: () => Wiring = () => buildWiring(cacheDir())): Promise<number> {
   const [name = 'help', ...rest] = argv;
   const cmd = commands[name === '--help' || name === '-h' ? 'help' : name === '--version' ? 'version' : name];
   if (!cmd) {
@@ -240,8 +264,12 @@ export async function main(argv: string[], io: CliIo = defaultIo): Promise<numbe
     io.err('hint: run `svclab --help` for the commands.');
     return 2;
   }
+  if (!OWN_HELP.has(name) && wantsHelp(rest)) {
+    io.out(commandHelp(name) ?? HELP);
+    return 0;
+  }
   let built: Wiring | undefined;
-  const wiring = () => (built ??= buildWiring(cacheDir()));
+  const wiring = () => (built ??= makeWiring());
   try {
     return await cmd(rest, io, wiring);
   } catch (e) {

@@ -1,6 +1,6 @@
 // Bad command-line input is refused before anything is made: what, and the fix.
 import { describe, expect, it } from 'vitest';
-import { main } from '../../src/cli.ts';
+import { commandHelp, main } from '../../src/cli.ts';
 
 async function run(...argv: string[]) {
   const out: string[] = [];
@@ -35,5 +35,27 @@ describe('svclab validate --name', () => {
     expect((await run('validate', '02', '--name', 'svclab-main')).err).toMatch(/learner's cluster/);
     expect((await run('validate', '02', '--name', 'svclab-pool-1')).err).toMatch(/learner's cluster/);
     expect((await run('validate', '02', '--name', 'Bad_Name')).err).toMatch(/--name Bad_Name: .*svclab-/);
+  });
+});
+
+describe('svclab <command> --help', () => {
+  // Each of these did something before: down removed svclab-main, images export wrote a
+  // bundle to a file named --help, start ran a runner, up made a cluster or refused the flag.
+  it.each(['start', 'doctor', 'labs', 'images', 'up', 'down', 'status', 'workshop', 'new', 'import', 'version'])('%s --help prints its usage and builds nothing', async (name) => {
+    const calls: string[] = [];
+    const out: string[] = [];
+    const err: string[] = [];
+    const code = await main([name, ...(name === 'images' ? ['export'] : []), '--help'], { out: (l) => out.push(l), err: (l) => err.push(l), tty: false }, () => { calls.push('wiring'); throw new Error('--help must not build the wiring'); });
+    expect(code).toBe(0);
+    expect(err).toEqual([]);
+    expect(calls).toEqual([]);
+    expect(out.join('\n')).toMatch(new RegExp(`^  ${name}\\b`, 'm'));
+  });
+
+  it('-h works too; after -- it is an argument, not a request for help', async () => {
+    expect(commandHelp('down')).toMatch(/down \[--name N \| --all\]/);
+    const r = await run('labs', 'show', '-h');
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^  labs list/m);
   });
 });
