@@ -48,6 +48,8 @@ export class Terminal {
   private rows = 24;
   private readonly highWater: number;
   private readonly lowWater: number;
+  /** Output came back from a restarted runner's history: the next shell starts on a fresh line, said so. */
+  private restored = false;
 
   constructor(opts: TerminalOptions) {
     this.opts = opts;
@@ -60,7 +62,10 @@ export class Terminal {
       now: opts.now,
     });
     const saved = opts.history?.load();
-    if (saved) this.buffer.restore(saved);
+    if (saved) {
+      this.buffer.restore(saved);
+      this.restored = saved.chunks.length > 0;
+    }
   }
 
   get isPaused(): boolean { return this.paused; }
@@ -128,6 +133,12 @@ export class Terminal {
   }
 
   private spawn(): void {
+    if (this.restored) {
+      this.restored = false;
+      const data = '\r\n\x1b[2m[svclab] the runner restarted: a new shell in the same workstation (your files are kept)\x1b[0m\r\n';
+      const chunk = this.buffer.push(data);
+      for (const c of this.clients) c.client.send({ type: 'data', seq: chunk.seq, data });
+    }
     const p = this.opts.ptys.spawn(this.opts.argv, { cols: this.cols, rows: this.rows });
     this.pty = p;
     this.paused = false;

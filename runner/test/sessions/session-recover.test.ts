@@ -86,6 +86,8 @@ describe('workstations outlive a killed runner', () => {
     t2.attach({ send: (f) => frames.push(f) }, 0, 80, 24);
     const replayed = frames.filter((f) => f.type === 'data').map((f) => (f as { data: string }).data).join('');
     expect(replayed).toContain('echo kept-across-restart');
+    // The new shell starts on a line of its own, said so.
+    expect(replayed).toMatch(/echo kept-across-restart[^]*\[svclab\] the runner restarted: a new shell/);
     expect(frames[0]).toMatchObject({ type: 'hello', missed: false });
     expect((frames[0] as { nextSeq: number }).nextSeq).toBeGreaterThan(1);
   });
