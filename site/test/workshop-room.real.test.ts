@@ -11,7 +11,7 @@
 // Needs docker, current images, Chromium, the built site, openssl, a non-loopback IPv4 address
 // and SVCLAB_TEST_CREATE_CLUSTER=1 (it provisions svclab-wsroom-1, -2 and a replacement);
 // otherwise one SKIP line.
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
@@ -28,7 +28,7 @@ import { imagesStatus } from '../../runner/src/images/images.ts';
 import { ClusterPool } from '../../runner/src/pool/cluster-pool.ts';
 import { Workshop } from '../../runner/src/workshop/workshop.ts';
 import { MemoryWorkshopStore } from '../../runner/src/workshop/workshop-store.ts';
-import { browserUnavailable, launchChromium, snap, terminalText, typeInTerminal, until } from './support/browser.ts';
+import { browserUnavailable, launchChromium, root, snap, terminalText, typeInTerminal, until } from './support/browser.ts';
 
 const PREFIX = 'svclab-wsroom-';
 const LAB = '02-selectors-and-endpoints';
@@ -46,6 +46,8 @@ function roomAddress(): string | undefined {
 async function plan(): Promise<string | undefined> {
   const noBrowser = browserUnavailable();
   if (noBrowser) return noBrowser;
+  // startRunner serves the checkout's dist/ (SVCLAB_SITE_DIR is for the fake-tier tests' own server).
+  if (!existsSync(join(root, 'dist', 'index.html'))) return 'the runner serves dist/, which is not built (run `astro build`)';
   if (process.env['SVCLAB_TEST_CREATE_CLUSTER'] !== '1') return 'set SVCLAB_TEST_CREATE_CLUSTER=1 to let it provision 3 pooled clusters (npm test does)';
   if (!roomAddress()) return 'this machine has no IPv4 address other than loopback';
   try {
@@ -74,8 +76,7 @@ describe.skipIf(skip !== undefined)('a workshop for a room over HTTPS on a non-l
   const mark = (what: string) => { timings[what] = Math.round((Date.now() - t0) / 1000); };
 
   beforeAll(async () => {
-    // Clusters a crashed earlier run left behind (this test's names only).
-    for (const c of await d.driver.list()) if (c.name.startsWith(PREFIX)) await d.driver.delete(c.name).catch(() => undefined);
+    // Clusters an earlier run kept (SVCLAB_KEEP_CLUSTER=1) are adopted by pool.start() when they recycle clean, else deleted.
     const cacheDir = mkdtempSync(join(tmpdir(), 'svclab-wsroom-'));
     const pair = await selfSignedCertificate(d.runner, join(cacheDir, 'tls'), address);
     workshop = await Workshop.create({ store: new MemoryWorkshopStore() }, { labs: [LAB], capacity: 3, reserve: 2, durationMs: 2 * 3600_000, code: CODE });
