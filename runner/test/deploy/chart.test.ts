@@ -116,6 +116,24 @@ describe.skipIf('skip' in found)('helm chart deploy/helm/svclab', () => {
 
   const scratch = mkdtempSync(join(tmpdir(), 'svclab-kustomize-'));
   afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+  it('environment pods: a private cgroup namespace before the node entrypoint, the bootstrap unit from the ConfigMap, Ready with the cluster', () => {
+    const objs = render(...ACK);
+    const cm = find(objs, 'ConfigMap')[0] as Obj & { data: Record<string, string> };
+    const pod = parseAllDocuments(cm.data['environment-pod.yaml']!)[0]!.toJS() as {
+      spec: { containers: { command: string[]; args: string[]; readinessProbe: { exec: { command: string[] } }; volumeMounts: { name: string; mountPath: string }[] }[]; volumes: { name: string; configMap?: { name: string; items: { key: string }[] } }[] };
+    };
+    const c = pod.spec.containers[0]!;
+    expect(c.command).toEqual(['/bin/bash', '-c']);
+    expect(c.args[0]).toMatch(/exec unshare --cgroup -- \/usr\/local\/bin\/entrypoint \/sbin\/init$/);
+    expect(c.readinessProbe.exec.command).toEqual(['test', '-f', '/run/svclab/environment-ready']);
+    expect(c.volumeMounts).toContainEqual(expect.objectContaining({ name: 'bootstrap', mountPath: '/svclab' }));
+    const vol = pod.spec.volumes.find((v) => v.name === 'bootstrap')!;
+    expect(vol.configMap!.name).toBe(cm.metadata.name);
+    for (const item of vol.configMap!.items) expect(cm.data[item.key], item.key).toBeTruthy();
+    expect(cm.data['environment-bootstrap.sh']).toContain('touch "$ready"');
+    expect(cm.data['svclab-environment.service']).toContain('ExecStart=/bin/bash /svclab/environment-bootstrap.sh');
+  });
+
   it('deploy/kustomize is the current render of the chart (deploy/render-kustomize.sh)', () => {
     if ('skip' in found) return;
     const r = spawnSync('bash', [join(root, 'deploy/render-kustomize.sh'), scratch], { encoding: 'utf8', timeout: 60_000, env: { ...process.env, HELM: found.helm } });
