@@ -269,9 +269,12 @@ async function solve(run: Run, step: LabStep, classname: string): Promise<Valida
   }
 }
 
-/** The failure body: what the check looks at (for the author), what it said, expected and observed. */
+/**
+ * The failure body after the case's message (which already quotes what the check said):
+ * what the check looks at (for the author), expected and observed.
+ */
 function describe(check: Check, r: CheckResult): string {
-  return [`check ${check.id} (${check.kind}): ${explainCheck(check)}`, r.message, r.details ? `expected: ${r.details.expected}` : '', r.details ? `observed: ${r.details.observed}` : ''].filter(Boolean).join('\n');
+  return [`check ${check.id} (${check.kind}): ${explainCheck(check)}`, r.details ? `expected: ${r.details.expected}` : '', r.details ? `observed: ${r.details.observed}` : ''].filter(Boolean).join('\n');
 }
 
 /** A RunnerError's command and output (LabActions puts them in details) for the failure body. */
