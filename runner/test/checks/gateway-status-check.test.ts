@@ -6,7 +6,7 @@ import { gatewayStatusCheckSchema, runGatewayStatusCheck } from '../../src/check
 import { FakeKubeApi, KubeApiError, type KubeObject } from '../../src/checks/kube-api.ts';
 import { context, fixtureText, parse } from './check-fixtures.ts';
 
-/** Recorded from lab 14 after step 4's solution (kubectl get gatewayclass,gateway,httproute,svc,secret -o json). */
+/** Recorded from lab 14 after step 4's solution on svclab-validate-gw (kubectl get gatewayclass,gateway,httproute,svc,secret -o json; the key pair redacted). */
 function recorded(): KubeObject[] {
   return (JSON.parse(fixtureText('api/lab14-solved.json')) as { items: KubeObject[] }).items;
 }

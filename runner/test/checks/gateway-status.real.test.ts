@@ -59,6 +59,9 @@ describe.skipIf('skip' in real)('gateway-status on Traefik', () => {
     spec: { parentRefs: [{ name: 'web' }], hostnames: [`${ns}.svclab.test`], rules: [{ backendRefs: [{ name: backend, port: 80 }] }] },
   });
   const service = { apiVersion: 'v1', kind: 'Service', metadata: { name: 'site', namespace: ns }, spec: { selector: { app: 'site' }, ports: [{ port: 80 }] } };
+  let tlsSecret: unknown;
+  // Any parseable pair will do for the listener to resolve its reference: a throwaway one.
+  const secret = async () => ({ apiVersion: 'v1', kind: 'Secret', type: 'kubernetes.io/tls', metadata: { name: 'gw-tls', namespace: ns }, data: await throwawayCert(`${ns}.svclab.test`) });
   const run = async (over: Record<string, unknown>, deadlineSeconds: number): Promise<CheckResult> => {
     const t = Date.now();
     const check = checkSchema.parse({ id: 'gw', kind: 'gateway-status', description: { en: 'gw', zh: 'gw' }, deadlineSeconds, intervalSeconds: 2, gateway: 'web', namespace: ns, ...over });
@@ -85,18 +88,15 @@ describe.skipIf('skip' in real)('gateway-status on Traefik', () => {
     expect(r).toMatchObject({ status: 'fail', message: `Listener https names Secret gw-tls in tls.certificateRefs, and there is no Secret gw-tls in namespace ${ns}.` });
   }, TIMEOUT);
 
-  it('a backendRef naming no Service: Traefik says BackendNotFound, the check names the Service', async () => {
+  it('a backendRef naming no Service (the listener fixed first: the check reports the first broken link): BackendNotFound names the Service', async () => {
+    await apply([tlsSecret ??= await secret()]);
     const r = await run({ route: { name: 'site' } }, 30);
     expect(r.status).toBe('fail');
     expect(r.message).toBe(`HTTPRoute site (parent web): its backendRefs name a Service that does not exist in namespace ${ns}: sitee (BackendNotFound). Requests for that rule get an error from the controller.`);
   }, TIMEOUT);
 
   it('fixed: the Secret made, the backendRef corrected, every link passes', async () => {
-    await apply([route('site'), {
-      apiVersion: 'v1', kind: 'Secret', type: 'kubernetes.io/tls', metadata: { name: 'gw-tls', namespace: ns },
-      // Any parseable pair will do for the listener to resolve its reference: Traefik's own test certificate is not at hand, so a throwaway one.
-      data: await throwawayCert(`${ns}.svclab.test`),
-    }]);
+    await apply([route('site')]);
     const r = await run({ listeners: ['http', 'https'], route: { name: 'site' } }, 60);
     expect(r.status, r.message).toBe('pass');
   }, TIMEOUT);
