@@ -44,7 +44,9 @@ bring the first step back. Exits non-zero on any violation.
   --only-changed BASE   only the labs whose folder changed since the git ref BASE (committed since
                         the merge base with HEAD, staged, unstaged or untracked), in the git
                         repository that holds the labs; a file a lab symlinks to counts for it,
-                        any other file in the labs folder outside the labs counts for all.
+                        any other file in the labs folder outside the labs counts for all;
+                        in svclab's own repository a check kind's code counts for the
+                        labs that use that kind.
                         Prints "no lab changed since BASE" and exits 0 when none did
   --name NAME           the cluster's name (default svclab-validate); a running one is reused
   --keep                keep the cluster afterwards
@@ -89,10 +91,14 @@ export async function validateCommand(args: string[], out: (l: string) => void, 
   const w = buildWiring(cacheDir);
   const base = values['only-changed'];
   if (base !== undefined) {
-    const changed = await changedLabs({ shell: w.runner, labsDir: join(where.root, where.dir), ...(values.labs !== undefined ? { labsArg: values.labs } : {}), base, labs: all });
-    for (const id of changed.removed) out(`  · ${id}: its folder changed since ${base} but holds no lab now (removed or renamed)`);
+    const changed = await changedLabs({ shell: w.runner, labsDir: join(where.root, where.dir), ...(values.labs !== undefined ? { labsArg: values.labs } : {}), base, labs: all, svclabRoot: projectRoot });
+    const notes = [
+      ...changed.removed.map((id) => `${id}: its folder changed since ${base} but holds no lab now (removed or renamed)`),
+      ...changed.notes,
+    ];
     labs = labs.filter((l) => changed.ids.includes(l.id));
     if (labs.length === 0) {
+      for (const n of notes) out(`  · ${n}`);
       out(`no lab changed since ${base}`);
       return 0;
     }
@@ -101,6 +107,7 @@ export async function validateCommand(args: string[], out: (l: string) => void, 
       const files = changed.because[l.id] ?? [];
       out(`  · ${l.id}: ${files.slice(0, 3).join(', ')}${files.length > 3 ? ` and ${files.length - 3} more` : ''}`);
     }
+    for (const n of notes) out(`  · ${n}`);
   }
   await refuseMissingSolutions(labs, values.junit, out);
 

@@ -11,8 +11,10 @@
 //   - any other file in the labs folder outside every lab folder (`_shared/`, a
 //     script): no lab names it, so nothing says which lab uses it, and every lab is
 //     validated. Markdown at the top of the labs folder (a README) is read by no lab.
-// Files elsewhere in the repository (CI config, the course's README, svclab's own
-// runner code) select no lab: a change to svclab itself is a reason to validate all.
+// Files elsewhere in the repository (CI config, the course's README) select no lab.
+// In svclab's own repository, a check kind's code (runner/src/checks/kinds/<kind>.ts)
+// counts for the labs with a check of that kind; other runner or image changes select
+// no lab but are named in `notes` (a change to svclab itself is a reason to validate all).
 import { readdir, readlink, realpath } from 'node:fs/promises';
 import path from 'node:path';
 import { RunnerError } from '../errors.ts';
@@ -33,6 +35,8 @@ export interface ChangedLabs {
   mergeBase: string;
   /** Every changed file in the repository, relative to its top. */
   files: string[];
+  /** What was changed that --only-changed does not follow into labs (svclab's own code). */
+  notes: string[];
 }
 
 export interface ChangedLabsOptions {
@@ -44,6 +48,8 @@ export interface ChangedLabsOptions {
   labsArg?: string;
   base: string;
   labs: readonly Lab[];
+  /** svclab's checkout: when the labs are in its repository, check kinds' code counts too. */
+  svclabRoot?: string;
   signal?: AbortSignal;
 }
 
@@ -93,13 +99,15 @@ export async function changedLabs(opts: ChangedLabsOptions): Promise<ChangedLabs
     if (r.exitCode !== 0) throw new RunnerError('COMMAND_FAILED', { message: `${flag}: ${r.argv.join(' ')} failed in ${root}: ${lastLine(r.stderr)}`, details: { argv: r.argv, output: r.stderr } });
   }
   const files = [...new Set([...diff.stdout.split('\0'), ...untracked.stdout.split('\0')].filter(Boolean))].sort();
-  return { ...(await select(root, await realpath(labsDir), files, opts.labs)), mergeBase, files };
+  const svclab = opts.svclabRoot !== undefined && (await realpath(opts.svclabRoot).catch(() => '')) === root;
+  return { ...(await select(root, await realpath(labsDir), files, opts.labs, svclab)), mergeBase, files };
 }
 
 /** Which labs the changed files (relative to the repository's top) select; see the rules at the top. */
-export async function select(root: string, labsDir: string, files: readonly string[], labs: readonly Lab[]): Promise<Pick<ChangedLabs, 'ids' | 'because' | 'removed'>> {
+export async function select(root: string, labsDir: string, files: readonly string[], labs: readonly Lab[], svclab = false): Promise<Pick<ChangedLabs, 'ids' | 'because' | 'removed' | 'notes'>> {
   const known = new Set(labs.map((l) => l.id));
   const because: Record<string, string[]> = {};
+  const code: string[] = [];
   const removed = new Set<string>();
   const add = (id: string, why: string) => { (because[id] ??= []).push(why); };
   const links = new Map<string, string[]>();
@@ -116,11 +124,18 @@ export async function select(root: string, labsDir: string, files: readonly stri
     }
     const linkedBy = labs.filter((l) => l.id !== owner && links.get(l.id)!.some((t) => abs === t || abs.startsWith(`${t}${path.sep}`)));
     for (const l of linkedBy) add(l.id, `${file} (linked from ${l.id})`);
+    const kind = svclab ? /^runner\/src\/checks\/kinds\/([a-z0-9-]+)\.ts$/.exec(file)?.[1] : undefined;
+    if (kind !== undefined) {
+      for (const l of labs) if (l.steps.some((st) => st.checks.some((c) => c.kind === kind))) add(l.id, `${file} (its ${kind} checks)`);
+      continue;
+    }
+    if (svclab && /^(runner\/src|images)\//.test(file)) code.push(file);
     if (owner !== undefined || linkedBy.length > 0 || inLabs === undefined) continue;
     if (rest.length === 0 && /\.(md|markdown)$/i.test(first!)) continue;
     for (const l of labs) add(l.id, `${file} (in the labs folder, outside every lab)`);
   }
-  return { ids: labs.map((l) => l.id).filter((id) => because[id]), because, removed: [...removed].filter((id) => !known.has(id)).sort() };
+  const notes = code.length ? [`svclab's own code or images changed (${code.slice(0, 3).join(', ')}${code.length > 3 ? ` and ${code.length - 3} more` : ''}); --only-changed follows only lab files and check kinds into labs: validate every lab to cover the rest`] : [];
+  return { ids: labs.map((l) => l.id).filter((id) => because[id]), because, removed: [...removed].filter((id) => !known.has(id)).sort(), notes };
 }
 
 /** Where the symlinks inside a lab folder point (a dangling one too: its target may be the deleted file). */

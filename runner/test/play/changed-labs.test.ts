@@ -140,6 +140,23 @@ describe('validate --only-changed: which labs changed since BASE', () => {
     expect((await select(labsDir, labsDir, ['README.md'], all)).ids).toEqual([]);
   });
 
+  it("in svclab's own repository a check kind's code counts for the labs using it; other runner and image changes are named, not followed", async () => {
+    const all = await labs(); // scaffolded: one endpoints check each
+    const files = ['runner/src/checks/kinds/endpoints.ts', 'runner/src/checks/kinds/dns.ts', 'runner/src/cli.ts', 'images/web/Dockerfile', 'site/index.md'];
+    const own = await select(repo, labsDir, files, all, true);
+    expect(own.ids).toEqual(['01-alpha', '02-beta', '03-gamma']);
+    expect(own.because['01-alpha']).toEqual(['runner/src/checks/kinds/endpoints.ts (its endpoints checks)']);
+    expect(own.notes).toEqual(["svclab's own code or images changed (runner/src/cli.ts, images/web/Dockerfile); --only-changed follows only lab files and check kinds into labs: validate every lab to cover the rest"]);
+    // A course repository that happens to hold such paths is not svclab: they select nothing.
+    const course = await select(repo, labsDir, files, all, false);
+    expect(course).toMatchObject({ ids: [], notes: [] });
+    // changedLabs decides "svclab's own" by the repository's top being svclab's checkout.
+    await mkdir(path.join(repo, 'runner', 'src', 'checks', 'kinds'), { recursive: true });
+    await writeFile(path.join(repo, 'runner', 'src', 'checks', 'kinds', 'endpoints.ts'), '// changed\n');
+    expect((await changedLabs({ shell, labsDir, base: 'main', labs: all, svclabRoot: repo })).ids).toEqual(['01-alpha', '02-beta', '03-gamma']);
+    expect((await changedLabs({ shell, labsDir, base: 'main', labs: all, svclabRoot: path.join(repo, 'labs') })).ids).toEqual([]);
+  });
+
   it('BASE that is not a ref, a ref that looks like an option, a labs folder outside git: what, where and a hint', async () => {
     const bad = await rejected(changed('origin/nope'));
     expect(bad.code).toBe('INVALID_ARGUMENT');
