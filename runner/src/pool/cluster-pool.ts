@@ -56,6 +56,8 @@ export interface PoolOptions {
 
 interface Waiter {
   owner: string;
+  /** Moved off a failed cluster: waits ahead of new arrivals (behind others moved before). */
+  moved?: boolean;
   resolve: (name: string) => void;
   reject: (e: unknown) => void;
   onWait?: ((w: WaitInfo) => void) | undefined;
@@ -148,9 +150,15 @@ export class ClusterPool {
       w.resolve = (name) => { clearTimeout(timer); resolve(name); };
       w.reject = (e) => { clearTimeout(timer); reject(e); };
       opts.signal?.addEventListener('abort', () => this.dropWaiter(w, new RunnerError('POOL_CLOSED', { message: 'The claim was cancelled.' })), { once: true });
-      // A learner moved off a failed cluster was working already: they go before new arrivals.
-      if (this.ahead.delete(owner)) this.waiters.unshift(w);
-      else this.waiters.push(w);
+      // A learner moved off a failed cluster was working already: they go before new arrivals,
+      // in the order they were moved.
+      if (this.ahead.delete(owner)) {
+        w.moved = true;
+        const at = this.waiters.findIndex((x) => !x.moved);
+        this.waiters.splice(at < 0 ? this.waiters.length : at, 0, w);
+      } else {
+        this.waiters.push(w);
+      }
       this.fill();
       this.notifyWaiters();
     });

@@ -1,7 +1,10 @@
 // The health watch over clusters learners hold: every interval each claimed cluster's API is
-// probed (GET /readyz); after `failures` probes in a row fail, `onFailed` is told once (the
-// session mover then gives the learner a new cluster). A probe that answers resets the count,
-// so one slow answer on a loaded machine does not move anyone.
+// probed (GET /readyz); after `failures` probes in a row say it is down (refused, reset, an
+// error status, another certificate), `onFailed` is told once (the session mover then gives
+// the learner a new cluster). A probe that only runs out of time counts as slow: a loaded
+// machine answers late, so slow rounds move a learner only after `slowFailures` in a row (a
+// first run with 2 down-or-slow probes moved a healthy learner when the load average was 120).
+// A probe that answers resets the count.
 import type { Logger } from 'pino';
 
 export interface ClusterWatchDeps {
@@ -17,8 +20,10 @@ export interface ClusterWatchDeps {
 export interface ClusterWatchOptions {
   /** Between rounds of probes (default 10 s). */
   intervalMs?: number;
-  /** Failed probes in a row that count as a failed cluster (default 3). */
+  /** Probes in a row that find the API down, for a failed cluster (default 3). */
   failures?: number;
+  /** Probes in a row that fail at all, timeouts included, for a failed cluster (default 9). */
+  slowFailures?: number;
   /** One probe's deadline (default 5 s). */
   probeTimeoutMs?: number;
 }
@@ -27,7 +32,7 @@ export class ClusterWatch {
   private readonly deps: ClusterWatchDeps;
   private readonly opts: Required<ClusterWatchOptions>;
   /** Failed probes in a row, by cluster name (and owner: a cluster claimed anew starts over). */
-  private readonly failed = new Map<string, { owner: string; count: number }>();
+  private readonly failed = new Map<string, { owner: string; down: number; slow: number }>();
   /** Clusters whose failure is being handled. */
   private readonly handling = new Set<string>();
   private timer: NodeJS.Timeout | undefined;
@@ -36,7 +41,7 @@ export class ClusterWatch {
 
   constructor(deps: ClusterWatchDeps, opts: ClusterWatchOptions = {}) {
     this.deps = deps;
-    this.opts = { intervalMs: 10_000, failures: 3, probeTimeoutMs: 5_000, ...opts };
+    this.opts = { intervalMs: 10_000, failures: 3, slowFailures: 9, probeTimeoutMs: 5_000, ...opts };
   }
 
   start(): void {
@@ -64,17 +69,18 @@ export class ClusterWatch {
     for (const name of this.failed.keys()) if (!names.has(name)) this.failed.delete(name);
     const handled: Promise<void>[] = [];
     await Promise.all(held.filter((c) => !this.handling.has(c.name)).map(async (c) => {
-      const ok = await this.probeOnce(c.name);
+      const answer = await this.probeOnce(c.name);
       if (this.abort.signal.aborted) return;
       const before = this.failed.get(c.name);
-      if (ok) {
+      if (answer === 'ok') {
         this.failed.delete(c.name);
         return;
       }
-      const count = before && before.owner === c.owner ? before.count + 1 : 1;
-      this.deps.logger.warn({ cluster: c.name, failed: count, of: this.opts.failures }, 'cluster watch: probe failed');
-      if (count < this.opts.failures) {
-        this.failed.set(c.name, { owner: c.owner, count });
+      const prev = before && before.owner === c.owner ? before : { down: 0, slow: 0 };
+      const now = { owner: c.owner, down: prev.down + (answer === 'down' ? 1 : 0), slow: prev.slow + (answer === 'slow' ? 1 : 0) };
+      this.deps.logger.warn({ cluster: c.name, answer, down: now.down, slow: now.slow, of: this.opts.failures }, 'cluster watch: probe failed');
+      if (now.down < this.opts.failures && now.down + now.slow < this.opts.slowFailures) {
+        this.failed.set(c.name, now);
         return;
       }
       this.failed.delete(c.name);
@@ -87,15 +93,20 @@ export class ClusterWatch {
     void Promise.all(handled);
   }
 
-  private async probeOnce(cluster: string): Promise<boolean> {
-    const deadline = AbortSignal.any([this.abort.signal, AbortSignal.timeout(this.opts.probeTimeoutMs)]);
+  /** ok: it answered; down: it said no (or could not be reached at all); slow: no answer by the deadline. */
+  private async probeOnce(cluster: string): Promise<'ok' | 'down' | 'slow'> {
+    const late = new AbortController();
+    const signal = AbortSignal.any([this.abort.signal, late.signal]);
     let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<boolean>((resolve) => {
-      timer = setTimeout(() => resolve(false), this.opts.probeTimeoutMs);
+    const deadline = new Promise<'slow'>((resolve) => {
+      timer = setTimeout(() => { late.abort(); resolve('slow'); }, this.opts.probeTimeoutMs);
       timer.unref?.();
     });
+    const answer = this.deps.probe(cluster, signal).then((ok) => (ok ? 'ok' as const : 'down' as const), () => 'down' as const)
+      // A probe cut off by the deadline failed because it was late, not because the cluster said no.
+      .then((a) => (a === 'down' && late.signal.aborted ? 'slow' as const : a));
     try {
-      return await Promise.race([this.deps.probe(cluster, deadline).catch(() => false), late]);
+      return await Promise.race([answer, deadline]);
     } finally {
       clearTimeout(timer);
     }

@@ -143,4 +143,33 @@ describe('pool sizing', () => {
     expect(() => poolSizing({ requested: 0, totalMemBytes: 24 * GiB, cpus: 2 })).toThrow(/whole number/);
     expect(() => poolSizing({ requested: 2, totalMemBytes: 24 * GiB, cpus: 2, budgetGiB: 64 })).toThrow(/not possible/);
   });
+
+  it('discards a failed cluster: deleted, replaced, and its learners wait ahead of new arrivals in the order they were moved', async () => {
+    const h = harness({ size: 2 });
+    await h.pool.start();
+    await h.finish();
+    await h.finish();
+    expect(await h.pool.claim('ana')).toBe('svclab-pool-1');
+    expect(await h.pool.claim('bo')).toBe('svclab-pool-2');
+    expect(h.pool.claimed()).toEqual([{ name: 'svclab-pool-1', owner: 'ana' }, { name: 'svclab-pool-2', owner: 'bo' }]);
+    const cy = h.pool.claim('cy'); // waiting first
+    await h.tick();
+    expect(h.pool.discard('bo')).toBe('svclab-pool-2');
+    expect(h.pool.discard('nobody')).toBeUndefined();
+    await h.tick();
+    expect(h.deleted).toEqual(['svclab-pool-2']);
+    const bo = h.pool.claim('bo');
+    expect(h.pool.discard('ana')).toBe('svclab-pool-1');
+    await h.tick();
+    const ana = h.pool.claim('ana');
+    await h.tick();
+    expect([h.pool.waitInfo('bo')?.position, h.pool.waitInfo('ana')?.position, h.pool.waitInfo('cy')?.position]).toEqual([1, 2, 3]);
+    await h.finish();
+    expect(await bo).toMatch(/^svclab-pool-/);
+    await h.finish();
+    expect(await ana).toMatch(/^svclab-pool-/);
+    expect(h.pool.waitInfo('cy')).toEqual({ position: 1 });
+    await h.pool.release('ana');
+    expect(await cy).toMatch(/^svclab-pool-/);
+  });
 });
