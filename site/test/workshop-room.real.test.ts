@@ -98,7 +98,7 @@ describe.skipIf(skip !== undefined)('a workshop for a room over HTTPS on a non-l
       },
       pool, workshop,
       tls: { ...pair, names: certificateNames(pair.cert) },
-      // Faster than a room's default (10 s × 3), so the test waits less for the move.
+      // Faster than a room's default (10 s; 3 down or 9 slow rounds), so the test waits less for the move.
       clusterWatch: { intervalMs: 3_000, failures: 2 },
     });
     close = running.close;

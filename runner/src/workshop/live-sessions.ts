@@ -29,7 +29,15 @@ export interface ClusterMovesDeps {
 export function watchLearnerClusters(d: ClusterMovesDeps, o: ClusterWatchOptions = {}): ClusterWatch {
   const mover = new SessionMover({ sessions: d.sessions, pool: d.pool, workshop: d.workshop, logger: d.logger });
   return new ClusterWatch({
-    clusters: () => d.pool.claimed(),
+    // Only clusters whose learner's sessions are all ready: a cluster still being set up for a
+    // lab is busy (and a start that fails says so itself); a false alarm there costs the start.
+    clusters: () => {
+      const live = d.sessions.list().filter((s) => s.state !== 'failed');
+      return d.pool.claimed().filter((c) => {
+        const mine = live.filter((s) => s.learner === c.owner);
+        return mine.length > 0 && mine.every((s) => s.state === 'ready');
+      });
+    },
     probe: d.probe,
     onFailed: async (owner, cluster) => { await mover.move(owner, cluster); },
     logger: d.logger,

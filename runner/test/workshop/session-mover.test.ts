@@ -129,13 +129,19 @@ describe('a live session whose cluster stops answering', () => {
     expect(h.sessions.get(boSession)).toMatchObject({ state: 'ready', cluster: { name: 'fake-2' } });
   });
 
-  it('a cluster that fails while its session is still starting is discarded without a move', async () => {
+  it('a cluster whose lab is still being set up is not probed (a busy cluster is no failed one); the mover alone discards without a move', async () => {
     const h = await pooledWorkshop(1);
     const ana = await h.t.join('Ana');
     const id = await ana.startLab();
     h.sessions.get(id).state = 'applying'; // as if the lab were still being set up
     h.dead.add('fake-1');
-    for (let i = 0; i < 3; i++) await h.watch.tick();
+    for (let i = 0; i < 4; i++) await h.watch.tick();
+    await tick(20);
+    expect(h.probed).toEqual([]);
+    expect(h.deleted).toEqual([]);
+    // Handed such a cluster anyway, the mover discards it and moves no session that is not ready.
+    const { SessionMover } = await import('../../src/workshop/session-mover.ts');
+    expect(await new SessionMover({ sessions: h.sessions, pool: h.pool, workshop: h.t.workshop, logger }).move(h.sessions.get(id).learner, 'fake-1')).toEqual([]);
     await tick(20);
     expect(h.deleted).toEqual(['fake-1']);
     expect((await ana.as({ url: '/api/workshop/me' })).json().moves).toEqual([]);
