@@ -235,7 +235,7 @@ const commands: Record<string, Command> = {
 /**
  * `svclab <command> --help`: that command's lines of HELP. Answered before anything is
  * built or run, so `svclab down --help` never removes a cluster and `images export --help`
- * never writes a file named --help. kubectl passes its arguments on; validate has its own.
+ * never writes a file named --help.
  */
 export function commandHelp(name: string): string | undefined {
   const blocks: string[][] = [];
@@ -249,7 +249,6 @@ export function commandHelp(name: string): string | undefined {
   return [`Usage: svclab ${name} …`, '', ...mine.flat(), '', 'svclab --help lists every command.'].join('\n');
 }
 
-const OWN_HELP = new Set(['kubectl', 'validate', 'help']);
 
 function wantsHelp(args: readonly string[]): boolean {
   const end = args.indexOf('--');
@@ -264,7 +263,8 @@ export async function main(argv: string[], io: CliIo = defaultIo, makeWiring: ()
     io.err('hint: run `svclab --help` for the commands.');
     return 2;
   }
-  if (!OWN_HELP.has(name) && wantsHelp(rest)) {
+  // kubectl passes --help on to kubectl; validate and help answer it themselves.
+  if (cmd !== commands.kubectl && cmd !== commands.validate && cmd !== commands.help && wantsHelp(rest)) {
     io.out(commandHelp(name) ?? HELP);
     return 0;
   }
