@@ -18,6 +18,6 @@ describe('Reset lab (a session)', () => {
     await sessionPorts(engine, () => r.lab).actions.reset(session);
     expect(calls.every((c) => c.user === 'learner' && c.container === 'svclab-ws-r')).toBe(true);
     const verbs = calls.map((c) => c.argv.filter((x) => !x.startsWith('--')).slice(0, 6).join(' '));
-    expect(verbs).toEqual(['sh -c rm -rf "$HOME/answers"', 'kubectl delete -f -', 'kubectl delete secret shop-tls -n default', 'kubectl apply -f -']);
+    expect(verbs).toEqual(['sh -c rm -rf "$HOME/answers"', 'kubectl delete -f -', 'kubectl delete secret shop-tls -n default', 'kubectl delete endpointslices.discovery.k8s.io edge-1 -n default', 'kubectl apply -f -']);
   });
 });
