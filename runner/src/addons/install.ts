@@ -31,6 +31,8 @@ export const COMPONENT_ARTIFACTS = ['traefik', 'metallb'] as const;
  * step says how to add them (lab 14's checks say it too).
  */
 export const GATEWAY_API_ARTIFACT = 'gateway-api';
+/** The API server (not kubectl) gave up on a request: worth another try of an idempotent apply. */
+const SERVER_TIMEOUT = /Error from server \(Timeout\)|context deadline exceeded|etcdserver: request timed out/;
 /** The taint that keeps ordinary pods off the edge node in daemonset mode. */
 export const EDGE_TAINT = `${EDGE_NODE_LABEL}=true:NoSchedule`;
 
@@ -186,9 +188,20 @@ export async function installComponents(cluster: string, deps: ComponentsDeps, o
     }),
     step('components-crds', 'Components: MetalLB (and Gateway API) CRDs established', async () => {
       const texts = await Promise.all(crdFiles.map((f) => readFile(f, 'utf8')));
-      await apply('components-crds', texts.map((t) => t.trimEnd()).join('\n---\n'));
+      // The Gateway API CRDs are large (HTTPRoute alone 344 KB of schema and CEL rules): on a
+      // loaded machine the API server's own 60 s request timeout was seen to cut one off.
+      // Server-side apply converges, so such a timeout is retried (twice) rather than fatal.
+      const yaml = texts.map((t) => t.trimEnd()).join('\n---\n');
+      let tries = 0;
+      for (;;) {
+        const r = await admin.apply(yaml, { serverSide: true, forceConflicts: true, fieldManager: SVCLAB_FIELD_MANAGER }, { timeoutMs: 180_000 });
+        tries++;
+        if (tries < 3 && r.exitCode !== 0 && !r.timedOut && SERVER_TIMEOUT.test(`${r.stderr}\n${r.stdout}`)) continue;
+        must('components-crds', r);
+        break;
+      }
       must('components-crds', await admin.wait(crdNames(texts), 'condition=Established', 60));
-      return `${crdFiles.length} CRDs`;
+      return `${crdFiles.length} CRDs${tries > 1 ? ` (applied on try ${tries}: the API server timed out before)` : ''}`;
     }),
     step('components-apply', `Components: apply MetalLB and Traefik (${mode} mode)`, async () => {
       const m = renderComponentManifests(await readAddonFiles(deps.addonsDir), {

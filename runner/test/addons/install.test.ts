@@ -39,7 +39,8 @@ const networkJson = JSON.stringify([{ Name: NAME, IPAM: { Config: [{ Subnet: '17
 
 interface World { driver: FakeClusterDriver; runner: FakeShell; deps: ComponentsDeps; kubectl: { argv: string[]; input?: string }[] }
 
-async function world(opts: { workers?: number; rolloutFails?: boolean; gatewayApi?: boolean } = {}): Promise<World> {
+async function world(opts: { workers?: number; rolloutFails?: boolean; gatewayApi?: boolean; crdTimeouts?: number } = {}): Promise<World> {
+  let crdTimeouts = opts.crdTimeouts ?? 0;
   const driver = new FakeClusterDriver();
   await driver.create({ name: NAME, workers: opts.workers ?? 2, nodeImage: 'svclab/node:fake' });
   const kubectl: World['kubectl'] = [];
@@ -48,6 +49,10 @@ async function world(opts: { workers?: number; rolloutFails?: boolean; gatewayAp
     const args = argv.slice(2);
     kubectl.push({ argv: args, ...(input !== undefined ? { input } : {}) });
     if (args[0] === 'get' && args[1] === 'nodes') return { exitCode: 0, stdout: `${NAME}-worker`, stderr: '' };
+    if (args[0] === 'apply' && /kind: CustomResourceDefinition/.test(input ?? '') && crdTimeouts > 0) {
+      crdTimeouts--;
+      return { exitCode: 1, stdout: '', stderr: 'Error from server (Timeout): Timeout: request did not complete within requested timeout - context deadline exceeded' };
+    }
     if (args.includes('rollout') && opts.rolloutFails && args.some((a) => a.startsWith('daemonset/speaker'))) return { exitCode: 1, stdout: '', stderr: 'error: timed out waiting for the condition' };
     if (args.includes('get') && args.includes('pods')) return { exitCode: 0, stdout: 'speaker-x  0/1  CrashLoopBackOff', stderr: '' };
     return { exitCode: 0, stdout: '', stderr: '' };
@@ -174,6 +179,16 @@ describe('installComponents', () => {
     expect(traefik).toMatch(/- --providers\.kubernetesgateway=true/);
     // The CRDs are applied in an earlier step than the GatewayClass that needs them.
     expect(applies.findIndex((y) => /kind: GatewayClass/.test(y))).toBeGreaterThan(0);
+  });
+
+  it('the API server timing out on the big CRD apply is retried (server-side apply converges); a third timeout fails the step', async () => {
+    const slow = await world({ gatewayApi: true, crdTimeouts: 2 });
+    const events: StepEvent[] = [];
+    await installComponents(NAME, slow.deps, { ingressMode: 'nodeport', onStep: (e) => events.push(e) });
+    expect(events.find((e) => e.id === 'components-crds' && e.state === 'ok')!.detail).toBe('4 CRDs (applied on try 3: the API server timed out before)');
+    const stuck = await world({ gatewayApi: true, crdTimeouts: 3 });
+    const e = await rejection(installComponents(NAME, stuck.deps, { ingressMode: 'nodeport' }));
+    expect(e.message).toMatch(/step "components-crds".*Timeout/);
   });
 
   it('a missing artifact stops at the first step with the builder\'s error', async () => {
