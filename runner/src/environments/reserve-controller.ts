@@ -38,6 +38,8 @@ export interface ReconcileReport {
   claimed: number;
   created: string[];
   removed: string[];
+  /** Why each removed one went, in the same order. */
+  removedWhy: string[];
   stopped: string[];
   failedClaimed: string[];
   errors: string[];
@@ -61,7 +63,7 @@ export class ReserveController {
   }
 
   async reconcileOnce(): Promise<ReconcileReport> {
-    const r: ReconcileReport = { leader: false, target: 0, ready: 0, pending: 0, claimed: 0, created: [], removed: [], stopped: [], failedClaimed: [], errors: [] };
+    const r: ReconcileReport = { leader: false, target: 0, ready: 0, pending: 0, claimed: 0, created: [], removed: [], removedWhy: [], stopped: [], failedClaimed: [], errors: [] };
     if (!(await this.o.elector.tryAcquire())) return r;
     r.leader = true;
     const { objects, store, runtime } = this.o;
@@ -145,7 +147,7 @@ export class ReserveController {
     }
     if (r.created.length || r.removed.length || r.stopped.length || r.failedClaimed.length || r.errors.length) {
       this.log(`reserve: target ${r.target}, ready ${r.ready}, pending ${r.pending}, claimed ${r.claimed}`
-        + `${r.created.length ? `; made ${r.created.join(', ')}` : ''}${r.removed.length ? `; removed ${r.removed.join(', ')}` : ''}`
+        + `${r.created.length ? `; made ${r.created.join(', ')}` : ''}${r.removed.length ? `; removed ${r.removed.map((n, i) => `${n} (${r.removedWhy[i]})`).join(', ')}` : ''}`
         + `${r.stopped.length ? `; stopped ${r.stopped.join(', ')}` : ''}${r.failedClaimed.length ? `; FAILED while claimed: ${r.failedClaimed.join(', ')}` : ''}`
         + `${r.errors.length ? `; errors: ${r.errors.join(' | ')}` : ''}`);
     }
@@ -189,6 +191,7 @@ export class ReserveController {
       // The pod is owned by the Environment; a runtime without owners (the fake) needs telling.
       await this.o.runtime.stop(name);
       r.removed.push(name);
+      r.removedWhy.push(why);
     });
     return r.removed.includes(name);
   }

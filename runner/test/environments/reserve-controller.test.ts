@@ -110,6 +110,7 @@ describe('ReserveController', () => {
     const r = await a.controller.reconcileOnce();
     expect(r.failedClaimed).toEqual([held]);
     expect(r.removed).toEqual([spare]);
+    expect(r.removedWhy).toEqual(['pod ws-e stopped (Failed: Evicted)']);
     // reserve 2, capacity 4, one claimed: two spare again.
     expect(r.created).toHaveLength(2);
     const envs = await a.store.listEnvironments();
