@@ -225,24 +225,23 @@ async function checkOnce(run: Run, check: Check, cap: number | undefined): Promi
  * solution (else a lab bug), or after Reset lab (else Reset is broken).
  */
 async function mustFail(run: Run, step: LabStep, classname: string, when: 'before' | 'after-reset'): Promise<ValidateCase[]> {
-  const out: ValidateCase[] = [];
-  for (const check of step.checks) {
+  const cap = when === 'before' ? run.opts.beforeDeadlineSeconds ?? DEFAULT_BEFORE_DEADLINE_S : run.opts.afterResetDeadlineSeconds ?? run.opts.beforeDeadlineSeconds ?? DEFAULT_BEFORE_DEADLINE_S;
+  // The step's checks only look, and nothing changes the cluster meanwhile: they wait out
+  // the cap side by side, so a step of three checks costs one cap, not three.
+  return Promise.all(step.checks.map(async (check): Promise<ValidateCase> => {
     const t = run.now();
-    const cap = when === 'before' ? run.opts.beforeDeadlineSeconds ?? DEFAULT_BEFORE_DEADLINE_S : run.opts.afterResetDeadlineSeconds ?? run.opts.beforeDeadlineSeconds ?? DEFAULT_BEFORE_DEADLINE_S;
     const r = await checkOnce(run, check, cap);
     const name = when === 'before' ? `${step.id}: ${check.id} fails before the solution` : `reset: ${step.id}: ${check.id} fails again after Reset lab`;
     const base = { name, classname, durationMs: run.now() - t };
-    if (r.status === 'fail') out.push({ ...base, status: 'passed', detail: r.message });
-    else if (r.status === 'pass') {
+    if (r.status === 'fail') return { ...base, status: 'passed', detail: r.message };
+    if (r.status === 'pass') {
       const message = when === 'before'
         ? `lab bug: check ${check.id} passes before the step's solution, so it cannot tell the learner's work from the starting state (${r.message})`
         : `Reset regression: check ${check.id} of step ${step.id} still passes after Reset lab, so Reset does not bring the lab back to its setup state (${r.message})`;
-      out.push({ ...base, status: 'failed', message, detail: describe(check, r) });
-    } else {
-      out.push({ ...base, status: 'error', message: `check ${check.id} could not run ${when === 'before' ? 'before the solution' : 'after Reset lab'}: ${r.message}`, detail: describe(check, r) });
+      return { ...base, status: 'failed', message, detail: describe(check, r) };
     }
-  }
-  return out;
+    return { ...base, status: 'error', message: `check ${check.id} could not run ${when === 'before' ? 'before the solution' : 'after Reset lab'}: ${r.message}`, detail: describe(check, r) };
+  }));
 }
 
 async function mustPass(run: Run, step: LabStep, classname: string): Promise<ValidateCase[]> {

@@ -282,3 +282,32 @@ describe('validate CLI helpers', () => {
     expect(formatValidateEvent({ step: '02-x', state: 'fail', detail: 'setup failed: boom' })).toBe('✗ 02-x: setup failed: boom');
   });
 });
+
+describe('the must-fail runs of a step', () => {
+  it("wait out the cap side by side (a step of three checks costs one cap, not three), and keep the checks' order", async () => {
+    const lab = await writeLab(labSpec('04-three', [
+      stepSpec('one', [configMapCheck('a', 'answer', '42'), configMapCheck('b', 'answer', '42'), configMapCheck('c', 'answer', '42')], { manifests: ['solution/answer.yaml'] }),
+    ]), { 'manifests/deployment.yaml': DEPLOYMENT, 'solution/answer.yaml': configMap('answer', '42') });
+    const cluster = new FakeLabCluster();
+    let inFlight = 0;
+    let most = 0;
+    const t: ValidateTarget = {
+      async clean() {},
+      actions: (l) => {
+        const a = cluster.actions(l, { as: 'learner', setupAs: 'admin' }).actions;
+        return Object.assign(Object.create(a) as typeof a, {
+          runChecks: async (...args: Parameters<typeof a.runChecks>) => {
+            inFlight++;
+            most = Math.max(most, inFlight);
+            await new Promise((r) => setTimeout(r, 5));
+            try { return await a.runChecks(...args); } finally { inFlight--; }
+          },
+        });
+      },
+    };
+    const r = await validateLabs({ labs: [lab], target: t, now: cluster.now });
+    expect(r.ok).toBe(true);
+    expect(most).toBe(3);
+    expect(cases(r).slice(1, 4)).toEqual(['one: a fails before the solution passed', 'one: b fails before the solution passed', 'one: c fails before the solution passed']);
+  });
+});
