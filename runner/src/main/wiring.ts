@@ -60,7 +60,14 @@ export async function clusterCommandDeps(w: Wiring, out: (line: string) => void,
 /** Ctrl-C aborts what listens to this signal (a running `up` removes what it made). */
 export function interruptSignal(out: (line: string) => void): AbortSignal {
   const abort = new AbortController();
-  process.once('SIGINT', () => { out('interrupted: cleaning up…'); abort.abort(); });
+  // Ctrl-C, and SIGTERM as `timeout`, CI runners and service managers send it: either one
+  // cancels (a half-made cluster is deleted, kind's own process stopped); a second one kills.
+  const stop = (sig: NodeJS.Signals) => () => {
+    if (abort.signal.aborted) return;
+    out(`${sig === 'SIGTERM' ? 'terminated' : 'interrupted'}: cleaning up…`);
+    abort.abort();
+  };
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, stop(sig));
   return abort.signal;
 }
 
