@@ -245,7 +245,7 @@ function toError(e: unknown, what: string, server: string): KubeObjectsError {
         : e.code === 404 ? 'not-found'
           : e.code === 422 || e.code === 400 ? 'invalid'
             : e.code === 401 || e.code === 403 ? 'forbidden'
-              : e.code >= 500 ? 'unavailable' : 'other';
+              : e.code >= 500 || e.code === 429 ? 'unavailable' : 'other';
     return new KubeObjectsError(`the Kubernetes API answered ${e.code} to "${what}"${said ? `: ${said}` : ''}`, reason, e.code, { cause: e });
   }
   const err = e as { message?: string; code?: string; cause?: { code?: string } };

@@ -15,7 +15,7 @@ import { KindDriver } from '../../src/cluster/kind-driver.ts';
 import { DockerEngine } from '../../src/engine/docker-engine.ts';
 import { ExecaRunner } from '../../src/exec/execa-runner.ts';
 import { defaultCacheDir, defaultImagesDir } from '../../src/images/images.ts';
-import { ClientNodeKubeObjects } from '../../src/kube-store/kube-objects.ts';
+import { ClientNodeKubeObjects, isReason } from '../../src/kube-store/kube-objects.ts';
 import { KubeWorkshopStore } from '../../src/kube-store/kube-workshop-store.ts';
 import { LeaseElector } from '../../src/environments/lease-elector.ts';
 import { parsePodTemplate, PodEnvironmentRuntime } from '../../src/environments/pod-environment-runtime.ts';
@@ -70,7 +70,16 @@ describe.skipIf('skip' in real)(`ReserveController on cluster ${CLUSTER}`, () =>
   async function until(reps: ReturnType<typeof replica>[], done: (r: ReconcileReport) => boolean, timeoutMs = 180_000): Promise<ReconcileReport> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const reports = await Promise.all(reps.map((x) => x.controller.reconcileOnce()));
+      // As the serve loop does: a pass the API server could not answer (429 "storage is
+      // (re)initializing" right after the CRDs are made, 5xx) is tried again next second.
+      let reports: ReconcileReport[];
+      try {
+        reports = await Promise.all(reps.map((x) => x.controller.reconcileOnce()));
+      } catch (e) {
+        if (!isReason(e, 'unavailable') || Date.now() > deadline) throw e;
+        await new Promise((r) => setTimeout(r, 1000));
+        continue;
+      }
       expect(reports.filter((r) => r.leader)).toHaveLength(1);
       const leader = reports.find((r) => r.leader)!;
       expect(leader.errors).toEqual([]);
