@@ -2,8 +2,6 @@
 // scripted terminal (site/test/support/fake-tier-stack.ts): runs wherever Chromium and dist/
 // exist, docker or not. The same terminal scenarios run against a real workstation in
 // workstation.browser.test.ts.
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import type { ChecksPort } from '../../runner/src/http/app.ts';
@@ -17,6 +15,7 @@ import {
   markers,
   newContext,
   openEditor,
+  seriousAxeViolations,
   pasteIntoEditor,
   snap,
   startLab,
@@ -287,15 +286,7 @@ panel: ${await p.locator('.svclab-lab__head').innerText()}`);
     await p.keyboard.press('F6');
     expect(await p.evaluate(() => document.activeElement?.tagName.toLowerCase())).toBe('summary');
 
-    const axePath = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
-    await p.addScriptTag({ content: readFileSync(axePath, 'utf8') });
-    const violations = await p.evaluate(async () => {
-      const axe = (window as unknown as { axe: { run(ctx: unknown): Promise<{ violations: { id: string; impact: string; nodes: { target: string[] }[] }[] }> } }).axe;
-      // Starlight's header search button: its visible text adds the shortcut (Ctrl K) to its
-      // accessible name "Search" (label-content-name-mismatch). Not svclab markup.
-      const res = await axe.run({ exclude: [['button[data-open-modal]']] });
-      return res.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-    });
+    const violations = await seriousAxeViolations(p);
     expect(violations).toEqual([]);
     await p.context().close();
   });

@@ -2,13 +2,11 @@
 // enlarged diagrams, in Chromium against the runner's real app with a scripted terminal
 // (site/test/support/fake-tier-stack.ts): its Solve/Reset actions and node shells are the
 // test's, everything else (routes, progress, sessions, terminals, replay) is the runner's.
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import type { ChecksPort, LabActionsPort } from '../../runner/src/http/app.ts';
 import { startFakeTierStack, type FakeTierStack } from './support/fake-tier-stack.ts';
-import { LESSON, browserUnavailable, launchChromium, newContext, snap, startLab, terminalText, typeInTerminal, until, watchErrors } from './support/browser.ts';
+import { LESSON, browserUnavailable, launchChromium, newContext, seriousAxeViolations, snap, startLab, terminalText, typeInTerminal, until, watchErrors } from './support/browser.ts';
 
 const unavailable = browserUnavailable();
 if (unavailable) console.log(`SKIP lab progress browser tests: ${unavailable}`);
@@ -324,14 +322,7 @@ describe.skipIf(unavailable)('terminal tabs, checks, Solve, progress and Reset l
     expect(width).toBeGreaterThan(900);
     await snap(p, 'diagram-1-enlarged');
 
-    const axePath = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
-    await p.addScriptTag({ content: readFileSync(axePath, 'utf8') });
-    const axe = () =>
-      p.evaluate(async () => {
-        const a = (window as unknown as { axe: { run(ctx: unknown): Promise<{ violations: { id: string; impact: string; nodes: { target: string[] }[] }[] }> } }).axe;
-        const res = await a.run({ exclude: [['button[data-open-modal]']] });
-        return res.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-      });
+    const axe = () => seriousAxeViolations(p);
     expect(await axe()).toEqual([]);
     await p.keyboard.press('Escape');
     await dialog.waitFor({ state: 'hidden' });

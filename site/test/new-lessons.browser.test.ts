@@ -2,15 +2,13 @@
 // policies, 16 conntrack), each lesson opened in English and Chinese: the lesson renders with
 // its own lab panel (every step of the lab listed, the page in its language), the page throws
 // nothing, and axe finds no serious or critical violation. Runs wherever Chromium and dist/ exist.
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
 import type { ChecksPort } from '../../runner/src/http/app.ts';
 import { loadLab } from '../../runner/src/labs/load-labs.ts';
 import { projectRoot } from '../../runner/src/version.ts';
 import { startFakeTierStack, type FakeTierStack } from './support/fake-tier-stack.ts';
-import { browserUnavailable, launchChromium, newContext, watchErrors } from './support/browser.ts';
+import { browserUnavailable, launchChromium, newContext, seriousAxeViolations, watchErrors } from './support/browser.ts';
 
 const unavailable = browserUnavailable();
 if (unavailable) console.log(`SKIP new lessons browser tests: ${unavailable}`);
@@ -50,14 +48,7 @@ describe.skipIf(unavailable)('the new lessons in both languages', () => {
     const text = (await p.locator('[data-ref="steps"]').innerText()).replace(/\s+/g, ' ');
     for (const step of lab.steps) expect(text, `${path}: step ${step.id}`).toContain(lang === 'zh' ? step.title.zh : step.title.en);
 
-    const axePath = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
-    await p.addScriptTag({ content: readFileSync(axePath, 'utf8') });
-    const violations = await p.evaluate(async () => {
-      const axe = (window as unknown as { axe: { run(ctx: unknown): Promise<{ violations: { id: string; impact: string; nodes: { target: string[] }[] }[] }> } }).axe;
-      // Starlight's header search button (its visible Ctrl K shortcut is not in its name): not svclab markup.
-      const r = await axe.run({ exclude: [['button[data-open-modal]']] });
-      return r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-    });
+    const violations = await seriousAxeViolations(p);
     expect(violations, path).toEqual([]);
     expect(errors, path).toEqual([]);
     await p.context().close();
