@@ -351,7 +351,7 @@ export class KubeWorkshopStore implements WorkshopStore {
     return {
       apiVersion: API_VERSION, kind: 'LearnerSession',
       metadata: { name, labels: { ...PART_OF, [WORKSHOP_LABEL]: this.name }, ownerReferences: [owner(w)] },
-      spec: { workshop: this.name, learnerId: l.id, displayName: l.name, joinedAt: iso(l.joinedAt), nodeShells: l.nodeShells },
+      spec: { workshop: this.name, learnerId: l.id, displayName: l.name, joinedAt: iso(l.joinedAt), nodeShells: l.nodeShells, ...(l.expiresAt !== undefined ? { expiresAt: iso(l.expiresAt) } : {}) },
     };
   }
 
@@ -411,5 +411,7 @@ function envView(e: KubeObject): EnvironmentView {
 
 function learnerRecord(o: KubeObject): LearnerRecord {
   const s = o.spec ?? {};
-  return { id: String(s['learnerId']), name: String(s['displayName']), joinedAt: ms(s['joinedAt']), nodeShells: s['nodeShells'] === true };
+  const r: LearnerRecord = { id: String(s['learnerId']), name: String(s['displayName']), joinedAt: ms(s['joinedAt']), nodeShells: s['nodeShells'] === true };
+  if (typeof s['expiresAt'] === 'string') r.expiresAt = ms(s['expiresAt']);
+  return r;
 }

@@ -78,6 +78,9 @@ describe('KubeWorkshopStore on FakeKubeObjects', () => {
     await b.putLearner({ ...learner('x-_Y9', 'Ana P.'), joinedAt: T0 + 5, nodeShells: true });
     expect(await a.getLearner('x-_Y9')).toEqual({ id: 'x-_Y9', name: 'Ana P.', joinedAt: T0 + 5, nodeShells: true });
     expect(await a.getLearner('nobody')).toBeUndefined();
+    // A per-learner extend (the instructor's +15 min) is kept, as the memory store keeps it.
+    await b.putLearner({ ...learner('x-_Y9', 'Ana P.'), joinedAt: T0 + 5, nodeShells: true, expiresAt: T0 + 3_600_000 });
+    expect(await a.getLearner('x-_Y9')).toEqual({ id: 'x-_Y9', name: 'Ana P.', joinedAt: T0 + 5, nodeShells: true, expiresAt: T0 + 3_600_000 });
     expect((await b.listLearners()).map((l) => l.id)).toEqual(['b', 'x-_Y9']);
     expect(a.learnerObjectName('x-_Y9')).toMatch(/^ws-l-[0-9a-f]{20}$/);
   });
