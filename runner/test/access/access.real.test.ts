@@ -27,7 +27,7 @@ import { DockerEngine } from '../../src/engine/docker-engine.ts';
 import { isRunnerError } from '../../src/errors.ts';
 import { ExecaRunner } from '../../src/exec/execa-runner.ts';
 import type { CommandResult } from '../../src/exec/shell.ts';
-import { defaultCacheDir, defaultImagesDir, imageRef } from '../../src/images/images.ts';
+import { defaultCacheDir, defaultImagesDir, imageRef, imagesStatus } from '../../src/images/images.ts';
 import { ADMIN_KUBECONFIG, Kubectl } from '../../src/kube/kubectl.ts';
 
 const CLUSTER = 'svclab-access-t';
@@ -68,6 +68,8 @@ describe.skipIf('skip' in real)('learner access on a live cluster', () => {
   const admin = new Kubectl({ shell, kubeconfig: ADMIN_KUBECONFIG, requestTimeout: '30s', timeoutMs: 120_000 });
   const learner = admin.with({ kubeconfig: LEARNER_KUBECONFIG_PATH });
   let access: LearnerAccess;
+  /** Why lab 14's Gateway API objects are left out of the dry run, when they are. */
+  let gatewayApiMissing: string | undefined;
 
   const must = async (r: Promise<CommandResult>) => {
     const x = await r;
@@ -91,6 +93,17 @@ describe.skipIf('skip' in real)('learner access on a live cluster', () => {
       await driver.create({ name: CLUSTER, workers: 1, nodeImage, ports: [] });
     }
     access = await installLearnerAccess({ controlPlane: shell });
+    // The Gateway API CRDs, as `svclab up`'s add-on step applies them (lab 14's objects need them).
+    const gw = (await imagesStatus(imagesDeps)).find((x) => x.kind === 'artifact' && x.name === 'gateway-api');
+    if (gw?.state === 'current') {
+      const crds = readdirSync(join(gw.location, 'crds')).filter((f) => f.endsWith('.yaml'))
+        .flatMap((f) => parseAllDocuments(readFileSync(join(gw.location, 'crds', f), 'utf8')).map((d) => d.toJS() as unknown).filter(Boolean));
+      await must(admin.apply(list(crds), { serverSide: true }));
+      await must(admin.run(['wait', '--for=condition=Established', '--timeout=60s', ...crds.map((c) => `crd/${(c as { metadata: { name: string } }).metadata.name}`)]));
+    } else {
+      gatewayApiMissing = `the gateway-api artifact is ${gw?.state ?? 'unknown'}`;
+      console.log(`SKIP the Gateway API objects of lab 14 in the dry run below: ${gatewayApiMissing} (svclab images build gateway-api)`);
+    }
     // A stand-in for Traefik, made by admin: the learner may read it, not change it.
     await must(admin.apply(list([
       { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'traefik' } },
@@ -199,14 +212,15 @@ describe.skipIf('skip' in real)('learner access on a live cluster', () => {
     const docs = readdirSync(LABS, { withFileTypes: true }).filter((d) => d.isDirectory() && existsSync(join(LABS, d.name, 'lab.yaml'))).flatMap((d) => {
       const lab = parseYaml(readFileSync(join(LABS, d.name, 'lab.yaml'), 'utf8')) as LabFile;
       const files = [...new Set([...(lab.setup?.manifests ?? []), ...lab.steps.flatMap((s) => s.solution?.manifests ?? [])])];
-      return files.flatMap((f) => parseAllDocuments(readFileSync(join(LABS, d.name, f), 'utf8')).map((doc) => ({ where: `${d.name}/${f}`, obj: doc.toJS() as { kind: string; metadata: { name: string } } | null })))
-        .filter((x): x is { where: string; obj: { kind: string; metadata: { name: string } } } => !!x.obj);
+      return files.flatMap((f) => parseAllDocuments(readFileSync(join(LABS, d.name, f), 'utf8')).map((doc) => ({ where: `${d.name}/${f}`, obj: doc.toJS() as { apiVersion?: string; kind: string; metadata: { name: string } } | null })))
+        .filter((x): x is { where: string; obj: { apiVersion?: string; kind: string; metadata: { name: string } } } => !!x.obj);
     });
     // The earlier tests' web is gone; namespaces for real (a dry-run object can't live in a namespace that doesn't exist).
     await must(learner.run(['delete', 'deployment,service', 'web', '--ignore-not-found', '--wait=true']));
     await must(applyAsLearner(docs.filter((d) => d.obj.kind === 'Namespace').map((d) => d.obj)));
     const outcome: string[] = [];
-    for (const d of docs.filter((x) => x.obj.kind !== 'Namespace')) {
+    const gatewayKind = (o: { apiVersion?: string }) => String(o.apiVersion).startsWith('gateway.networking.k8s.io/');
+    for (const d of docs.filter((x) => x.obj.kind !== 'Namespace' && !(gatewayApiMissing && gatewayKind(x.obj)))) {
       const r = await learner.apply(list([d.obj]), { serverSide: true, forceConflicts: true, dryRun: 'server' });
       if (r.exitCode !== 0) outcome.push(`${d.where} ${d.obj.kind}/${d.obj.metadata.name}: ${explainRefusal(r.stderr)?.en ?? r.stderr.trim()}`);
     }
