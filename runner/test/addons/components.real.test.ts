@@ -45,12 +45,15 @@ const real = await (async (): Promise<{ skip: string } | { kind: string; nodeIma
     const kind = process.env['SVCLAB_TEST_KIND'] ?? await kindBinary(imagesDeps);
     const deps = componentsDeps(imagesDeps, new KindDriver({ runner, engine, kindPath: kind, stateDir: `${defaultCacheDir()}/clusters` }));
     // Resolve the artifact dirs now: a recipe edited during the run must not turn into IMAGE_STALE later.
-    const dirs = Object.fromEntries(await Promise.all(['traefik', 'metallb'].map(async (a) => [a, await deps.artifactDir(a)] as const)));
+    // gateway-api is optional for the install (without it the cluster goes without Gateway API): resolved when built.
+    const dirs: Record<string, string> = Object.fromEntries(await Promise.all(['traefik', 'metallb'].map(async (a) => [a, await deps.artifactDir(a)] as const)));
+    const gateway = await deps.artifactDir('gateway-api').catch((e: unknown) => e);
+    if (typeof gateway === 'string') dirs['gateway-api'] = gateway;
     return {
       kind,
       nodeImage: pinnedImage ?? await nodeImageRef(imagesDeps),
       web: await imageRef(imagesDeps, 'web'),
-      deps: { ...deps, artifactDir: async (a) => dirs[a]! },
+      deps: { ...deps, artifactDir: async (a) => dirs[a] ?? deps.artifactDir(a) },
     };
   } catch (e) {
     return { skip: isRunnerError(e) ? `${e.code}: ${e.message} (run \`svclab images build\`)` : String(e) };
