@@ -60,6 +60,8 @@ export interface StartOptions {
 }
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
+/** How long after start the sweep still looks for workstations an earlier runner's in-flight `docker run` made. */
+const LATE_WORKSTATION_WINDOW_MS = 2 * 60_000;
 
 export async function startRunner(opts: StartOptions): Promise<{ url: string; port: number; close: () => Promise<void> }> {
   if (!LOOPBACK.has(opts.host) && !opts.allowRemote) {
@@ -133,12 +135,14 @@ export async function startRunner(opts: StartOptions): Promise<{ url: string; po
       resolve([]);
     });
   });
+  const startedAt = Date.now();
   const status = () => runnerStatus(sessions, opts.pool);
   const idleMs = opts.sessionIdleMs ?? 60 * 60_000;
   const sweep = setInterval(() => {
     void sessions.expireIdle(idleMs).catch(() => undefined);
-    // A `docker run` the killed runner left running can make a workstation after the first look.
-    void sessions.recover().catch(() => undefined);
+    // A `docker run` the killed runner left running can make a workstation after the first look:
+    // look again for the first two minutes, not for the runner's whole life.
+    if (Date.now() - startedAt < LATE_WORKSTATION_WINDOW_MS) void sessions.recover().catch(() => undefined);
     // A learner's place is over (the workshop's end, or their own when extended): their sessions end, so the pool recycles their clusters.
     if (workshop) void endExpiredSessions(workshop, sessions).catch(() => undefined);
     if (opts.statusFile) void writeRunnerStatus(opts.statusFile, status()).catch(() => undefined);
