@@ -2,14 +2,13 @@
 # The runner image the Helm chart's Deployment runs (`svclab workshop serve --store kube`):
 # a Debian bookworm rootfs from debootstrap (ca-certificates, tini), Node 24 from the
 # project's own `node` devDependency (node_modules/node/bin/node), and svclab itself
-# (package.json, bin/, runner/src, labs/, dist/ when built, production node_modules),
-# packed into a `FROM scratch` docker build context in $OUT. Nothing is pulled from a
-# registry. Runs as uid 10001 (the chart's runAsUser), HOME /home/svclab.
+# (package.json, bin/, runner/src, labs/, production node_modules), packed into a
+# `FROM scratch` docker build context in $OUT. Nothing is pulled from a registry. Runs
+# as uid 10001 (the chart's runAsUser), HOME /home/svclab.
 #
-# Not yet a recipe (no image.json): a recipe's hash covers only its own folder, so this
-# image's tag would not change when runner/src changes. See README.md.
-#   OUT=$(mktemp -d) RECIPE_DIR=images/runner SVCLAB_CACHE=~/.cache/svclab bash images/runner/build.sh
-#   docker build -t svclab/runner:0.1.0 "$OUT"
+# A recipe built on request (image.json `onRequest`): `svclab images build runner`.
+# image.json's `inputs` put what this copies from the checkout into the recipe's hash,
+# so the tag svclab/runner:<hash16> changes when runner/src, labs, bin or the lockfile do.
 # Needs root (debootstrap, chroot).
 set -euo pipefail
 : "${OUT:?}" "${RECIPE_DIR:?}" "${SVCLAB_CACHE:?}"
@@ -64,14 +63,13 @@ step "node $("$node_bin" --version) → /usr/local/bin/node"
 install -m 0755 "$node_bin" "$root/usr/local/bin/node"
 strip --strip-debug "$root/usr/local/bin/node" 2>/dev/null || true
 
-step "svclab: package.json, bin, runner/src, labs, dist"
+step "svclab: package.json, bin, runner/src, labs"
 app="$root/opt/svclab"
 mkdir -p "$app/runner"
 cp "$REPO/package.json" "$REPO/package-lock.json" "$app/"
 cp -a "$REPO/bin" "$app/bin"
 cp -a "$REPO/runner/src" "$app/runner/src"
 cp -a "$REPO/labs" "$app/labs"
-[[ -d "$REPO/dist" ]] && cp -a "$REPO/dist" "$app/dist"
 git -C "$REPO" rev-parse HEAD >"$app/COMMIT" 2>/dev/null || true
 
 step "production node_modules (a copy of the checkout's, pruned offline)"

@@ -147,8 +147,8 @@ const commands: Record<string, Command> = {
     const { images } = wiring();
     if (sub === 'status') {
       const list = await imagesStatus(images);
-      for (const s of list) io.out(`${s.state.padEnd(8)} ${s.kind.padEnd(8)} ${s.name.padEnd(16)} ${s.location}${s.older.length ? `  (older: ${s.older.join(', ')})` : ''}`);
-      return list.every((s) => s.state === 'current') ? 0 : 3;
+      for (const s of list) io.out(`${s.state.padEnd(8)} ${s.kind.padEnd(8)} ${s.name.padEnd(16)} ${s.location}${s.older.length ? `  (older: ${s.older.join(', ')})` : ''}${s.onRequest && s.state !== 'current' ? `  (built on request: svclab images build ${s.name})` : ''}`);
+      return list.every((s) => s.state === 'current' || s.onRequest) ? 0 : 3;
     }
     if (sub === 'build') {
       const progress = progressFor(io);

@@ -279,7 +279,8 @@ async function imageChecks(deps: { runner: CommandRunner; engine: ContainerEngin
   }
   try {
     const status = await imagesStatus(deps);
-    return status.filter((s) => s.kind === 'image').map((s) => ({
+    // One built only on request (the chart's runner image) is no prerequisite of svclab here.
+    return status.filter((s) => s.kind === 'image' && !(s.onRequest && s.state !== 'current')).map((s) => ({
       name: `image ${s.name}`,
       ok: s.state === 'current',
       detail: s.state === 'current'

@@ -153,7 +153,8 @@ export async function exportBundle(deps: BundleDeps, file: string): Promise<Bund
   const saver = deps.engine.saveImages.bind(deps.engine);
   const timeoutMs = deps.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const status = await step(deps, 'images status', () => imagesStatus(deps));
-  const built = status.filter((s) => !s.upstreamRef);
+  // Built only on request (the chart's runner image, whose hash follows every source change): never in a bundle.
+  const built = status.filter((s) => !s.upstreamRef && !s.onRequest);
   const notCurrent = built.filter((s) => s.state !== 'current');
   if (notCurrent.length) {
     throw new RunnerError('IMAGE_MISSING', {
@@ -208,8 +209,9 @@ export async function exportBundle(deps: BundleDeps, file: string): Promise<Bund
 
 /** What differs between a bundle and this checkout's recipes, one line each; empty when they match. */
 export function recipeDifferences(manifest: BundleManifest, status: readonly RecipeStatus[]): string[] {
-  const here = new Map(status.filter((s) => !s.upstreamRef).map((s) => [`${s.kind} ${s.name}`, s]));
-  const there = new Map(manifest.entries.map((e) => [`${e.kind} ${e.name}`, e]));
+  const here = new Map(status.filter((s) => !s.upstreamRef && !s.onRequest).map((s) => [`${s.kind} ${s.name}`, s]));
+  const onRequest = new Set(status.filter((s) => s.onRequest).map((s) => `${s.kind} ${s.name}`));
+  const there = new Map(manifest.entries.filter((e) => !onRequest.has(`${e.kind} ${e.name}`)).map((e) => [`${e.kind} ${e.name}`, e]));
   const out: string[] = [];
   for (const [key, s] of here) {
     const e = there.get(key);
@@ -285,7 +287,7 @@ export async function importBundle(deps: BundleDeps, file: string): Promise<{ ma
     mustSucceed(unpack, `Unpacking ${file}`, 'The bundle is damaged or the cache disk is full; check `df` and export it again.');
     // Paths come from this checkout's recipes (which match the manifest by name and hash), never from the file.
     const local = new Map(before.map((st) => [`${st.kind} ${st.name}`, st]));
-    const wanted = manifest.entries.map((e) => ({ e, st: local.get(`${e.kind} ${e.name}`)! }));
+    const wanted = manifest.entries.filter((e) => !local.get(`${e.kind} ${e.name}`)?.onRequest).map((e) => ({ e, st: local.get(`${e.kind} ${e.name}`)! }));
     const damaged: string[] = [];
     const tar = join(work, IMAGES_TAR);
     const got = await step(deps, 'verify images.tar', () => fileDigest(tar).catch(() => undefined));
@@ -336,7 +338,7 @@ export async function bundleCommand(sub: 'export' | 'import', args: readonly str
     return 0;
   }
   const r = await importBundle(deps, file);
-  for (const s of r.status) out(`${s.state.padEnd(8)} ${s.kind.padEnd(8)} ${s.name.padEnd(16)} ${s.location}`);
+  for (const s of r.status) out(`${s.state.padEnd(8)} ${s.kind.padEnd(8)} ${s.name.padEnd(16)} ${s.location}${s.onRequest ? '  (built on request, never bundled)' : ''}`);
   out(`images import: ${r.manifest.entries.length} image(s) and artifact(s) from ${file} (${((performance.now() - t0) / 1000).toFixed(1)}s)`);
-  return r.status.every((s) => s.state === 'current') ? 0 : 3;
+  return r.status.every((s) => s.state === 'current' || s.onRequest) ? 0 : 3;
 }

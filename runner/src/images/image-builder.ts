@@ -41,6 +41,8 @@ export interface RecipeStatus {
   older: string[];
   /** Set when the upstream profile pulls this image instead of building it. */
   upstreamRef?: string;
+  /** Built only when asked for by name (image.json `onRequest`): not counted as missing. */
+  onRequest?: boolean;
 }
 
 export interface BuildStepEvent {
@@ -117,7 +119,10 @@ export class ImageBuilder {
     for (const r of [...set.artifacts.values()].sort(byName)) {
       if (needed.has(recipeKey(r))) out.push(this.artifactStatus(r, hashes.get(recipeKey(r))!));
     }
-    for (const r of [...set.images.values()].sort(byName)) out.push(await this.imageStatus(r, hashes.get(recipeKey(r))!, images));
+    for (const r of [...set.images.values()].sort(byName)) {
+      const st = await this.imageStatus(r, hashes.get(recipeKey(r))!, images);
+      out.push(r.onRequest ? { ...st, onRequest: true } : st);
+    }
     return out;
   }
 
@@ -183,7 +188,8 @@ export class ImageBuilder {
   private plan(set: RecipeSet, only: readonly string[]): Recipe[] {
     let targets: Recipe[];
     if (only.length === 0) {
-      targets = [...set.artifacts.values(), ...set.images.values()];
+      // Everything but what is built only on request (and what only that needs).
+      targets = [...set.artifacts.values(), ...set.images.values()].filter((r) => !r.onRequest);
     } else {
       targets = only.map((n) => {
         const r = set.images.get(n) ?? set.artifacts.get(n);

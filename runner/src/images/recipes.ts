@@ -14,11 +14,26 @@ export const artifactJsonSchema = z.strictObject({
   dependsOn: z.array(name),
 });
 
+/** A path of the repository (relative to its root, '/'-separated, no `..`), that an image copies. */
+const repoPath = z.string().regex(/^(?!\/)(?!.*(?:^|\/)\.\.(?:\/|$))[A-Za-z0-9._/-]+$/, 'a path relative to the repository root, without ".."');
+
 export const imageJsonSchema = z.strictObject({
   name,
   description: z.string(),
   artifacts: z.array(name),
   images: z.array(name),
+  /**
+   * Repository files or folders the image copies besides its own folder (the runner
+   * image copies svclab's sources): the recipe's hash covers them too, so the tag
+   * follows them.
+   */
+  inputs: z.array(repoPath).optional(),
+  /**
+   * Built only when named (`svclab images build runner`) or needed by one that is built:
+   * a plain `images build` (what `npm start` runs) skips it, and status does not count
+   * it as missing.
+   */
+  onRequest: z.boolean().optional(),
 });
 
 export type RecipeKind = 'artifact' | 'image';
@@ -33,6 +48,16 @@ export interface Recipe {
   artifacts: string[];
   /** Images this image needs (always empty for artifacts). */
   images: string[];
+  /** Repository files/folders the hash covers besides `dir` (image.json `inputs`): as written, and where they are. */
+  inputs: RecipeInput[];
+  /** Built only when asked for by name (image.json `onRequest`). */
+  onRequest: boolean;
+}
+
+export interface RecipeInput {
+  /** Relative to the repository root, as image.json names it (what the hash covers, so a clone elsewhere hashes the same). */
+  path: string;
+  abs: string;
 }
 
 export interface RecipeSet {
@@ -55,7 +80,7 @@ export function loadRecipes(imagesDir: string): RecipeSet {
     if (!existsSync(file)) continue;
     const json = parseFile(imagesDir, file, artifactJsonSchema);
     checkFolder(imagesDir, dir, json.name, file);
-    artifacts.set(json.name, { kind: 'artifact', name: json.name, description: json.description, dir, artifacts: [...json.dependsOn], images: [] });
+    artifacts.set(json.name, { kind: 'artifact', name: json.name, description: json.description, dir, artifacts: [...json.dependsOn], images: [], inputs: [], onRequest: false });
   }
   for (const entry of subdirs(imagesDir)) {
     if (entry === 'artifacts') continue;
@@ -64,7 +89,13 @@ export function loadRecipes(imagesDir: string): RecipeSet {
     if (!existsSync(file)) continue;
     const json = parseFile(imagesDir, file, imageJsonSchema);
     checkFolder(imagesDir, dir, json.name, file);
-    images.set(json.name, { kind: 'image', name: json.name, description: json.description, dir, artifacts: [...json.artifacts], images: [...json.images] });
+    const repo = join(imagesDir, '..');
+    const inputs = (json.inputs ?? []).map((p) => {
+      const abs = join(repo, p);
+      if (!existsSync(abs)) throw invalid(imagesDir, file, `lists input "${p}", which does not exist in the repository`);
+      return { path: p, abs };
+    });
+    images.set(json.name, { kind: 'image', name: json.name, description: json.description, dir, artifacts: [...json.artifacts], images: [...json.images], inputs, onRequest: json.onRequest ?? false });
   }
   const set = { artifacts, images };
   for (const r of [...artifacts.values(), ...images.values()]) {
@@ -150,7 +181,7 @@ function invalid(imagesDir: string, file: string, what: string): RunnerError {
   const rel = `images/${relative(imagesDir, file)}`;
   return new RunnerError('IMAGE_BUILD_FAILED', {
     message: `Recipe ${rel} ${what}.`,
-    hint: 'Fix the recipe file; artifact.json is { name, description, dependsOn: [] } and image.json is { name, description, artifacts: [], images: [] }.',
+    hint: 'Fix the recipe file; artifact.json is { name, description, dependsOn: [] } and image.json is { name, description, artifacts: [], images: [], inputs?: [repository paths], onRequest?: true|false }.',
     details: { file: rel },
   });
 }

@@ -21,6 +21,11 @@ function setup(): { deps: ImagesDeps; engine: FakeContainerEngine } {
   return { engine, deps: { runner: new ExecaRunner(), engine, imagesDir: t.imagesDir, cacheDir: t.cacheDir, profile: 'local' } };
 }
 
+/** Deps for the current temp recipes (after setup()). */
+function setupDeps(): ImagesDeps {
+  return { runner: new ExecaRunner(), engine: new FakeContainerEngine(), imagesDir: t.imagesDir, cacheDir: t.cacheDir, profile: 'local' };
+}
+
 function runs(name: string): number {
   const f = join(t.cacheDir, `runs-${name}`);
   return existsSync(f) ? readFileSync(f, 'utf8').split('\n').filter(Boolean).length : 0;
@@ -178,6 +183,43 @@ describe('image builder', () => {
     const e = await caught(imagesBuild(deps, { only: ['nope'] }));
     expect(e.code).toBe('INVALID_ARGUMENT');
     expect(e.hint).toContain('img');
+  });
+
+  it('an onRequest image with repository inputs: skipped by a plain build, built by name, stale when an input changes', async () => {
+    const { deps } = setup();
+    t.artifact('a', [], countingArtifactSh('a'));
+    t.image('node', ['a'], [], countingImageSh('node'));
+    t.image('runner', [], [], countingImageSh('runner'));
+    // image.json with the two fields only this kind of recipe has; the input lives outside images/.
+    const src = join(t.root, 'runner', 'src');
+    mkdirSync(src, { recursive: true });
+    writeFileSync(join(src, 'main.ts'), 'export const v = 1;\n');
+    t.write('runner/image.json', JSON.stringify({ name: 'runner', description: 'runner', artifacts: [], images: [], inputs: ['runner/src'], onRequest: true }));
+
+    await imagesBuild(deps);
+    expect(runs('runner')).toBe(0);
+    const before = await imagesStatus(deps);
+    expect(states(before)).toEqual({ 'artifact:a': 'current', 'image:node': 'current', 'image:runner': 'missing' });
+    expect(before.find((s) => s.name === 'runner')!.onRequest).toBe(true);
+    expect(before.find((s) => s.name === 'node')!.onRequest).toBeUndefined();
+
+    await imagesBuild(deps, { only: ['runner'] });
+    expect(runs('runner')).toBe(1);
+    expect(states(await imagesStatus(deps))['image:runner']).toBe('current');
+
+    // An edit in the input (not in the recipe folder) makes it stale, and nothing else.
+    writeFileSync(join(src, 'main.ts'), 'export const v = 2;\n');
+    expect(states(await imagesStatus(deps))).toEqual({ 'artifact:a': 'current', 'image:node': 'current', 'image:runner': 'stale' });
+  });
+
+  it('refuses an input that is not in the repository, or that climbs out of it', async () => {
+    setup();
+    t.image('runner', [], [], 'true\n');
+    t.write('runner/image.json', JSON.stringify({ name: 'runner', description: '', artifacts: [], images: [], inputs: ['no/such/dir'] }));
+    const e = await caught(imagesStatus(setupDeps()));
+    expect(e.message).toContain('lists input "no/such/dir", which does not exist');
+    t.write('runner/image.json', JSON.stringify({ name: 'runner', description: '', artifacts: [], images: [], inputs: ['../etc'] }));
+    expect((await caught(imagesStatus(setupDeps()))).message).toMatch(/images\/runner\/image\.json.*inputs\.0.*without "\.\."/);
   });
 
   it('a failing build.sh is IMAGE_BUILD_FAILED with the log tail, and leaves nothing half-built', async () => {

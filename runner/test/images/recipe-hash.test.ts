@@ -82,3 +82,25 @@ describe('recipe hashing', () => {
     expect(hashes().get('artifact:a')).toMatch(/^[0-9a-f]{64}$/);
   });
 });
+
+describe('repository inputs (image.json inputs)', () => {
+  it('without inputs the hash is unchanged; inputs count by repository path, not by where the checkout is', () => {
+    t = tempRecipes();
+    const dir = t.image('runner', [], [], 'true\n');
+    const plain = hashRecipe(dir, {});
+    expect(hashRecipe(dir, {}, [])).toBe(plain);
+    const a = join(t.root, 'a', 'runner', 'src');
+    const b = join(t.root, 'b', 'runner', 'src');
+    for (const d of [a, b]) {
+      mkdirSync(d, { recursive: true });
+      writeFileSync(join(d, 'x.ts'), 'x\n');
+    }
+    const ha = hashRecipe(dir, {}, [{ path: 'runner/src', abs: a }]);
+    expect(ha).not.toBe(plain);
+    expect(hashRecipe(dir, {}, [{ path: 'runner/src', abs: b }])).toBe(ha);
+    // The same files under another repository path are another input.
+    expect(hashRecipe(dir, {}, [{ path: 'labs', abs: b }])).not.toBe(ha);
+    writeFileSync(join(b, 'x.ts'), 'y\n');
+    expect(hashRecipe(dir, {}, [{ path: 'runner/src', abs: b }])).not.toBe(ha);
+  });
+});
