@@ -4,8 +4,10 @@
 // Ordered named steps with elapsed time, like the bring-up; every image comes from an
 // artifact built by `svclab images build`; the node image preloads them, and an image a
 // node lacks (an older node image) is loaded into it. Nothing is pulled.
-// Running it again on the same cluster converges (server-side apply); switching the
-// mode removes the other mode's workload.
+// Running it again on the same cluster converges (server-side apply); switching to
+// daemonset mode removes the Deployment and its Service. The hostNetwork DaemonSet is
+// there in both modes: on the edge node in daemonset mode, on standby in nodeport mode
+// (it runs on a node only once someone labels it svclab.io/ingress=hostnetwork).
 
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -20,7 +22,7 @@ import { runSteps, type BringUpStep, type StepsOutcome } from '../cluster/bring-
 import { imagesStatus, type ImagesDeps } from '../images/images.ts';
 import { carveAddressPool, networkAddressing, type AddressPool } from './address-pool.ts';
 import {
-  COMPONENT_IMAGE_NAMES, METALLB_NAMESPACE, TRAEFIK_NAMESPACE, TRAEFIK_WORKLOADS, parseIngressMode, readAddonFiles, renderComponentManifests,
+  COMPONENT_IMAGE_NAMES, METALLB_NAMESPACE, TRAEFIK_NAMESPACE, TRAEFIK_WORKLOADS, hostNetworkNodeLabel, parseIngressMode, readAddonFiles, renderComponentManifests,
   type ComponentImages, type IngressMode,
 } from './manifests.ts';
 
@@ -221,10 +223,12 @@ export async function installComponents(cluster: string, deps: ComponentsDeps, o
         }
       }
       await apply('components-apply', m.traefik);
-      const other = TRAEFIK_WORKLOADS[mode === 'nodeport' ? 'daemonset' : 'nodeport'];
-      const gone = { namespace: TRAEFIK_NAMESPACE, ignoreNotFound: true, wait: false };
-      must('components-apply', await admin.delete([other.kind, other.name], gone, { timeoutMs: 120_000 }));
-      if (mode === 'daemonset') must('components-apply', await admin.delete(['service', 'traefik'], gone, { timeoutMs: 120_000 }));
+      // The DaemonSet is in both modes (on standby in nodeport mode); only daemonset mode drops the Deployment and its Service.
+      if (mode === 'daemonset') {
+        const gone = { namespace: TRAEFIK_NAMESPACE, ignoreNotFound: true, wait: false };
+        must('components-apply', await admin.delete([TRAEFIK_WORKLOADS.nodeport.kind, TRAEFIK_WORKLOADS.nodeport.name], gone, { timeoutMs: 120_000 }));
+        must('components-apply', await admin.delete(['service', 'traefik'], gone, { timeoutMs: 120_000 }));
+      }
     }),
     step('components-metallb-ready', 'Components: MetalLB controller and speakers ready', async () => {
       await rollout('components-metallb-ready', METALLB_NAMESPACE, 'deployment', 'controller');
@@ -233,7 +237,9 @@ export async function installComponents(cluster: string, deps: ComponentsDeps, o
     step('components-traefik-ready', 'Components: Traefik ready', async () => {
       const w = TRAEFIK_WORKLOADS[mode];
       await rollout('components-traefik-ready', TRAEFIK_NAMESPACE, w.kind, w.name);
-      return mode === 'nodeport' ? 'NodePort 30080 → 80, 30443 → 443' : `hostNetwork :80/:443 on ${edgeNodes.join(', ')}`;
+      if (mode === 'daemonset') return `hostNetwork :80/:443 on ${edgeNodes.join(', ')}`;
+      const standby = hostNetworkNodeLabel('nodeport');
+      return `NodePort 30080 → 80, 30443 → 443; hostNetwork DaemonSet ${TRAEFIK_WORKLOADS.daemonset.name} on standby for nodes labelled ${standby.key}=${standby.value}`;
     }),
   ];
 

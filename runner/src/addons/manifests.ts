@@ -2,13 +2,16 @@
 // three things filled in here — the image references the artifacts built, Traefik's
 // shared static configuration (args.txt) and MetalLB's address range. With the
 // Gateway API CRDs installed, Traefik also gets gateway-api/args.txt and the
-// GatewayClass and rights of gateway-api/gateway.yaml.
+// GatewayClass and rights of gateway-api/gateway.yaml. The hostNetwork DaemonSet
+// (daemonset.yaml) is rendered in both modes, with the node label of its nodeSelector
+// filled in: the edge label in daemonset mode, the standby label in nodeport mode.
 
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseAllDocuments, type Document } from 'yaml';
 import { RunnerError } from '../errors.ts';
 import type { AddressPool } from './address-pool.ts';
+import { EDGE_NODE_LABEL } from '../cluster/cluster-driver.ts';
 
 export const INGRESS_MODES = ['nodeport', 'daemonset'] as const;
 export type IngressMode = (typeof INGRESS_MODES)[number];
@@ -26,6 +29,19 @@ export const TRAEFIK_WORKLOADS: Record<IngressMode, { kind: 'deployment' | 'daem
   daemonset: { kind: 'daemonset', name: 'traefik-edge' },
 };
 
+/**
+ * The node label the hostNetwork DaemonSet `traefik-edge` selects in nodeport mode, where
+ * it stands by beside the Deployment. No node carries it when svclab installs; lab 11's
+ * learner sets it on the edge node (the one node change the access policy allows them)
+ * and a Traefik pod then runs in that node's network. Reset and the pool's recycle remove it.
+ */
+export const HOSTNETWORK_INGRESS_LABEL = { key: 'svclab.io/ingress', value: 'hostnetwork' } as const;
+
+/** The label traefik-edge's nodeSelector names in each mode. */
+export function hostNetworkNodeLabel(mode: IngressMode): { key: string; value: string } {
+  return mode === 'daemonset' ? { key: EDGE_NODE_LABEL, value: 'true' } : { ...HOSTNETWORK_INGRESS_LABEL };
+}
+
 export interface AddonFiles {
   traefikCommon: string;
   traefikDeployment: string;
@@ -41,7 +57,11 @@ export interface AddonFiles {
 }
 
 export interface RenderedManifests {
-  /** Namespace, RBAC, IngressClass and the chosen mode's workload (+ Service in nodeport mode); with the Gateway API, its RBAC and GatewayClass too. */
+  /**
+   * Namespace, RBAC, IngressClass and the chosen mode's workloads: nodeport, the Deployment,
+   * its Service and the standby DaemonSet; daemonset, the DaemonSet on the edge label. With
+   * the Gateway API, its RBAC and GatewayClass too.
+   */
   traefik: string;
   /** Namespace, RBAC, controller, speaker (CRDs are applied from the artifact first). */
   metallb: string;
@@ -83,10 +103,12 @@ export function parseArgsFile(text: string): string[] {
 export function renderComponentManifests(files: AddonFiles, opts: { ingressMode: IngressMode; images: ComponentImages; pool: Pick<AddressPool, 'range'>; gatewayApi?: boolean }): RenderedManifests {
   const mode = parseIngressMode(opts.ingressMode);
   const common = [...parseArgsFile(files.traefikArgs), ...(opts.gatewayApi ? parseArgsFile(files.gatewayArgs) : [])];
-  const workload = withTraefikArgs(fill(mode === 'nodeport' ? files.traefikDeployment : files.traefikDaemonset, opts.images, {}), common);
+  const label = hostNetworkNodeLabel(mode);
+  const daemonSet = withTraefikArgs(fill(files.traefikDaemonset, opts.images, { 'node-label-key': label.key, 'node-label-value': label.value }), common);
+  const workloads = mode === 'nodeport' ? [withTraefikArgs(fill(files.traefikDeployment, opts.images, {}), common), daemonSet] : [daemonSet];
   const gateway = opts.gatewayApi ? `\n---\n${fill(files.gatewayApi, opts.images, {}).trimEnd()}` : '';
   return {
-    traefik: `${fill(files.traefikCommon, opts.images, {}).trimEnd()}${gateway}\n---\n${workload}`,
+    traefik: [`${fill(files.traefikCommon, opts.images, {}).trimEnd()}${gateway}`, ...workloads.map((w) => w.trimEnd())].join('\n---\n') + '\n',
     metallb: fill(files.metallb, opts.images, {}),
     pool: fill(files.metallbPool, opts.images, { 'pool-range': opts.pool.range }),
   };

@@ -99,8 +99,9 @@ describe('installComponents', () => {
     expect(applied.some((y) => /kind: IPAddressPool[\s\S]*172\.31\.255\.240-172\.31\.255\.254/.test(y))).toBe(true);
     expect(applied.some((y) => /kind: Deployment[\s\S]*image: "?svclab\/traefik:v3\.6\.12/.test(y) && /nodePort: 30443/.test(y))).toBe(true);
     expect(w.kubectl.find((k) => k.argv[0] === 'wait')!.argv).toEqual(['wait', '--for=condition=Established', '--timeout=60s', 'crd/ipaddresspools.metallb.io', 'crd/l2advertisements.metallb.io']);
-    // the other mode's workload goes, the edge node is not reserved
-    expect(w.kubectl.some((k) => k.argv.join(' ') === 'delete daemonset traefik-edge -n traefik --ignore-not-found --wait=false')).toBe(true);
+    // the hostNetwork DaemonSet stays, on standby (applied with the Deployment); the edge node is not reserved
+    expect(applied.some((y) => /kind: DaemonSet\s+metadata:\s+name: traefik-edge/.test(y) && /"svclab\.io\/ingress": "hostnetwork"/.test(y))).toBe(true);
+    expect(w.kubectl.some((k) => k.argv[0] === 'delete' && k.argv.includes('traefik-edge'))).toBe(false);
     expect(w.kubectl.some((k) => k.argv.join(' ') === `taint nodes ${NAME}-worker svclab.io/edge=true:NoSchedule-`)).toBe(true);
     expect(w.kubectl.filter((k) => k.argv.includes('rollout')).map((k) => k.argv[4])).toEqual(['deployment/controller', 'daemonset/speaker', 'deployment/traefik']);
   });

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { isRunnerError } from '../../src/errors.ts';
 import { defaultImagesDir } from '../../src/images/images.ts';
-import { parseArgsFile, parseIngressMode, readAddonFiles, renderComponentManifests, type ComponentImages } from '../../src/addons/manifests.ts';
+import { HOSTNETWORK_INGRESS_LABEL, parseArgsFile, parseIngressMode, readAddonFiles, renderComponentManifests, type ComponentImages } from '../../src/addons/manifests.ts';
 
 const images: ComponentImages = {
   traefik: 'svclab/traefik:v3.6.12',
@@ -45,7 +45,28 @@ describe('renderComponentManifests', () => {
     // cannot explain (owned by a Pod) and deletes, so every recycled cluster would look tampered with.
     expect(svc.spec.type).toBe('NodePort');
     expect(svc.spec.ports.map((p: any) => [p.port, p.nodePort])).toEqual([[80, 30080], [443, 30443]]);
-    expect(find(objs, 'DaemonSet', 'traefik-edge')).toBeUndefined();
+  });
+
+  it('nodeport mode: the hostNetwork DaemonSet stands by, selecting a node label no node carries until someone sets it', () => {
+    const objs = objects(renderComponentManifests(files, { ingressMode: 'nodeport', images, pool }).traefik);
+    expect(objs.filter((o) => o.kind === 'Deployment' || o.kind === 'DaemonSet').map((o) => `${o.kind}/${o.metadata.name}`)).toEqual(['Deployment/traefik', 'DaemonSet/traefik-edge']);
+    const ds = find(objs, 'DaemonSet', 'traefik-edge')!;
+    expect(ds.metadata.namespace).toBe('traefik');
+    const spec = ds.spec.template.spec;
+    expect(spec.nodeSelector).toEqual({ [HOSTNETWORK_INGRESS_LABEL.key]: HOSTNETWORK_INGRESS_LABEL.value });
+    expect(HOSTNETWORK_INGRESS_LABEL).toEqual({ key: 'svclab.io/ingress', value: 'hostnetwork' });
+    expect(spec.hostNetwork).toBe(true);
+    expect(spec.containers[0].ports.map((p: any) => [p.containerPort, p.hostPort])).toEqual([[80, 80], [443, 443]]);
+    expect(spec.containers[0].image).toBe(images.traefik);
+    // The same static configuration as the Deployment, without the Deployment's Service-bound status flag.
+    expect(spec.containers[0].args).toEqual(parseArgsFile(files.traefikArgs));
+    // Its pods are not the Deployment's: lab 11 step 4 reads the controller pod by component=controller.
+    expect(ds.spec.selector.matchLabels['app.kubernetes.io/component']).toBe('edge');
+    expect(find(objs, 'Deployment', 'traefik')!.spec.selector.matchLabels['app.kubernetes.io/component']).toBe('controller');
+    // One manifest for both modes: the same DaemonSet but for the label.
+    const edge = find(objects(renderComponentManifests(files, { ingressMode: 'daemonset', images, pool }).traefik), 'DaemonSet', 'traefik-edge')!;
+    expect({ ...edge.spec.template.spec, nodeSelector: null }).toEqual({ ...spec, nodeSelector: null });
+    expect(files.traefikDaemonset).toContain('"@node-label-key@": "@node-label-value@"');
   });
 
   it('daemonset mode: hostNetwork on edge nodes, tolerating the edge taint, ports 80/443 on the node', () => {
