@@ -1,8 +1,7 @@
 // Real tier: every check kind against a live svclab cluster, failing on a broken
-// state and passing once it is fixed. Runs in its own namespace (removed after)
-// when a running svclab cluster exists: SVCLAB_CHECKS_CLUSTER names one, else
-// svclab-main, else any running cluster that isn't another suite's throwaway
-// (svclab-ct-*). Otherwise it prints one SKIP line.
+// state and passing once it is fixed. Runs in its own namespace (removed after) on
+// SVCLAB_CHECKS_CLUSTER, else a running svclab-main, else (npm test) a cluster of its
+// own (support/test-cluster.ts). Otherwise it prints one SKIP line.
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CheckContext, CheckResult } from '../../src/checks/check.ts';
@@ -10,53 +9,23 @@ import { systemClock } from '../../src/checks/check.ts';
 import { ClientNodeKubeApi } from '../../src/checks/kube-api.ts';
 import { ClusterVantageExec } from '../../src/checks/vantage.ts';
 import { nodeKubectl, type ClusterDriver } from '../../src/cluster/cluster-driver.ts';
-import { kindBinary, nodeImageRef } from '../../src/cluster/cluster-tools.ts';
-import { KindDriver } from '../../src/cluster/kind-driver.ts';
-import { DockerEngine } from '../../src/engine/docker-engine.ts';
-import { isRunnerError } from '../../src/errors.ts';
+import type { DockerEngine } from '../../src/engine/docker-engine.ts';
 import { ExecaRunner } from '../../src/exec/execa-runner.ts';
-import { defaultCacheDir, defaultImagesDir } from '../../src/images/images.ts';
 import { checkSchema, runCheck, type Check } from '../../src/checks/registry.ts';
 import { nodeToolsPod } from '../support/node-tools-pod.ts';
+import { testCluster } from '../support/test-cluster.ts';
 
 const runner = new ExecaRunner();
-const engine = new DockerEngine({ runner, queryTimeoutMs: 15_000 });
 
-const real = await (async (): Promise<{ skip: string } | { driver: ClusterDriver; cluster: string; webImage: string; owned: boolean }> => {
-  try {
-    await engine.info();
-  } catch (e) {
-    return { skip: isRunnerError(e) ? `${e.code}: ${e.message}` : String(e) };
+const found = await testCluster({ prefix: 'svclab-chk', env: 'SVCLAB_CHECKS_CLUSTER', existing: 'svclab-main' });
+const real = await (async (): Promise<{ skip: string } | { driver: ClusterDriver; engine: DockerEngine; cluster: string; webImage: string; owned: boolean; remove(): Promise<void> }> => {
+  if ('skip' in found) return found;
+  const web = (await found.engine.listImages()).find((i) => i.ref.startsWith('svclab/web:'))?.ref;
+  if (!web) {
+    await found.remove();
+    return { skip: 'the svclab/web image is not built (run `svclab images build`)' };
   }
-  let kind: string;
-  try {
-    kind = process.env['SVCLAB_TEST_KIND'] ?? (await kindBinary({ runner, engine, imagesDir: defaultImagesDir(), cacheDir: defaultCacheDir() }));
-  } catch (e) {
-    return { skip: `no kind binary (${isRunnerError(e) ? e.message : String(e)})` };
-  }
-  const driver = new KindDriver({ runner, engine, kindPath: kind, stateDir: `${defaultCacheDir()}/clusters` });
-  const running = (await driver.list()).filter((c) => c.state === 'running').map((c) => c.name);
-  const wanted = process.env['SVCLAB_CHECKS_CLUSTER'];
-  const cluster = wanted ? running.find((n) => n === wanted) : running.find((n) => n === 'svclab-main') ?? running.find((n) => !/^svclab-(ct|chk|e2e|validate|comp)/.test(n));
-  const images = await engine.listImages();
-  const web = images.find((i) => i.ref.startsWith('svclab/web:'))?.ref;
-  if (!web) return { skip: 'the svclab/web image is not built (run `svclab images build`)' };
-  if (!cluster) {
-    if (wanted) return { skip: `SVCLAB_CHECKS_CLUSTER=${wanted} is not a running svclab cluster (running: ${running.join(', ') || 'none'})` };
-    // `npm test` asks for a cluster of this suite's own (SVCLAB_TEST_CREATE_CLUSTER=1).
-    if (process.env['SVCLAB_TEST_CREATE_CLUSTER'] === '1') {
-      try {
-        const nodeImage = process.env['SVCLAB_TEST_NODE_IMAGE'] ?? (await nodeImageRef({ runner, engine, imagesDir: defaultImagesDir(), cacheDir: defaultCacheDir() }));
-        const own = `svclab-chk-${randomBytes(3).toString('hex')}`;
-        await driver.create({ name: own, workers: 1, nodeImage, ports: [] });
-        return { driver, cluster: own, webImage: web, owned: true };
-      } catch (e) {
-        return { skip: `could not create a cluster for the checks (${isRunnerError(e) ? e.message : String(e)})` };
-      }
-    }
-    return { skip: running.length ? `only other suites' test clusters run (${running.join(', ')}); run \`svclab up\` or set SVCLAB_CHECKS_CLUSTER` : 'no svclab cluster is running (run `svclab up`, or set SVCLAB_TEST_CREATE_CLUSTER=1)' };
-  }
-  return { driver, cluster, webImage: web, owned: false };
+  return { driver: found.driver, engine: found.engine, cluster: found.name, webImage: web, owned: found.owned, remove: found.remove };
 })();
 if ('skip' in real) console.log(`SKIP checks (real): ${real.skip}`);
 
@@ -65,7 +34,7 @@ const ns = `svclab-chk-${randomBytes(3).toString('hex')}`;
 
 describe.skipIf('skip' in real)('check kinds on a live cluster', () => {
   if ('skip' in real) return;
-  const { driver, cluster, webImage } = real;
+  const { driver, engine, cluster, webImage } = real;
   const cp = `${cluster}-control-plane`;
   let ctx: CheckContext;
 
@@ -172,10 +141,7 @@ describe.skipIf('skip' in real)('check kinds on a live cluster', () => {
   }, TIMEOUT);
 
   afterAll(async () => {
-    if (real.owned) {
-      await driver.delete(cluster).catch(() => undefined);
-      return;
-    }
+    if (real.owned) return real.remove();
     await driver.execOnNode(cluster, cp, nodeKubectl(['delete', 'namespace', ns, '--wait=false']), { timeoutMs: 60_000 }).catch(() => undefined);
   }, 120_000);
 

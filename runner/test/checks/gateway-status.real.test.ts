@@ -1,9 +1,10 @@
 // Real tier for the gateway-status kind: Traefik's own conditions on a live svclab
 // cluster with the Gateway API add-on. Broken one link at a time (a listener's
 // Secret missing, a backendRef naming no Service), then fixed: each broken state
-// fails with the cause named, the fixed one passes. Needs a running cluster made by
-// `svclab up` with the gateway-api artifact built: SVCLAB_GATEWAY_CLUSTER names it,
-// else svclab-gw; otherwise one SKIP line. Works in its own namespace, removed after.
+// fails with the cause named, the fixed one passes. The cluster: SVCLAB_GATEWAY_CLUSTER
+// names one, else a running svclab-gw; under `npm test` (SVCLAB_TEST_CREATE_CLUSTER=1)
+// one of its own with svclab's add-ons, removed after; otherwise one SKIP line. Works
+// in its own namespace, removed after.
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CheckContext, CheckResult } from '../../src/checks/check.ts';
@@ -11,30 +12,16 @@ import { systemClock } from '../../src/checks/check.ts';
 import { ClientNodeKubeApi } from '../../src/checks/kube-api.ts';
 import { checkSchema, runCheck } from '../../src/checks/registry.ts';
 import { nodeKubectl } from '../../src/cluster/cluster-driver.ts';
-import { kindBinary } from '../../src/cluster/cluster-tools.ts';
-import { KindDriver } from '../../src/cluster/kind-driver.ts';
-import { DockerEngine } from '../../src/engine/docker-engine.ts';
-import { isRunnerError } from '../../src/errors.ts';
 import { ExecaRunner } from '../../src/exec/execa-runner.ts';
-import { defaultCacheDir, defaultImagesDir } from '../../src/images/images.ts';
+import { testCluster } from '../support/test-cluster.ts';
 
-const runner = new ExecaRunner();
-const engine = new DockerEngine({ runner, queryTimeoutMs: 15_000 });
-const NAME = process.env['SVCLAB_GATEWAY_CLUSTER'] ?? 'svclab-gw';
-
-const real = await (async () => {
-  try {
-    await engine.info();
-    const kind = process.env['SVCLAB_TEST_KIND'] ?? (await kindBinary({ runner, engine, imagesDir: defaultImagesDir(), cacheDir: defaultCacheDir() }));
-    const driver = new KindDriver({ runner, engine, kindPath: kind, stateDir: `${defaultCacheDir()}/clusters` });
-    if (!(await driver.list()).some((c) => c.name === NAME && c.state === 'running')) return { skip: `cluster ${NAME} is not running (svclab up --name ${NAME}, or set SVCLAB_GATEWAY_CLUSTER)` };
-    const crd = await driver.execOnNode(NAME, `${NAME}-control-plane`, nodeKubectl(['get', 'crd', 'gateways.gateway.networking.k8s.io']), { timeoutMs: 30_000 });
-    if (crd.exitCode !== 0) return { skip: `${NAME} has no Gateway API CRDs (svclab images build gateway-api, then svclab up)` };
-    return { driver };
-  } catch (e) {
-    return { skip: isRunnerError(e) ? `${e.code}: ${e.message}` : String(e) };
-  }
-})();
+const real = await testCluster({
+  prefix: 'svclab-gw', env: 'SVCLAB_GATEWAY_CLUSTER', existing: 'svclab-gw', addons: true,
+  check: async ({ driver, name }) => {
+    const crd = await driver.execOnNode(name, `${name}-control-plane`, nodeKubectl(['get', 'crd', 'gateways.gateway.networking.k8s.io']), { timeoutMs: 30_000 });
+    return crd.exitCode === 0 ? undefined : `${name} has no Gateway API CRDs (svclab images build gateway-api, then svclab up)`;
+  },
+});
 if ('skip' in real) console.log(`SKIP gateway-status (real): ${real.skip}`);
 
 const TIMEOUT = 240_000;
@@ -42,7 +29,7 @@ const ns = `svclab-gw-${randomBytes(3).toString('hex')}`;
 
 describe.skipIf('skip' in real)('gateway-status on Traefik', () => {
   if ('skip' in real) return;
-  const { driver } = real;
+  const { driver, engine, name: NAME } = real;
   const cp = `${NAME}-control-plane`;
   let ctx: CheckContext;
   const kubectl = async (args: string[], input?: string) => {
@@ -75,6 +62,7 @@ describe.skipIf('skip' in real)('gateway-status on Traefik', () => {
     await kubectl(['create', 'namespace', ns]);
   }, TIMEOUT);
   afterAll(async () => {
+    if (real.owned) return real.remove();
     await driver.execOnNode(NAME, cp, nodeKubectl(['delete', 'namespace', ns, '--wait=false']), { timeoutMs: 60_000 }).catch(() => undefined);
   }, 120_000);
 
@@ -103,6 +91,7 @@ describe.skipIf('skip' in real)('gateway-status on Traefik', () => {
 });
 
 async function throwawayCert(name: string): Promise<Record<string, string>> {
+  const runner = new ExecaRunner();
   const { mkdtemp, readFile, rm } = await import('node:fs/promises');
   const { tmpdir } = await import('node:os');
   const dir = await mkdtemp(`${tmpdir()}/svclab-gw-`);
