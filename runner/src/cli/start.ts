@@ -9,7 +9,7 @@ import { loadRunnerToken } from '../main/runner-token.ts';
 import { buildWiring, type Wiring } from '../main/wiring.ts';
 import { RunnerError } from '../errors.ts';
 import { buildApp, noClusterApply, type ApplyPort } from '../http/app.ts';
-import { siteOrigins } from '../http/auth.ts';
+import { parsePublicOrigin, siteOrigins } from '../http/auth.ts';
 import { checksPort, labsPort } from '../http/lab-ports.ts';
 import { formatLabError, loadLabs, type LabsLocation } from '../labs/load-labs.ts';
 import { makeLogger } from '../logger.ts';
@@ -53,6 +53,8 @@ export interface StartOptions {
   workshop?: Workshop;
   /** The built site to serve; dist/ of the checkout by default (tests: a private `astro build --outDir`). */
   siteDir?: string;
+  /** Origins the site is also reached at through a proxy or a Service (parsePublicOrigin): served names and allowed Origins. */
+  publicOrigins?: readonly string[];
   /** Serve HTTPS: the certificate, its key and the names it is valid for (allowed Origins besides --host). */
   tls?: { cert: string; key: string; names: readonly string[] };
   /** A workshop's watch over learners' clusters (a learner whose cluster fails its probes moves to a new one); tests shorten it. */
@@ -174,7 +176,7 @@ export async function startRunner(opts: StartOptions): Promise<{ url: string; po
   const addr = app.server.address();
   const port = typeof addr === 'object' && addr ? addr.port : opts.port;
   const scheme = opts.tls ? 'https' : 'http';
-  origins = siteOrigins(opts.host, port, scheme, opts.tls?.names ?? []);
+  origins = [...siteOrigins(opts.host, port, scheme, opts.tls?.names ?? []), ...(opts.publicOrigins ?? []).map((o) => parsePublicOrigin(o))];
   const host = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
   const url = `${scheme}://${host}:${port}/?token=${token}`;
   opts.out(`svclab ${svclabVersion()} is running.`);

@@ -93,6 +93,30 @@ export function siteOrigins(host: string, port: number, scheme: 'http' | 'https'
   return names.map((n) => `${scheme}://${n}:${port}`);
 }
 
+/**
+ * An origin the site is reached at through something in front of the runner — an
+ * Ingress (https://labs.example.org) or a Service name (http://svclab.svclab.svc) — as
+ * a browser writes it: scheme, host, optional port; nothing else. Its host becomes a
+ * served name (no 421) and the origin an allowed Origin.
+ */
+export function parsePublicOrigin(text: string, where = '--public-origin'): string {
+  let u: URL | undefined;
+  try {
+    u = new URL(text);
+  } catch {
+    u = undefined;
+  }
+  const clean = u && (u.protocol === 'http:' || u.protocol === 'https:') && !u.username && !u.password && u.pathname === '/' && !u.search && !u.hash && !/[/?#]$/.test(text.trim()) && text.includes('//');
+  if (!u || !clean) {
+    throw new RunnerError('INVALID_ARGUMENT', {
+      message: `${where} ${JSON.stringify(text)} is not an origin (http or https, a host, an optional port, nothing after it).`,
+      hint: 'For example --public-origin https://labs.example.org or --public-origin http://svclab.svclab.svc',
+      details: { field: where, value: text },
+    });
+  }
+  return u.origin;
+}
+
 export function checkOrigin(allowed: readonly string[], origin: string | undefined): void {
   if (!origin || !allowed.includes(origin)) {
     throw new RunnerError('ORIGIN_FORBIDDEN', { details: { origin: origin ?? null, allowed } });
