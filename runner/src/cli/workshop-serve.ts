@@ -11,7 +11,10 @@ import { parseArgs } from 'node:util';
 import { RunnerError } from '../errors.ts';
 import { ClientNodeKubeObjects, type KubeObjects } from '../kube-store/kube-objects.ts';
 import { KubeStoreError, KubeWorkshopStore } from '../kube-store/kube-workshop-store.ts';
+import { claimCluster, EnvironmentClusterDriver, environmentLearnerKubeconfig, EnvironmentWorkstationEngine, prepareEnvironment, WORKSTATION_CONTAINER } from '../environments/environment-cluster.ts';
 import type { EnvironmentRuntime } from '../environments/environment-runtime.ts';
+import { ClientNodePodExecutor } from '../kube-store/pod-executor.ts';
+import { buildWiring } from '../main/wiring.ts';
 import { LeaseElector } from '../environments/lease-elector.ts';
 import { EnvironmentTemplateError, parsePodTemplate, PodEnvironmentRuntime } from '../environments/pod-environment-runtime.ts';
 import { ReserveController } from '../environments/reserve-controller.ts';
@@ -150,6 +153,13 @@ export async function openOrCreateWorkshop(store: KubeWorkshopStore, config: Wor
   }
 }
 
+/** The workstation image the chart's environment pod runs (what a session reports as its image). */
+export function workstationImageOfTemplate(runtime: EnvironmentRuntime | undefined): string {
+  const spec = runtime instanceof PodEnvironmentRuntime ? runtime.podFor({ name: 'x', uid: 'x' }).spec : undefined;
+  const c = (spec?.['containers'] as { name: string; image?: string }[] | undefined)?.find((x) => x.name === WORKSTATION_CONTAINER);
+  return c?.image ?? `the ${WORKSTATION_CONTAINER} container of each environment pod`;
+}
+
 export function environmentRuntime(o: ServeOptions, objects: KubeObjects, read: (file: string) => string = (f) => readFileSync(f, 'utf8')): EnvironmentRuntime | undefined {
   if (o.runtime === 'none') return undefined;
   const file = o.environmentPodFile!;
@@ -165,7 +175,12 @@ export function environmentRuntime(o: ServeOptions, objects: KubeObjects, read: 
 
 export async function workshopServeCommand(args: string[], out: (line: string) => void): Promise<number> {
   const o = serveOptions(args, process.env);
-  const objects = new ClientNodeKubeObjects({ namespace: o.namespace, ...(o.kubeconfigFile ? { kubeconfig: readFileSync(o.kubeconfigFile, 'utf8') } : {}) });
+  const kubeconfig = o.kubeconfigFile ? { kubeconfig: readFileSync(o.kubeconfigFile, 'utf8') } : {};
+  const objects = new ClientNodeKubeObjects({ namespace: o.namespace, ...kubeconfig });
+  // Into the environment pods (learner access, the workstation): the Kubernetes API's exec.
+  const exec = new ClientNodePodExecutor({ namespace: o.namespace, ...kubeconfig });
+  const driver = new EnvironmentClusterDriver({ objects, exec, workshop: o.name });
+  const engine = new EnvironmentWorkstationEngine({ objects, exec });
   const store = new KubeWorkshopStore({ objects, name: o.name, replica: o.replica });
   const { labs } = await loadLabs(projectRoot);
   const labIds = resolveLabs(o.config.labs.join(','), labs.map((l) => l.id));
@@ -176,21 +191,22 @@ export async function workshopServeCommand(args: string[], out: (line: string) =
   const controller = runtime && new ReserveController({
     objects, store, runtime, log: (l) => out(`• ${l}`),
     elector: new LeaseElector({ objects, name: `${o.name}-reserve`, identity: o.replica }),
+    // Ready means a learner can use it: learner access installed, the workstation's kubeconfig written.
+    prepare: (name) => prepareEnvironment({ driver, exec }, name),
   });
   controller?.start();
   out(controller ? `  reserve: kept by whichever replica holds Lease ${o.name}-reserve (runtime ${runtime!.kind})` : '  reserve: not kept by this replica (--runtime none)');
 
   const cacheDir = process.env['SVCLAB_CACHE'] ?? join(homedir(), '.cache', 'svclab');
+  const workstationImage = workstationImageOfTemplate(runtime);
   const running = await startRunner({
     host: o.host, port: o.port, allowRemote: true, cacheDir, out, workshop,
-    // Terminals in a Kubernetes install attach to the learner's environment pod through
-    // the Kubernetes API; that attach is not built yet, so a lab session says so.
-    workstationImage: async () => {
-      throw new RunnerError('NO_CLUSTER', {
-        message: 'This svclab runs on Kubernetes: terminals attach to your environment pod through the Kubernetes API, which this version cannot do yet.',
-        hint: 'Ask the instructor; the workshop itself (joining, progress, the instructor page) works.',
-      });
-    },
+    // A session's cluster is the learner's environment (claimed from the reserve), its
+    // workstation that environment's `workstation` container: the local session path,
+    // behind the same driver and engine interfaces.
+    wiring: { runner: buildWiring(cacheDir).runner, engine },
+    cluster: { engine, driver, clusterFor: claimCluster(store), learnerKubeconfig: environmentLearnerKubeconfig(driver) },
+    workstationImage: async () => workstationImage,
   });
   out(`  serving http://${o.host}:${running.port}/ (learners: /join/; instructor: the secret in Secret ${store.secretName})`);
   await new Promise<void>((resolve) => {

@@ -3,6 +3,8 @@
 // at once. One replica reconciles at a time (LeaseElector); the others only claim, which
 // KubeWorkshopStore makes safe with optimistic concurrency. Each pass:
 //   1. each Environment's status follows what its runtime says (Pending, Ready, Failed);
+//      with a `prepare` step, a running environment is Ready only once that step is done
+//      (learner access in its cluster; it runs beside the passes, one per environment);
 //   2. an unclaimed environment that failed or vanished is deleted (and replaced in 4);
 //      a claimed one is marked Failed with the reason, for the learner's page to say;
 //   3. whatever the runtime runs without an Environment is stopped;
@@ -25,6 +27,12 @@ export interface ReserveControllerOptions {
   log?: (line: string) => void;
   /** New Environment names (random by default; tests fix them). */
   newName?: () => string;
+  /**
+   * What makes a running environment a learner's (prepareEnvironment: learner access, the
+   * workstation's kubeconfig); a short detail for the log. Idempotent: a replica taking
+   * over the reserve runs it again for one not yet Ready. A failure fails the environment.
+   */
+  prepare?: (name: string) => Promise<string | void>;
 }
 
 /** What one pass saw and did. */
@@ -55,6 +63,10 @@ export class ReserveController {
   private running: Promise<unknown> | undefined;
   /** Ready times measured by this replica (ms from the Environment's creation to Ready). */
   readonly readyTimesMs: number[] = [];
+  /** prepare() by Environment: running, done (its detail), failed (why). */
+  private readonly preparing = new Map<string, Promise<void>>();
+  private readonly prepared = new Map<string, string>();
+  private readonly prepareFailed = new Map<string, string>();
 
   constructor(o: ReserveControllerOptions) {
     this.o = o;
@@ -79,7 +91,8 @@ export class ReserveController {
 
     for (const e of envs) {
       const name = e.metadata.name;
-      const info = running.get(name);
+      let info = running.get(name);
+      if (info?.state === 'ready' && this.o.prepare && e.status?.['phase'] !== 'Ready' && e.status?.['phase'] !== 'Released') info = this.preparation(name, info);
       const claimed = e.spec?.['claim'] !== undefined;
       const phase = phaseOf(info);
       const was = e.status?.['phase'] as EnvironmentPhase | undefined;
@@ -111,6 +124,7 @@ export class ReserveController {
     }
 
     const known = new Set(envs.map((e) => e.metadata.name));
+    for (const m of [this.prepared, this.prepareFailed]) for (const n of m.keys()) if (!known.has(n)) m.delete(n);
     for (const name of running.keys()) {
       if (!known.has(name)) {
         await this.note(r, `stop ${name}`, async () => { if (await runtime.stop(name)) r.stopped.push(name); });
@@ -152,6 +166,26 @@ export class ReserveController {
         + `${r.errors.length ? `; errors: ${r.errors.join(' | ')}` : ''}`);
     }
     return r;
+  }
+
+  /** A running environment as the pass sees it while prepare() runs, once it is done, or failed. */
+  private preparation(name: string, info: EnvironmentInfo): EnvironmentInfo {
+    if (this.prepared.has(name)) return info;
+    const failed = this.prepareFailed.get(name);
+    if (failed !== undefined) return { ...info, state: 'failed', message: `preparing it for a learner failed: ${failed}` };
+    if (!this.preparing.has(name)) {
+      const t0 = this.now();
+      this.preparing.set(name, this.o.prepare!(name).then(
+        (detail) => { this.prepared.set(name, detail ?? ''); this.log(`prepared ${name} in ${((this.now() - t0) / 1000).toFixed(1)} s${detail ? `: ${detail}` : ''}`); },
+        (e: unknown) => { this.prepareFailed.set(name, (e instanceof Error ? e.message : String(e)).slice(0, 500)); },
+      ).finally(() => this.preparing.delete(name)));
+    }
+    return { ...info, state: 'starting', message: 'its cluster is up; installing learner access' };
+  }
+
+  /** Waits for the prepare() calls in flight (tests, and stop()). */
+  async settled(): Promise<void> {
+    await Promise.all([...this.preparing.values()]);
   }
 
   /** Reconciles every `intervalMs` until stop(); one pass at a time. */
