@@ -38,7 +38,9 @@
 // API routes, ConfigMaps, Secrets, their own namespaces) in any namespace but the
 // add-ons' (traefik, metallb-system) and the system ones; read almost everything,
 // Secrets only in default; exec into pods only in default; in kube-system only edit
-// kube-proxy's config.conf and restart its DaemonSet. What they can't: privileged
+// kube-proxy's config.conf and restart its DaemonSet; on a node, set or remove the one
+// label svclab.io/ingress=hostnetwork (lab 11: it places svclab's standby hostNetwork
+// Traefik there) and change nothing else. What they can't: privileged
 // containers, hostPID/hostIPC/hostNetwork, hostPath, hostPort, added capabilities
 // beyond the runtime's defaults; externalIPs on Services; touching the Service
 // kubernetes or its endpoints in default; anything on admission policies, RBAC writes,

@@ -119,7 +119,7 @@ export async function installLearnerAccess(deps: LearnerAccessDeps, o: LearnerAc
       return `${issued.reused ? 'kept' : 'issued'}, valid until ${issued.certificate.notAfter.toISOString()}`;
     }),
     step('access-rbac', 'Learner access: roles and bindings', () => apply('access-rbac', learnerRbacObjects(work))),
-    step('access-policy', 'Learner access: admission policies (no privileged, host namespaces, hostPath, hostPort, added capabilities; svclab namespaces read-only)', () =>
+    step('access-policy', 'Learner access: admission policies (no privileged, host namespaces, hostPath, hostPort, added capabilities; svclab namespaces read-only; on nodes only lab 11\'s label)', () =>
       apply('access-policy', learnerPolicyObjects())),
     step('access-verify', 'Learner access: in force (cluster-admin out of reach, a privileged pod refused)', async () => {
       for (const [args, want] of [[['auth', 'can-i', 'create', 'clusterrolebindings'], 'no'], [['auth', 'can-i', 'create', 'deployments', '-n', work[0] ?? 'default'], 'yes']] as const) {

@@ -22,10 +22,17 @@
 //   for every pod, keeps its endpoints: a learner's EndpointSlice for it would send
 //   the add-ons' API calls to a pod of theirs.
 //
+// - nodes: a learner's update of a node (RBAC grants patch only) may add the label
+//   svclab.io/ingress=hostnetwork, with that one value, or remove it; nothing else
+//   changes: no other label, annotation, taint, cordon or other spec field. That label
+//   puts svclab's standby hostNetwork Traefik DaemonSet on the node (lab 11 step 5):
+//   the learner chooses where it runs, never what runs.
+//
 // Not covered on purpose: seccomp/AppArmor profiles, SELinux options, procMount and
 // sysctls (the node kernel refuses unsafe sysctls; kind nodes have no SELinux; none of
 // these reaches the host without one of the fields above).
 
+import { HOSTNETWORK_INGRESS_LABEL } from '../addons/manifests.ts';
 import { ADDON_NAMESPACES, LEARNER_GROUP, MANAGED_LABELS, SYSTEM_NAMESPACES } from './learner-identity.ts';
 
 /** A refusal in the learner's words: English, then Chinese, in one message (the API has one string). */
@@ -83,6 +90,10 @@ export const REFUSALS = {
     en: "this workshop lets you restart kube-proxy's DaemonSet, not change its pods: they run privileged on every node",
     zh: '本工作坊只允许重启 kube-proxy 的 DaemonSet，不允许修改它的 Pod：它们以特权身份运行在每个节点上',
   },
+  nodeChange: {
+    en: `on a node this workshop lets you set or remove only the label ${HOSTNETWORK_INGRESS_LABEL.key}=${HOSTNETWORK_INGRESS_LABEL.value} (lab 11); its other labels, annotations, taints and spec stay as the workshop set them`,
+    zh: `在节点上，本工作坊只允许添加或删除标签 ${HOSTNETWORK_INGRESS_LABEL.key}=${HOSTNETWORK_INGRESS_LABEL.value}（实验 11）；节点的其他标签、注解、污点和 spec 都保持工作坊设定的样子`,
+  },
 } as const satisfies Record<string, Refusal>;
 
 export type RefusalId = keyof typeof REFUSALS;
@@ -104,7 +115,8 @@ export const DEFAULT_CAPABILITIES = [
 export const HOST_ACCESS_POLICY = 'svclab-learner-host-access';
 export const NAMESPACES_POLICY = 'svclab-learner-namespaces';
 export const SERVICES_POLICY = 'svclab-learner-services';
-export const POLICY_NAMES = [HOST_ACCESS_POLICY, NAMESPACES_POLICY, SERVICES_POLICY] as const;
+export const NODES_POLICY = 'svclab-learner-nodes';
+export const POLICY_NAMES = [HOST_ACCESS_POLICY, NAMESPACES_POLICY, SERVICES_POLICY, NODES_POLICY] as const;
 
 export interface Validation {
   expression: string;
@@ -283,6 +295,40 @@ export function servicesPolicy(): AdmissionPolicy {
   };
 }
 
+export function nodesPolicy(): AdmissionPolicy {
+  const key = cel(HOSTNETWORK_INGRESS_LABEL.key);
+  const field = (o: string, path: string, empty: '{}' | '[]') => `(has(${o}.${path}) ? ${o}.${path} : ${empty})`;
+  const same = (path: string, empty: '{}' | '[]') => `${field('object', path, empty)} == ${field('oldObject', path, empty)}`;
+  return {
+    apiVersion: 'admissionregistration.k8s.io/v1',
+    kind: 'ValidatingAdmissionPolicy',
+    metadata: { name: NODES_POLICY, labels: { ...MANAGED_LABELS } },
+    spec: {
+      failurePolicy: 'Fail',
+      // The node itself, not nodes/status (RBAC grants no subresource of nodes).
+      matchConstraints: { resourceRules: [{ apiGroups: [''], apiVersions: ['*'], operations: ['CREATE', 'UPDATE', 'DELETE'], resources: ['nodes'] }] },
+      matchConditions: [{ name: 'is-learner', expression: IS_LEARNER }],
+      variables: [
+        { name: 'labels', expression: field('object', 'metadata.labels', '{}') },
+        { name: 'oldLabels', expression: `oldObject != null ? ${field('oldObject', 'metadata.labels', '{}')} : {}` },
+        // Every label but the one: the same keys with the same values before and after.
+        {
+          name: 'otherLabelsKept',
+          expression: `variables.labels.all(k, k == ${key} || (k in variables.oldLabels && variables.oldLabels[k] == variables.labels[k])) && variables.oldLabels.all(k, k == ${key} || k in variables.labels)`,
+        },
+        { name: 'valueAllowed', expression: `!(${key} in variables.labels) || variables.labels[${key}] == ${cel(HOSTNETWORK_INGRESS_LABEL.value)}` },
+      ],
+      validations: [{
+        // Taints, cordon, podCIDR, providerID are in spec; finalizers and owners in metadata.
+        expression: `request.operation == 'UPDATE' && variables.otherLabelsKept && variables.valueAllowed && ${same('metadata.annotations', '{}')}`
+          + ` && ${same('metadata.finalizers', '[]')} && ${same('metadata.ownerReferences', '[]')} && ${same('spec', '{}')}`,
+        message: refusalText(REFUSALS.nodeChange),
+        reason: 'Forbidden',
+      }],
+    },
+  };
+}
+
 export function policyBinding(policyName: string): AdmissionPolicyBinding {
   return {
     apiVersion: 'admissionregistration.k8s.io/v1',
@@ -294,5 +340,5 @@ export function policyBinding(policyName: string): AdmissionPolicyBinding {
 
 /** The policies and their bindings, in the order to apply them. */
 export function learnerPolicyObjects(): (AdmissionPolicy | AdmissionPolicyBinding)[] {
-  return [hostAccessPolicy(), namespacesPolicy(), servicesPolicy(), ...POLICY_NAMES.map(policyBinding)];
+  return [hostAccessPolicy(), namespacesPolicy(), servicesPolicy(), nodesPolicy(), ...POLICY_NAMES.map(policyBinding)];
 }

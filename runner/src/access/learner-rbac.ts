@@ -7,8 +7,10 @@
 // Writes are granted cluster-wide because learners create namespaces of their own
 // (lab 06: blue, green) and RBAC cannot follow a namespace nobody has made yet; the
 // admission policy (learner-policy.ts) is what keeps svclab's and the system's
-// namespaces read-only. Never granted: anything on admissionregistration, RBAC writes,
-// escalate/bind/impersonate, CSR approval, nodes (read only; no nodes/proxy), service
+// namespaces read-only. Nodes: patch only, for lab 11's one label (svclab.io/ingress=
+// hostnetwork, which puts the standby hostNetwork Traefik on that node); the admission
+// policy refuses any other change to a node. Never granted: anything on admissionregistration, RBAC writes,
+// escalate/bind/impersonate, CSR approval, node create/update/delete, nodes/proxy and nodes/status, service
 // account tokens, PersistentVolumes and StorageClasses (a PV can name any host path).
 // Secrets can be read, and pods exec'd into, only in the work namespaces (default):
 // kube-system holds bootstrap tokens, and its pods run privileged.
@@ -58,6 +60,9 @@ const LAB_WRITES: PolicyRule[] = [
   { apiGroups: ['gateway.networking.k8s.io'], resources: ['gateways', 'httproutes', 'grpcroutes', 'tlsroutes', 'tcproutes', 'udproutes', 'referencegrants', 'backendtlspolicies'], verbs: WRITE },
   { apiGroups: ['policy'], resources: ['poddisruptionbudgets'], verbs: WRITE },
   { apiGroups: ['autoscaling'], resources: ['horizontalpodautoscalers'], verbs: WRITE },
+  // `kubectl label node` (lab 11 step 5) is a patch. The node policy (learner-policy.ts)
+  // lets it add or remove one label and nothing else; RBAC alone would allow any change.
+  { apiGroups: [''], resources: ['nodes'], verbs: ['patch'] },
 ];
 
 const READS: PolicyRule[] = [

@@ -2,7 +2,8 @@
 // learner (kubectl on the control-plane node with the learner's kubeconfig, the same
 // API server and certificate the workstation uses): an ordinary Deployment and Service
 // are allowed; each way to the node or the host, to cluster-admin, to the policies
-// and into the add-ons is refused with its message; lab 05's kube-proxy edit and
+// and into the add-ons is refused with its message; lab 11's one node label can be set
+// and removed, any other change to a node is refused; lab 05's kube-proxy edit and
 // restart pass; every lab's setup and solution manifests pass a server dry run but
 // the two hostNetwork stand-ins svclab applies as admin. Runs when docker answers and
 // the kind binary, node image and web image are current; otherwise one SKIP line.
@@ -206,6 +207,42 @@ describe.skipIf('skip' in real)('learner access on a live cluster', () => {
     await refused(learner.run(['-n', 'kube-system', 'patch', 'configmap', 'kube-proxy', '--type=merge', '-p', '{"data":{"kubeconfig.conf":"x"}}']), REFUSALS.kubeProxyConfig);
     await refused(learner.run(['-n', 'kube-system', 'patch', 'configmap', 'coredns', '--type=merge', '-p', '{"data":{"x":"y"}}']), REFUSALS.systemNamespaces);
   }, 400_000);
+
+  it('lets the learner set and remove lab 11\'s node label svclab.io/ingress=hostnetwork, and refuses every other change to a node', async () => {
+    const edge = (await must(admin.run(['get', 'nodes', '-l', 'svclab.io/edge=true', '-o', 'jsonpath={.items[0].metadata.name}']))).stdout.trim();
+    expect(edge).toBe(`${CLUSTER}-worker`);
+    const labels = async () => JSON.parse((await must(admin.run(['get', 'node', edge, '-o', 'jsonpath={.metadata.labels}']))).stdout) as Record<string, string>;
+    const spec = async () => (await must(admin.run(['get', 'node', edge, '-o', 'jsonpath={.spec}']))).stdout;
+    const before = { labels: await labels(), spec: await spec() };
+    expect(before.labels['svclab.io/ingress']).toBeUndefined();
+
+    // Lab 11 step 5's solution, then Reset's removal (the same command the lab runs), as the learner.
+    await must(learner.run(['label', 'node', edge, 'svclab.io/ingress=hostnetwork']));
+    expect((await labels())['svclab.io/ingress']).toBe('hostnetwork');
+    await must(learner.run(['label', 'node', edge, 'svclab.io/ingress=hostnetwork', '--overwrite']));
+    await must(learner.run(['label', 'nodes', '--all', 'svclab.io/ingress-']));
+    expect(await labels()).toEqual(before.labels);
+    // Removing it again, from nodes that don't carry it, is no error (Reset on a fresh lab).
+    await must(learner.run(['label', 'nodes', '--all', 'svclab.io/ingress-']));
+
+    const nodeChange = REFUSALS.nodeChange;
+    await refused(learner.run(['label', 'node', edge, 'svclab.io/ingress=other']), nodeChange);
+    await refused(learner.run(['label', 'node', edge, 'team=blue']), nodeChange);
+    await refused(learner.run(['label', 'node', edge, 'svclab.io/ingress=hostnetwork', 'team=blue']), nodeChange);
+    await refused(learner.run(['label', 'node', edge, 'svclab.io/edge=false', '--overwrite']), nodeChange);
+    await refused(learner.run(['label', 'node', edge, 'svclab.io/edge-']), nodeChange);
+    await refused(learner.run(['annotate', 'node', edge, 'example.com/x=y']), nodeChange);
+    await refused(learner.run(['taint', 'node', edge, 'dedicated=edge:NoSchedule']), nodeChange);
+    await refused(learner.run(['cordon', edge]), nodeChange);
+    await refused(learner.run(['patch', 'node', edge, '--type=merge', '-p', '{"metadata":{"finalizers":["example.com/keep"]}}']), nodeChange);
+    // The control plane too: the label is the learner's on any node, nothing else is.
+    await refused(learner.run(['label', 'node', controlPlaneNode(CLUSTER), 'node-role.kubernetes.io/control-plane-']), nodeChange);
+    // RBAC: no node create, delete or update (replace), and no nodes/status.
+    await refused(learner.run(['delete', 'node', edge, '--wait=false']), /cannot delete resource "nodes"/);
+    await refused(learner.run(['patch', 'node', edge, '--subresource=status', '--type=merge', '-p', '{"status":{"conditions":[]}}']), /cannot patch resource "nodes\/status"/);
+    expect(explainRefusal(await refused(learner.run(['label', 'node', edge, 'team=blue']), nodeChange))).toEqual(nodeChange);
+    expect({ labels: await labels(), spec: await spec() }).toEqual(before);
+  }, 300_000);
 
   it("passes every lab's setup and solution manifests (server dry run) but the hostNetwork stand-ins svclab applies as admin", async () => {
     interface LabFile { setup?: { manifests?: string[] }; steps: { solution?: { manifests?: string[] } }[] }

@@ -68,7 +68,7 @@ describe('installLearnerAccess', () => {
     const kinds = applies.map((c) => (parseYaml(c.opts.input!) as { items: { kind: string }[] }).items.map((i) => i.kind));
     expect(kinds).toEqual([
       ['ClusterRole', 'ClusterRole', 'ClusterRoleBinding', 'RoleBinding'],
-      ['ValidatingAdmissionPolicy', 'ValidatingAdmissionPolicy', 'ValidatingAdmissionPolicy', 'ValidatingAdmissionPolicyBinding', 'ValidatingAdmissionPolicyBinding', 'ValidatingAdmissionPolicyBinding'],
+      [...Array(4).fill('ValidatingAdmissionPolicy'), ...Array(4).fill('ValidatingAdmissionPolicyBinding')],
     ]);
   });
 
@@ -170,9 +170,11 @@ describe('checkLearnerAccess and the baseline', () => {
       'validatingadmissionpolicies.admissionregistration.k8s.io - svclab-learner-host-access',
       'validatingadmissionpolicies.admissionregistration.k8s.io - svclab-learner-namespaces',
       'validatingadmissionpolicies.admissionregistration.k8s.io - svclab-learner-services',
+      'validatingadmissionpolicies.admissionregistration.k8s.io - svclab-learner-nodes',
       'validatingadmissionpolicybindings.admissionregistration.k8s.io - svclab-learner-host-access',
       'validatingadmissionpolicybindings.admissionregistration.k8s.io - svclab-learner-namespaces',
       'validatingadmissionpolicybindings.admissionregistration.k8s.io - svclab-learner-services',
+      'validatingadmissionpolicybindings.admissionregistration.k8s.io - svclab-learner-nodes',
     ]);
   });
 

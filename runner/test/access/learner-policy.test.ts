@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { LEARNER_GROUP, REFUSALS, refusalText } from '../../src/access/index.ts';
 import {
-  DEFAULT_CAPABILITIES, HOST_ACCESS_POLICY, NAMESPACES_POLICY, SERVICES_POLICY, hostAccessPolicy, learnerPolicyObjects, namespacesPolicy, servicesPolicy, type AdmissionPolicy,
+  DEFAULT_CAPABILITIES, HOST_ACCESS_POLICY, NAMESPACES_POLICY, NODES_POLICY, SERVICES_POLICY, hostAccessPolicy, learnerPolicyObjects, namespacesPolicy, nodesPolicy, servicesPolicy, type AdmissionPolicy,
 } from '../../src/access/learner-policy.ts';
 
 const CJK = /[\u4e00-\u9fff]/;
@@ -36,16 +36,16 @@ describe('admission policies', () => {
 
   it('are admissionregistration.k8s.io/v1, fail closed, and each has a Deny binding', () => {
     const policies = objects.filter((o) => o.kind === 'ValidatingAdmissionPolicy') as AdmissionPolicy[];
-    expect(policies.map((p) => p.metadata.name)).toEqual([HOST_ACCESS_POLICY, NAMESPACES_POLICY, SERVICES_POLICY]);
+    expect(policies.map((p) => p.metadata.name)).toEqual([HOST_ACCESS_POLICY, NAMESPACES_POLICY, SERVICES_POLICY, NODES_POLICY]);
     for (const o of objects) expect(o.apiVersion).toBe('admissionregistration.k8s.io/v1');
     for (const p of policies) expect(p.spec.failurePolicy).toBe('Fail');
     const bindings = objects.filter((o) => o.kind === 'ValidatingAdmissionPolicyBinding');
-    expect(bindings.map((b) => 'policyName' in b.spec && b.spec.policyName)).toEqual([HOST_ACCESS_POLICY, NAMESPACES_POLICY, SERVICES_POLICY]);
+    expect(bindings.map((b) => 'policyName' in b.spec && b.spec.policyName)).toEqual([HOST_ACCESS_POLICY, NAMESPACES_POLICY, SERVICES_POLICY, NODES_POLICY]);
     for (const b of bindings) expect((b.spec as { validationActions: string[] }).validationActions).toEqual(['Deny']);
   });
 
   it('judge only the learner group, and survive requests without groups', () => {
-    for (const p of [hostAccessPolicy(), namespacesPolicy(), servicesPolicy()]) {
+    for (const p of [hostAccessPolicy(), namespacesPolicy(), servicesPolicy(), nodesPolicy()]) {
       expect(p.spec.matchConditions).toHaveLength(1);
       const e = p.spec.matchConditions[0]!.expression;
       expect(e).toContain(`'${LEARNER_GROUP}' in request.userInfo.groups`);
@@ -54,13 +54,13 @@ describe('admission policies', () => {
   });
 
   it('read optional request fields (namespace, name, subResource) only with has(): the server leaves empty ones out', () => {
-    for (const p of [hostAccessPolicy(), namespacesPolicy(), servicesPolicy()]) {
+    for (const p of [hostAccessPolicy(), namespacesPolicy(), servicesPolicy(), nodesPolicy()]) {
       for (const e of expressions(p)) expect(e.replace(/\(has\(request\.(namespace|name|subResource)\) \? request\.\1 : ''\)/g, ''), e).not.toMatch(/request\.(namespace|name|subResource)\b/);
     }
   });
 
   it('CEL expressions are balanced', () => {
-    for (const p of [hostAccessPolicy(), namespacesPolicy(), servicesPolicy()]) for (const e of expressions(p)) expect(balanced(e), e).toBe(true);
+    for (const p of [hostAccessPolicy(), namespacesPolicy(), servicesPolicy(), nodesPolicy()]) for (const e of expressions(p)) expect(balanced(e), e).toBe(true);
     expect(balanced("a('x)")).toBe(false);
     expect(balanced('a(b]')).toBe(false);
   });
@@ -73,7 +73,7 @@ describe('admission policies', () => {
       expect(r.zh, id).toMatch(/本工作坊/);
       expect(refusalText(r)).toBe(`${r.en} / ${r.zh}`);
     }
-    const messages = [hostAccessPolicy(), namespacesPolicy(), servicesPolicy()].flatMap((p) => p.spec.validations.map((v) => v.message));
+    const messages = [hostAccessPolicy(), namespacesPolicy(), servicesPolicy(), nodesPolicy()].flatMap((p) => p.spec.validations.map((v) => v.message));
     expect(messages.sort()).toEqual(Object.values(REFUSALS).map(refusalText).sort());
   });
 });
@@ -179,5 +179,39 @@ describe('services policy', () => {
     expect(v).toContain("oldObject.metadata.labels['kubernetes.io/service-name'] == 'kubernetes'");
     expect(v).toContain("(has(request.name) ? request.name : '') != 'kubernetes'");
     expect(p.spec.variables).toBeUndefined();
+  });
+});
+
+describe('nodes policy', () => {
+  const p = nodesPolicy();
+  const v = p.spec.validations[0]!;
+  const variable = (name: string) => p.spec.variables!.find((x) => x.name === name)!.expression;
+
+  it('sees the node object itself being made, changed or deleted (no subresource: RBAC grants none)', () => {
+    expect(p.spec.matchConstraints.resourceRules).toEqual([{ apiGroups: [''], apiVersions: ['*'], operations: ['CREATE', 'UPDATE', 'DELETE'], resources: ['nodes'] }]);
+    expect(p.spec.validations).toHaveLength(1);
+    expect(v.message).toBe(refusalText(REFUSALS.nodeChange));
+    expect(REFUSALS.nodeChange.en).toContain('svclab.io/ingress=hostnetwork');
+    expect(REFUSALS.nodeChange.zh).toContain('svclab.io/ingress=hostnetwork');
+  });
+
+  it('allows an UPDATE only, that keeps every other label and sets the one label to its one value or removes it', () => {
+    expect(v.expression.startsWith("request.operation == 'UPDATE' && variables.otherLabelsKept && variables.valueAllowed")).toBe(true);
+    // both directions: no other label added or changed, none removed
+    expect(variable('otherLabelsKept')).toBe(
+      "variables.labels.all(k, k == 'svclab.io/ingress' || (k in variables.oldLabels && variables.oldLabels[k] == variables.labels[k]))"
+      + " && variables.oldLabels.all(k, k == 'svclab.io/ingress' || k in variables.labels)",
+    );
+    expect(variable('valueAllowed')).toBe("!('svclab.io/ingress' in variables.labels) || variables.labels['svclab.io/ingress'] == 'hostnetwork'");
+    expect(variable('oldLabels')).toContain('oldObject != null ?');
+  });
+
+  it('keeps annotations, finalizers, owners and the whole spec (taints, cordon) as they were', () => {
+    for (const part of [
+      '(has(object.metadata.annotations) ? object.metadata.annotations : {}) == (has(oldObject.metadata.annotations) ? oldObject.metadata.annotations : {})',
+      '(has(object.metadata.finalizers) ? object.metadata.finalizers : []) == (has(oldObject.metadata.finalizers) ? oldObject.metadata.finalizers : [])',
+      '(has(object.metadata.ownerReferences) ? object.metadata.ownerReferences : []) == (has(oldObject.metadata.ownerReferences)',
+      '(has(object.spec) ? object.spec : {}) == (has(oldObject.spec) ? oldObject.spec : {})',
+    ]) expect(v.expression).toContain(part);
   });
 });

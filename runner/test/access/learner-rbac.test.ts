@@ -41,8 +41,11 @@ describe('learner RBAC never grants', () => {
       expect(allows(all, v, '', 'nodes/proxy'), `${v} nodes/proxy`).toBe(false);
       expect(allows(all, v, 'certificates.k8s.io', 'certificatesigningrequests/approval')).toBe(false);
     }
+    // patch: lab 11's one node label (the node admission policy refuses every other change).
+    expect(allows(all, 'patch', '', 'nodes')).toBe(true);
+    for (const v of ['create', 'update', 'delete', 'deletecollection']) expect(allows(all, v, '', 'nodes'), `${v} nodes`).toBe(false);
+    for (const v of ['update', 'patch']) expect(allows(all, v, '', 'nodes/status'), `${v} nodes/status`).toBe(false);
     for (const v of ['create', 'update', 'patch', 'delete']) {
-      expect(allows(all, v, '', 'nodes'), `${v} nodes`).toBe(false);
       expect(allows(all, v, '', 'persistentvolumes')).toBe(false);
       expect(allows(all, v, 'storage.k8s.io', 'storageclasses')).toBe(false);
       expect(allows(all, v, 'certificates.k8s.io', 'certificatesigningrequests')).toBe(false);
@@ -140,6 +143,7 @@ describe('learner RBAC covers every lab', () => {
     ['kubectl create secret tls (lab 11)', 'create', '', 'secrets'],
     ['kubectl -n kube-system logs -l k8s-app=kube-proxy', 'get', '', 'pods/log'],
     ['kubectl get nodes -o wide (lab 03, 04)', 'list', '', 'nodes'],
+    ['kubectl label node … svclab.io/ingress=hostnetwork (lab 11 step 5)', 'patch', '', 'nodes'],
     ['kubectl get servicecidrs (lab 04)', 'list', 'networking.k8s.io', 'servicecidrs'],
     ['kubectl get ingressclass (lab 11)', 'list', 'networking.k8s.io', 'ingressclasses'],
     ['kubectl -n metallb-system get pods (lab 10)', 'list', '', 'pods'],
