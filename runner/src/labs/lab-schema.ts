@@ -52,6 +52,13 @@ export const labSchema = strict({
       name: z.string().regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'a Kubernetes object name'),
       namespace: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'a namespace name').default('default'),
     })).default([]),
+    /**
+     * Node label keys a step's commands set (lab 11: `kubectl label node … svclab.io/ingress=hostnetwork`):
+     * Reset lab removes each from every node, as the learner (the access policy must allow it).
+     */
+    cleanupNodeLabels: z.array(
+      z.string().regex(/^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/, 'a node label key, like svclab.io/ingress'),
+    ).optional(),
   }),
   steps: z.array(stepSchema).min(1),
 }).superRefine((lab, ctx) => {

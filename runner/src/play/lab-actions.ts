@@ -122,7 +122,8 @@ export class LabActions {
   /**
    * Back to the lab's setup state, as the Reset button does: the learner's noted
    * answers cleared, every object the lab's setup and solutions make deleted (and
-   * `setup.cleanup`, objects made by commands), then the setup applied again.
+   * `setup.cleanup`, objects made by commands; `setup.cleanupNodeLabels`, node labels
+   * commands set, removed from every node), then the setup applied again.
    * Another lab's objects are left alone.
    */
   async reset(): Promise<void> {
@@ -135,6 +136,11 @@ export class LabActions {
     }
     for (const c of this.lab.setup.cleanup) {
       const r = await this.opts.kubectl.delete([c.kind, c.name], { namespace: c.namespace, ignoreNotFound: true, wait: true }, { timeoutMs: 60_000 });
+      if (r.exitCode !== 0 || r.timedOut) throw resetFailed(r);
+    }
+    // `KEY-` on a node without the label is no error.
+    for (const key of this.lab.setup.cleanupNodeLabels ?? []) {
+      const r = await this.opts.kubectl.run(['label', 'nodes', '--all', `${key}-`], { timeoutMs: 60_000 });
       if (r.exitCode !== 0 || r.timedOut) throw resetFailed(r);
     }
     await this.setup();

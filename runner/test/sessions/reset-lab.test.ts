@@ -6,7 +6,7 @@ import type { Session } from '../../src/sessions/session-manager.ts';
 import { projectRoot } from '../../src/version.ts';
 
 describe('Reset lab (a session)', () => {
-  it("as the learner in the workstation: clears ~/answers, deletes what the lab's commands made (setup.cleanup) and its manifests' objects, then applies the setup", async () => {
+  it("as the learner in the workstation: clears ~/answers, deletes what the lab's commands made (setup.cleanup, setup.cleanupNodeLabels) and its manifests' objects, then applies the setup", async () => {
     const engine = new FakeContainerEngine();
     engine.addImage('svclab/ws:t');
     await engine.runContainer({ name: 'svclab-ws-r', image: 'svclab/ws:t', labels: {}, command: ['sleep', 'infinity'] });
@@ -18,6 +18,6 @@ describe('Reset lab (a session)', () => {
     await sessionPorts(engine, () => r.lab).actions.reset(session);
     expect(calls.every((c) => c.user === 'learner' && c.container === 'svclab-ws-r')).toBe(true);
     const verbs = calls.map((c) => c.argv.filter((x) => !x.startsWith('--')).slice(0, 6).join(' '));
-    expect(verbs).toEqual(['sh -c rm -rf "$HOME/answers"', 'kubectl delete -f -', 'kubectl delete secret shop-tls -n default', 'kubectl delete endpointslices.discovery.k8s.io edge-1 -n default', 'kubectl apply -f -']);
+    expect(verbs).toEqual(['sh -c rm -rf "$HOME/answers"', 'kubectl delete -f -', 'kubectl delete secret shop-tls -n default', 'kubectl delete endpointslices.discovery.k8s.io edge-1 -n default', 'kubectl label nodes svclab.io/ingress-', 'kubectl apply -f -']);
   });
 });
