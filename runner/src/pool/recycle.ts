@@ -10,10 +10,13 @@
 // cluster is listed again: anything still unexplained, or a provisioned object gone
 // or changed (kube-proxy reconfigured, a component edited, a node relabelled or
 // tainted or not Ready), and the cluster is not trusted: the pool deletes it and
-// provisions another.
+// provisions another. The one change a learner may make to a node (lab 11's label
+// svclab.io/ingress, which places the standby hostNetwork Traefik there) is undone
+// first: the label is removed, and the DaemonSet's pod goes with it.
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { HOSTNETWORK_INGRESS_LABEL } from '../addons/manifests.ts';
 import type { ClusterDriver } from '../cluster/cluster-driver.ts';
 import { nodeAdminKubectl } from '../cluster/node-shell.ts';
 import type { Kubectl } from '../kube/kubectl.ts';
@@ -104,6 +107,27 @@ function withoutRestart(rest: Record<string, unknown>): Record<string, unknown> 
   return { ...rest, spec: { ...spec, template } };
 }
 
+/** Node labels a learner may set or remove (the access policy allows nothing else on a node): a recycle removes them. */
+const LEARNER_NODE_LABELS: readonly string[] = [HOSTNETWORK_INGRESS_LABEL.key];
+
+function withoutLearnerLabels(o: KObject): KObject {
+  const labels = o.metadata.labels ?? {};
+  if (!LEARNER_NODE_LABELS.some((k) => k in labels)) return o;
+  return { ...o, metadata: { ...o.metadata, labels: Object.fromEntries(Object.entries(labels).filter(([k]) => !LEARNER_NODE_LABELS.includes(k))) } };
+}
+
+/**
+ * Nodes whose only difference from the baseline is a learner's label, with the labels to
+ * remove. A node changed in any other way is left as it is (the comparison then names it).
+ */
+export function learnerNodeLabels(items: readonly KObject[], baseline: Baseline): { node: string; labels: string[] }[] {
+  return items.filter((o) => o.kind === 'Node').flatMap((o) => {
+    const want = baseline.objects[o.metadata.uid];
+    if (!want || contentHash(o) === want.hash || contentHash(withoutLearnerLabels(o)) !== want.hash) return [];
+    return [{ node: o.metadata.name, labels: LEARNER_NODE_LABELS.filter((k) => k in (o.metadata.labels ?? {})) }];
+  });
+}
+
 function sha(v: unknown): string {
   return createHash('sha256').update(JSON.stringify(v)).digest('hex').slice(0, 16);
 }
@@ -172,6 +196,8 @@ export interface RecycleReport {
   /** Why not, naming the object. */
   reasons: string[];
   deleted: string[];
+  /** Learner labels removed from nodes ("Node/NAME: svclab.io/ingress"); left out when none. */
+  restored?: string[];
 }
 
 /**
@@ -252,7 +278,8 @@ export async function recycleCluster(deps: RecycleDeps, cluster: string): Promis
   }
   const k = kubectlFor(deps, cluster);
   const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
-  const extra = unexplained(await objects(deps, cluster), baseline).filter((o) => o.kind !== 'Node');
+  const items = await objects(deps, cluster);
+  const extra = unexplained(items, baseline).filter((o) => o.kind !== 'Node');
   const deleted: string[] = [];
   const remove = async (what: string, list: readonly KObject[]): Promise<string | undefined> => {
     if (!list.length) return undefined;
@@ -269,6 +296,12 @@ export async function recycleCluster(deps: RecycleDeps, cluster: string): Promis
     ?? await remove("the learner's objects", extra.filter((o) => !FIRST.has(o.kind) && o.kind !== 'Namespace' && o.kind !== 'CustomResourceDefinition' && !(o.metadata.namespace && inExtraNs.has(o.metadata.namespace))))
     ?? await remove('custom resource definitions', extra.filter((o) => o.kind === 'CustomResourceDefinition'));
   if (failed) return { trusted: false, reasons: [failed], deleted };
+  const restored: string[] = [];
+  for (const { node, labels } of learnerNodeLabels(items, baseline)) {
+    const r = await k.run(['label', 'node', node, ...labels.map((l) => `${l}-`)], { timeoutMs: 60_000 });
+    if (r.exitCode !== 0) return { trusted: false, reasons: [`the label ${labels.join(', ')} could not be removed from Node/${node}: ${r.stderr.trim().split('\n').at(-1) ?? ''}`], deleted };
+    restored.push(`Node/${node}: ${labels.join(', ')}`);
+  }
   // Verify, a few times: controllers finish what the deletes started (an IPAddress released, an aggregated role recomputed).
   let reasons: string[] = [];
   for (let attempt = 0; attempt < 4; attempt++) {
@@ -276,7 +309,7 @@ export async function recycleCluster(deps: RecycleDeps, cluster: string): Promis
     reasons = differences(await objects(deps, cluster), baseline);
     if (!reasons.length) break;
   }
-  return { trusted: reasons.length === 0, reasons, deleted };
+  return { trusted: reasons.length === 0, reasons, deleted, ...(restored.length ? { restored } : {}) };
 }
 
 /** The API answers and every node is Ready; a busy machine gets a few tries before a cluster is called unhealthy. */

@@ -1,7 +1,8 @@
 // A cluster of recorded objects behind a kubectl Shell, for recycle tests without docker:
 // `kubectl api-resources`, `get <kinds> -A -o json` and `delete -f -` over a store shaped like
 // a freshly provisioned svclab pool cluster (kind, kube-proxy, CoreDNS, MetalLB's webhook and
-// CRDs, Traefik, learner access). Deleting an owner deletes what it owns (the garbage
+// CRDs, Traefik with its standby hostNetwork DaemonSet, learner access). `kubectl label node
+// NAME KEY-` removes labels. Deleting an owner deletes what it owns (the garbage
 // collector); an object marked `stuck` never goes (a finalizer nobody removes).
 import { commandResult, type CommandResult, type Shell } from '../../src/exec/shell.ts';
 import { Kubectl } from '../../src/kube/kubectl.ts';
@@ -36,6 +37,8 @@ export class RecordedCluster {
   readonly deletes: string[][] = [];
   /** Refs (Kind/ns/name) a delete leaves in place. */
   readonly stuck = new Set<string>();
+  /** Each `kubectl label …`, its arguments after kubectl. */
+  readonly labelCalls: string[] = [];
   private n = 0;
 
   constructor() { this.provision(); }
@@ -96,6 +99,16 @@ export class RecordedCluster {
       if (unknown.length && unknown.some((u) => !u.includes('.'))) return commandResult(argv, { exitCode: 1, stderr: `error: the server doesn't have a resource type "${unknown[0]}"` });
       const items = this.objects.filter((o) => wanted.has(this.resourceOf(o.kind)?.[0] ?? ''));
       return commandResult(argv, { stdout: JSON.stringify({ apiVersion: 'v1', kind: 'List', items }) });
+    }
+    if (verb === 'label' && target === 'node') {
+      // kubectl label node NAME KEY- …: removals only (what recycle does).
+      const node = this.find('Node', args[3] ?? '');
+      if (!node) return commandResult(argv, { exitCode: 1, stderr: `Error from server (NotFound): nodes "${args[3]}" not found` });
+      this.labelCalls.push(args.slice(1).join(' '));
+      const labels = { ...(node.metadata.labels ?? {}) };
+      for (const a of args.slice(4)) if (a.endsWith('-')) delete labels[a.slice(0, -1)];
+      node.metadata.labels = labels;
+      return commandResult(argv, { stdout: `node/${node.metadata.name} unlabeled` });
     }
     if (verb === 'delete' && target === '-f') {
       const list = JSON.parse(input ?? '{"items":[]}') as { items: Obj[] };
@@ -172,6 +185,9 @@ export class RecordedCluster {
     this.add({ apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', metadata: { name: 'ipaddresspools.metallb.io' }, spec: { group: 'metallb.io', scope: 'Namespaced', names: { kind: 'IPAddressPool', plural: 'ipaddresspools' } } });
     this.add({ apiVersion: 'metallb.io/v1beta1', kind: 'IPAddressPool', metadata: { name: 'svclab', namespace: 'metallb-system' }, spec: { addresses: ['172.18.255.200-172.18.255.250'] } });
     this.add({ apiVersion: 'networking.k8s.io/v1', kind: 'IngressClass', metadata: { name: 'traefik' }, spec: { controller: 'traefik.io/ingress-controller' } });
+    // Traefik's hostNetwork DaemonSet on standby (nodeport mode): no node carries its label, so no pod.
+    const edge = this.add({ apiVersion: 'apps/v1', kind: 'DaemonSet', metadata: { name: 'traefik-edge', namespace: 'traefik' }, spec: { template: { spec: { hostNetwork: true, nodeSelector: { 'svclab.io/ingress': 'hostnetwork' }, containers: [{ name: 'traefik', image: 'svclab/traefik:v3.6.12' }] } } }, status: { desiredNumberScheduled: 0 } });
+    this.add({ apiVersion: 'apps/v1', kind: 'ControllerRevision', metadata: { name: 'traefik-edge-5f6', namespace: 'traefik', ownerReferences: [RecordedCluster.ownerRef(edge)] }, revision: 1 });
     // Learner access: RBAC and the admission policy that keeps learners off the host.
     this.add({ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name: 'svclab:learner' }, rules: [{ apiGroups: [''], resources: ['services'], verbs: ['get', 'list', 'create'] }] });
     this.add({ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding', metadata: { name: 'svclab:learner' }, roleRef: { kind: 'ClusterRole', name: 'svclab:learner' }, subjects: [{ kind: 'User', name: 'svclab:learner' }] });

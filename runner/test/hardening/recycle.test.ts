@@ -122,6 +122,52 @@ describe('recycle deletes everything the baseline does not explain', () => {
   });
 });
 
+describe("lab 11's node label (svclab.io/ingress=hostnetwork) and the standby hostNetwork DaemonSet", () => {
+  type Ds = { status: { desiredNumberScheduled: number } };
+  /** What the learner's `kubectl label node` does, with the DaemonSet controller's answer: a pod on that node. */
+  function learnerLabels(c: RecordedCluster, node: string, value = 'hostnetwork'): void {
+    c.edit<{ metadata: { labels: Record<string, string> } }>('Node', node).metadata.labels['svclab.io/ingress'] = value;
+    const ds = c.find('DaemonSet', 'traefik-edge', 'traefik')!;
+    (ds as unknown as Ds).status.desiredNumberScheduled = 1;
+    c.add({ apiVersion: 'v1', kind: 'Pod', metadata: { name: `traefik-edge-${node.slice(-3)}`, namespace: 'traefik', ownerReferences: [RecordedCluster.ownerRef(ds)] }, spec: { nodeName: node, hostNetwork: true } });
+  }
+
+  it('the standby DaemonSet, with or without its pod, is what svclab provisioned: not a change, not deleted', async () => {
+    const { deps, c } = await provisioned();
+    expect(await recycleCluster(deps, CLUSTER)).toEqual({ trusted: true, reasons: [], deleted: [] });
+    learnerLabels(c, 'pool-1-worker');
+    c.edit<{ metadata: { labels: Record<string, string> } }>('Node', 'pool-1-worker').metadata.labels = { 'kubernetes.io/hostname': 'pool-1-worker' };
+    // (label already gone, pod still terminating): the pod is the DaemonSet's, its status is not compared.
+    const r = await recycleCluster(deps, CLUSTER);
+    expect(r).toEqual({ trusted: true, reasons: [], deleted: [] });
+    expect(c.has('DaemonSet', 'traefik-edge', 'traefik')).toBe(true);
+  });
+
+  it('a node the learner labelled is restored: the label removed, the cluster trusted, nothing deleted', async () => {
+    const { deps, c } = await provisioned();
+    learnerLabels(c, 'pool-1-worker');
+    const r = await recycleCluster(deps, CLUSTER);
+    expect(r).toEqual({ trusted: true, reasons: [], deleted: [], restored: ['Node/pool-1-worker: svclab.io/ingress'] });
+    expect(c.labelCalls).toEqual(['label node pool-1-worker svclab.io/ingress-']);
+    expect(c.find('Node', 'pool-1-worker')!.metadata.labels).toEqual({ 'kubernetes.io/hostname': 'pool-1-worker' });
+    expect(c.has('DaemonSet', 'traefik-edge', 'traefik')).toBe(true);
+    // Whatever its value, and on the control plane too.
+    const again = await provisioned();
+    learnerLabels(again.c, 'pool-1-control-plane', 'other');
+    expect(await recycleCluster(again.deps, CLUSTER)).toMatchObject({ trusted: true, restored: ['Node/pool-1-control-plane: svclab.io/ingress'] });
+  });
+
+  it('a node changed beyond that label is not "restored": it stays changed and the cluster is untrusted', async () => {
+    const { deps, c } = await provisioned();
+    learnerLabels(c, 'pool-1-worker');
+    c.edit<{ metadata: { labels: Record<string, string> } }>('Node', 'pool-1-worker').metadata.labels['team'] = 'blue';
+    const r = await recycleCluster(deps, CLUSTER);
+    expect(r.trusted).toBe(false);
+    expect(r.reasons).toContain('Node/pool-1-worker was changed');
+    expect(c.labelCalls).toEqual([]);
+  });
+});
+
 describe('recycle trusts only what matches the baseline', () => {
   it.each([
     ['the learner-access binding was changed', (c: RecordedCluster) => { c.edit<{ subjects: unknown[] }>('ClusterRoleBinding', 'svclab:learner').subjects.push({ kind: 'Group', name: 'system:masters' }); }, 'ClusterRoleBinding/svclab:learner was changed'],
