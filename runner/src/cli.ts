@@ -1,5 +1,6 @@
 // The svclab command line. Each command is a small function; errors a user can
 // cause are RunnerErrors, printed as what happened + a hint, with exit code 1.
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Progress } from './cli/progress.ts';
 import { startRunner } from './cli/start.ts';
@@ -23,6 +24,7 @@ import { formatLabError, labsLocation, loadLab, loadLabs, runLabsLint } from './
 import { newCommand } from './authoring/new-command.ts';
 import { importCommand } from './authoring/import-command.ts';
 import { projectRoot, svclabVersion } from './version.ts';
+import { kubeStatusCommand } from './cli/kube-status.ts';
 
 export interface CliIo {
   out: (line: string) => void;
@@ -58,6 +60,8 @@ Usage: svclab <command> [options]
      [--ingress-mode nodeport|daemonset]   Traefik as Deployment + NodePort, or DaemonSet on the edge node
   down [--name N | --all]        remove a cluster, or everything svclab made
   status                         clusters and sessions
+  status --store kube [--namespace NS] [--kubeconfig F]   a workshop the Helm chart runs, from its
+                                 custom resources (the columns of kubectl get svclabsessions)
   kubectl [--name N] ARGS…       kubectl against a cluster
   workshop start --labs 02,06,11 --capacity N --reserve R --expires 2h [--code CODE]
          [--host ADDR [--tls-cert F --tls-key F]]   a workshop for a room: learner and instructor URLs
@@ -185,7 +189,8 @@ const commands: Record<string, Command> = {
     return 0;
   },
   async down(args, io, wiring) { await clusterCommands.down(args, await clusterCommandDeps(wiring(), io.out, interruptSignal(io.out))); return 0; },
-  async status(_args, io, wiring) {
+  async status(args, io, wiring) {
+    if (args.length) return kubeStatusCommand(args, io.out, join(projectRoot, 'deploy', 'helm', 'svclab', 'crds'));
     const w = wiring();
     await clusterCommands.status(await clusterCommandDeps(w, io.out, interruptSignal(io.out)));
     const runner = await readRunnerStatus(runnerStatusFile(w.cacheDir));
