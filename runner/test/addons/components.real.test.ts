@@ -226,6 +226,29 @@ describe.skipIf('skip' in real)('components on a real cluster', () => {
     expect(after.items[0]!.status.containerStatuses[0]!.restartCount).toBe(before.items[0]!.status.containerStatuses[0]!.restartCount);
   });
 
+  it('nodeport mode: the standby hostNetwork DaemonSet runs nothing until a node is labelled svclab.io/ingress=hostnetwork, then answers on that node\'s port 80; the label removed, it goes', async () => {
+    const edge = nodes.find((n) => n.role === 'worker' && n.name === `${name}-worker`)!;
+    const edgePods = async () => (JSON.parse(await kubectl(['-n', 'traefik', 'get', 'pods', '-l', 'app.kubernetes.io/name=traefik,app.kubernetes.io/component=edge', '-o', 'json'])) as { items: { metadata: { deletionTimestamp?: string }; spec: { nodeName: string; hostNetwork?: boolean }; status: { podIP?: string } }[] }).items;
+    const ds = JSON.parse(await kubectl(['-n', 'traefik', 'get', 'daemonset', 'traefik-edge', '-o', 'json'])) as { spec: { template: { spec: { nodeSelector: Record<string, string> } } }; status: { desiredNumberScheduled: number } };
+    expect(ds.spec.template.spec.nodeSelector).toEqual({ 'svclab.io/ingress': 'hostnetwork' });
+    expect(ds.status.desiredNumberScheduled).toBe(0);
+    expect(await edgePods()).toEqual([]);
+    // Broken first: nothing listens on the edge node's port 80.
+    await expect(curl(`http://${edge.internalIP}/`, ['-H', 'Host: blog.svclab.test'])).rejects.toThrow(/curl/);
+    await kubectl(['label', 'node', edge.name, 'svclab.io/ingress=hostnetwork']);
+    const pod = await until('traefik-edge pod on the labelled node', 90, async () => (await edgePods()).find((p) => p.spec.nodeName === edge.name && p.status.podIP));
+    expect([pod.spec.hostNetwork, pod.status.podIP]).toEqual([true, edge.internalIP]);
+    const blog = await until('edge node :80 answers', 90, async () => { const r = await curl(`http://${edge.internalIP}/`, ['-H', 'Host: blog.svclab.test']).catch(() => undefined); return r?.status === 200 ? r : undefined; });
+    expect(blog.body).toContain('Welcome to the blog');
+    // The proxy's connections leave from the node's network: the backend sees a node address, not a pod's.
+    console.log(`  blog page via ${edge.internalIP}: ${/client: ([^<]+)/.exec(blog.body)?.[1]}`);
+    // The NodePort Deployment goes on serving, side by side.
+    expect((await viaNodePort('blog.svclab.test')).status).toBe(200);
+    await kubectl(['label', 'node', edge.name, 'svclab.io/ingress-']);
+    await until('traefik-edge pod gone', 90, async () => ((await edgePods()).length === 0 ? true : undefined));
+    await until('edge node :80 closed', 30, async () => (await curl(`http://${edge.internalIP}/`).then(() => undefined, () => true)));
+  });
+
   it('daemonset mode: the controller runs only on the tainted edge node, in its network, answering on its port 80 and the host\'s 80/443 mappings', async () => {
     const viaHost80 = () => curl(`http://shop.svclab.test:${port80}/`, ['--resolve', `shop.svclab.test:${port80}:127.0.0.1`]);
     // Broken first: in nodeport mode nothing listens on the edge node's port 80, which the host's 80 mapping reaches.

@@ -1,5 +1,7 @@
 // The real files in images/addons/, rendered: every placeholder filled, the shared
 // Traefik flags in front of each mode's own, the objects the labs rely on present.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { isRunnerError } from '../../src/errors.ts';
@@ -56,10 +58,16 @@ describe('renderComponentManifests', () => {
     expect(spec.nodeSelector).toEqual({ [HOSTNETWORK_INGRESS_LABEL.key]: HOSTNETWORK_INGRESS_LABEL.value });
     expect(HOSTNETWORK_INGRESS_LABEL).toEqual({ key: 'svclab.io/ingress', value: 'hostnetwork' });
     expect(spec.hostNetwork).toBe(true);
-    expect(spec.containers[0].ports.map((p: any) => [p.containerPort, p.hostPort])).toEqual([[80, 80], [443, 443]]);
+    expect(spec.containers[0].ports.map((p: any) => [p.containerPort, p.hostPort])).toEqual([[80, 80], [443, 443], [9000, 9000]]);
     expect(spec.containers[0].image).toBe(images.traefik);
-    // The same static configuration as the Deployment, without the Deployment's Service-bound status flag.
-    expect(spec.containers[0].args).toEqual(parseArgsFile(files.traefikArgs));
+    // The same static configuration as the Deployment, without the Deployment's Service-bound status flag;
+    // /ping on the node's 9000: lab 03's hostNetwork stand-ins hold every node's 8080.
+    expect(spec.containers[0].args).toEqual([...parseArgsFile(files.traefikArgs), '--entryPoints.traefik.address=:9000']);
+    expect(spec.containers[0].readinessProbe.httpGet.port).toBe('traefik');
+    const lab03 = readFileSync(join(defaultImagesDir(), '..', 'labs', '03-endpoints-without-selector', 'manifests', 'inventory-servers.yaml'), 'utf8');
+    const taken = spec.containers[0].ports.map((p: any) => p.hostPort);
+    expect(taken.some((port: number) => new RegExp(`containerPort: ${port}\\b`).test(lab03))).toBe(false);
+    expect(lab03).toMatch(/containerPort: 8080\b/);
     // Its pods are not the Deployment's: lab 11 step 4 reads the controller pod by component=controller.
     expect(ds.spec.selector.matchLabels['app.kubernetes.io/component']).toBe('edge');
     expect(find(objs, 'Deployment', 'traefik')!.spec.selector.matchLabels['app.kubernetes.io/component']).toBe('controller');
@@ -80,8 +88,8 @@ describe('renderComponentManifests', () => {
     expect(spec.nodeSelector).toEqual({ 'svclab.io/edge': 'true' });
     expect(spec.tolerations).toContainEqual({ key: 'svclab.io/edge', operator: 'Equal', value: 'true', effect: 'NoSchedule' });
     const c = spec.containers[0];
-    expect(c.ports.map((p: any) => p.hostPort)).toEqual([80, 443]);
-    expect(c.args).toEqual(parseArgsFile(files.traefikArgs));
+    expect(c.ports.map((p: any) => p.hostPort)).toEqual([80, 443, 9000]);
+    expect(c.args).toEqual([...parseArgsFile(files.traefikArgs), '--entryPoints.traefik.address=:9000']);
     expect(c.securityContext.capabilities).toEqual({ drop: ['ALL'], add: ['NET_BIND_SERVICE'] });
   });
 
