@@ -41,6 +41,11 @@ export interface StartOptions {
   cluster?: LabClusterDeps;
   /** Workshop mode: each learner claims a cluster of this warm pool (cluster.clusterFor claims from it). */
   pool?: ClusterPool;
+  /**
+   * Without a pool, the clusters learners hold some other way (a Kubernetes install: their
+   * claimed environments), so the workshop's watch moves a learner off one that fails.
+   */
+  held?: { claimed(): { name: string; owner: string }[]; discard(owner: string): string | undefined };
   /** Sessions unused this long are ended (their pooled cluster goes back). Default 60 min. */
   sessionIdleMs?: number;
   /** Where `svclab status` finds what this runner holds. */
@@ -150,8 +155,9 @@ export async function startRunner(opts: StartOptions): Promise<{ url: string; po
     if (opts.statusFile) void writeRunnerStatus(opts.statusFile, status()).catch(() => undefined);
   }, 15_000);
   sweep.unref();
-  const watch = workshop && opts.pool && cluster
-    ? watchLearnerClusters({ pool: opts.pool, sessions, workshop, probe: apiReadyProbe((name) => cluster.driver.kubeconfig(name, 'host')), logger }, opts.clusterWatch)
+  const held = opts.pool ?? opts.held;
+  const watch = workshop && held && cluster
+    ? watchLearnerClusters({ pool: held, sessions, workshop, probe: apiReadyProbe((name) => cluster.driver.kubeconfig(name, 'host')), logger }, opts.clusterWatch)
     : undefined;
   watch?.start();
   if (adopted.length) opts.out(`• took back ${adopted.length} session(s) of an earlier runner: ${adopted.join(', ')}`);

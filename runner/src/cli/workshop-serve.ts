@@ -9,10 +9,12 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { RunnerError } from '../errors.ts';
+import { parsePublicOrigin } from '../http/auth.ts';
 import { ClientNodeKubeObjects, type KubeObjects } from '../kube-store/kube-objects.ts';
 import { KubeStoreError, KubeWorkshopStore } from '../kube-store/kube-workshop-store.ts';
 import { claimCluster, EnvironmentClusterDriver, environmentLearnerKubeconfig, EnvironmentWorkstationEngine, prepareEnvironment, WORKSTATION_CONTAINER } from '../environments/environment-cluster.ts';
 import type { EnvironmentRuntime } from '../environments/environment-runtime.ts';
+import { HeldEnvironments } from '../environments/held-environments.ts';
 import { ClientNodePodExecutor } from '../kube-store/pod-executor.ts';
 import { buildWiring } from '../main/wiring.ts';
 import { LeaseElector } from '../environments/lease-elector.ts';
@@ -46,6 +48,8 @@ export interface ServeOptions {
   runtime: RuntimeName;
   environmentPodFile: string | undefined;
   kubeconfigFile: string | undefined;
+  /** Where browsers reach the runner: the Service's names, the Ingress host (served names, allowed Origins). */
+  publicOrigins: string[];
 }
 
 const invalid = (message: string, hint: string) => new RunnerError('INVALID_ARGUMENT', { message, hint });
@@ -73,6 +77,7 @@ export function serveOptions(args: string[], env: NodeJS.ProcessEnv, read: (file
     store: { type: 'string' }, host: { type: 'string', default: '0.0.0.0' }, port: { type: 'string', default: '8080' },
     namespace: { type: 'string' }, name: { type: 'string' }, config: { type: 'string' }, 'environment-pod': { type: 'string' },
     runtime: { type: 'string', default: 'nested-kind-pod' }, kubeconfig: { type: 'string' }, replica: { type: 'string' },
+    'public-origin': { type: 'string', multiple: true },
   } });
   const store = values.store ?? env['SVCLAB_STORE'];
   if (store !== 'kube') {
@@ -94,8 +99,11 @@ export function serveOptions(args: string[], env: NodeJS.ProcessEnv, read: (file
   if (runtime === 'nested-kind-pod' && !environmentPodFile) {
     throw invalid('The nested-kind-pod runtime needs the environment pod template.', 'Pass --environment-pod FILE or set SVCLAB_ENVIRONMENT_POD (the chart mounts /etc/svclab/environment-pod.yaml), or --runtime none.');
   }
+  // The chart passes SVCLAB_PUBLIC_ORIGINS (comma-separated); each is checked now, so a typo stops the start, not a request.
+  const publicOrigins = [...(values['public-origin'] ?? []), ...(env['SVCLAB_PUBLIC_ORIGINS'] ?? '').split(',').map((x) => x.trim()).filter(Boolean)]
+    .map((x) => parsePublicOrigin(x, values['public-origin']?.includes(x) ? '--public-origin' : 'SVCLAB_PUBLIC_ORIGINS'));
   return {
-    host: values.host, port, namespace, name, config, runtime, environmentPodFile,
+    host: values.host, port, namespace, name, config, runtime, environmentPodFile, publicOrigins,
     replica: values.replica ?? env['SVCLAB_REPLICA'] ?? env['HOSTNAME'] ?? `runner-${process.pid}`,
     kubeconfigFile: values.kubeconfig,
   };
@@ -199,14 +207,21 @@ export async function workshopServeCommand(args: string[], out: (line: string) =
 
   const cacheDir = process.env['SVCLAB_CACHE'] ?? join(homedir(), '.cache', 'svclab');
   const workstationImage = workstationImageOfTemplate(runtime);
+  // A learner whose environment fails (pod lost, API gone) is moved to a new one within seconds.
+  const held = new HeldEnvironments({ store, log: (l) => out(`• ${l}`) });
+  held.start();
   const running = await startRunner({
-    host: o.host, port: o.port, allowRemote: true, cacheDir, out, workshop,
+    host: o.host, port: o.port, allowRemote: true, cacheDir, out, workshop, publicOrigins: o.publicOrigins,
     // A session's cluster is the learner's environment (claimed from the reserve), its
     // workstation that environment's `workstation` container: the local session path,
     // behind the same driver and engine interfaces.
     wiring: { runner: buildWiring(cacheDir).runner, engine },
     cluster: { engine, driver, clusterFor: claimCluster(store), learnerKubeconfig: environmentLearnerKubeconfig(driver) },
     workstationImage: async () => workstationImage,
+    held,
+    // The environment's API probed every 3 s; two failures in a row move the learner (a lost
+    // pod fails at once: the driver finds no running pod to take the kubeconfig from).
+    clusterWatch: { intervalMs: 3_000, failures: 2, slowFailures: 6 },
   });
   out(`  serving http://${o.host}:${running.port}/ (learners: /join/; instructor: the secret in Secret ${store.secretName})`);
   await new Promise<void>((resolve) => {
@@ -215,6 +230,7 @@ export async function workshopServeCommand(args: string[], out: (line: string) =
     process.once('SIGTERM', stop);
   });
   await controller?.stop();
+  held.stop();
   await running.close();
   return 0;
 }

@@ -134,6 +134,29 @@ describe.skipIf('skip' in found)('helm chart deploy/helm/svclab', () => {
     expect(cm.data['svclab-environment.service']).toContain('ExecStart=/bin/bash /svclab/environment-bootstrap.sh');
   });
 
+  it('environment pods: a workstation container (the contract in runner/src/environments/README.md): unprivileged, user learner, KUBECONFIG, idle', () => {
+    const pod = envPod(render(...ACK, '--set', 'environment.workstation.image.tag=abc123')) as unknown as {
+      spec: { dnsPolicy: string; dnsConfig: { nameservers: string[] }; containers: { name: string; image: string; command: string[]; env: { name: string; value: string }[]; workingDir: string; securityContext: Record<string, unknown> }[] };
+    };
+    expect(pod.spec.containers.map((c) => c.name)).toEqual(['node', 'workstation']);
+    const w = pod.spec.containers[1]!;
+    expect(w.image).toBe('svclab/workstation:abc123');
+    expect(w.command).toEqual(['/usr/bin/tini', '--', 'sleep', 'infinity']);
+    expect(w.workingDir).toBe('/home/learner');
+    expect(w.env).toEqual(expect.arrayContaining([{ name: 'HOME', value: '/home/learner' }, { name: 'KUBECONFIG', value: '/home/learner/.kube/config' }]));
+    expect(w.securityContext).toMatchObject({ runAsUser: 1000, runAsGroup: 1000, runAsNonRoot: true, privileged: false, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } });
+    // Even when the node container is privileged (no runtime class), the workstation is not.
+    expect(pod.spec.containers[0]!.securityContext['privileged']).toBe(true);
+    // The pod resolves names in the learner's cluster (its DNS Service), as a pod there does.
+    expect(pod.spec.dnsPolicy).toBe('None');
+    expect(pod.spec.dnsConfig.nameservers).toEqual(['10.96.0.10']);
+    // The labs' addresses: lab 02's Service is 10.97.97.97, lab 01's pods are in 10.244.0.0/16.
+    const cm = find(render(...ACK), 'ConfigMap')[0] as Obj & { data: Record<string, string> };
+    expect(cm.data['environment-bootstrap.sh']).toContain('podSubnet: 10.244.0.0/16, serviceSubnet: 10.96.0.0/12');
+    expect(cm.data['environment-bootstrap.sh']).toContain('certSANs: [127.0.0.1');
+    expect(helm(['template', 'svclab', chart, ...ACK, '--set', 'environment.upstreamDNS=not-an-ip']).code).not.toBe(0);
+  });
+
   it('deploy/kustomize is the current render of the chart (deploy/render-kustomize.sh)', () => {
     if ('skip' in found) return;
     const r = spawnSync('bash', [join(root, 'deploy/render-kustomize.sh'), scratch], { encoding: 'utf8', timeout: 60_000, env: { ...process.env, HELM: found.helm } });

@@ -4,6 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { claimCluster, EnvironmentClusterDriver, EnvironmentWorkstationEngine } from '../../src/environments/environment-cluster.ts';
 import { PodShell } from '../../src/environments/pod-shell.ts';
+import { HeldEnvironments } from '../../src/environments/held-environments.ts';
 import { FakeEnvironmentRuntime } from '../../src/environments/fake-environment-runtime.ts';
 import { LeaseElector } from '../../src/environments/lease-elector.ts';
 import { ReserveController } from '../../src/environments/reserve-controller.ts';
@@ -213,5 +214,29 @@ describe('ReserveController with a prepare step', () => {
     expect(r.removed).toEqual(['ws-e-2']);
     expect(r.removedWhy[0]).toContain('preparing it for a learner failed: Learner access: the admission policy is not in force');
     expect(r.created).toEqual(['ws-e-3']);
+  });
+});
+
+describe('HeldEnvironments: what the workshop\'s cluster watch sees in a Kubernetes install', () => {
+  it('lists claimed environments by learner; discard deletes the learner\'s failed one (a used cluster never returns)', async () => {
+    const { store } = await workshop();
+    for (const n of ['ws-e-1', 'ws-e-2', 'ws-e-3']) { await store.createEnvironment(n); await store.setEnvironmentStatus(n, { phase: 'Ready' }); }
+    expect(await store.claimEnvironment('L1', '02')).toBe('ws-e-1');
+    expect(await store.claimEnvironment('L2', '02')).toBe('ws-e-2');
+    const lines: string[] = [];
+    const held = new HeldEnvironments({ store, log: (l) => lines.push(l) });
+    await held.refresh();
+    expect(held.claimed()).toEqual([{ name: 'ws-e-1', owner: 'L1' }, { name: 'ws-e-2', owner: 'L2' }]);
+    // L1's pod is lost: the reserve marks the claimed environment Failed.
+    await store.setEnvironmentStatus('ws-e-1', { phase: 'Failed', message: 'its pod is gone' });
+    await held.refresh();
+    expect(held.discard('L1')).toBe('ws-e-1');
+    expect(held.claimed()).toEqual([{ name: 'ws-e-2', owner: 'L2' }]);
+    await new Promise((r) => setTimeout(r, 20));
+    expect((await store.listEnvironments()).map((e) => e.name)).toEqual(['ws-e-2', 'ws-e-3']);
+    expect(lines).toEqual(['released environment ws-e-1 of a learner (failed: Failed)']);
+    // The learner's next Start lab claims a new one.
+    expect(await store.claimEnvironment('L1', '02')).toBe('ws-e-3');
+    expect(held.discard('nobody')).toBeUndefined();
   });
 });

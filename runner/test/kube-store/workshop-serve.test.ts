@@ -33,6 +33,10 @@ describe('svclab workshop serve --store kube (what the chart runs)', () => {
     const o = serveOptions(args.slice(2), chartEnv(), read);
     expect(o).toMatchObject({ host: '0.0.0.0', port: 8080, namespace: 'svclab', name: 'workshop', replica: 'svclab-runner-7d9f-abcde', runtime: 'nested-kind-pod', environmentPodFile: '/etc/svclab/environment-pod.yaml' });
     expect(o.config).toMatchObject({ labs: ['02'], capacity: 20, reserve: 4, expiry: '2h' });
+    // The Service's names are served (no 421 for a browser or proxy that names them).
+    expect(o.publicOrigins).toEqual(['http://svclab.svclab.svc', 'http://svclab.svclab.svc.cluster.local']);
+    expect(() => serveOptions(args.slice(2), { ...chartEnv(), SVCLAB_PUBLIC_ORIGINS: 'labs.example.org/x' }, read)).toThrow(/SVCLAB_PUBLIC_ORIGINS "labs.example.org\/x" is not an origin/);
+    expect(serveOptions([...args.slice(2), '--public-origin', 'https://labs.example.org'], chartEnv(), read).publicOrigins).toContain('https://labs.example.org');
     const rt = environmentRuntime(o, new FakeKubeObjects(), read)!;
     expect(rt.kind).toBe('nested-kind-pod');
   });

@@ -3,8 +3,16 @@
 # learner's environment pod: a one-node Kubernetes cluster from svclab's node image
 # (kubeadm with the image's preloaded components, kindnet and the local-path storage
 # class from /kind/manifests), then /run/svclab/environment-ready, which the pod's
-# readiness probe waits for. The pod and Service networks stay clear of the host
-# cluster's (10.244/16, 10.96/12 on kind): 10.100/16 and 10.101/16.
+# readiness probe waits for. The runner then installs learner access (runner/src/access)
+# through the Kubernetes API's exec and marks the Environment Ready.
+#
+# The learner's cluster looks like `svclab up --workers 0` makes it, because the labs
+# name its addresses: pods in 10.244.0.0/16, Services in 10.96.0.0/12 (lab 02's Service
+# is 10.97.97.97), the node `<pod name>-control-plane`, kubeadm's configuration in
+# /kind/kubeadm.conf (learner access issues the learner's certificate with it). Those
+# ranges may be the host cluster's too: inside this pod's network namespace the nested
+# cluster's rules come first, and its pod addresses never leave the pod (kindnet
+# masquerades them), so the overlap stays invisible to both.
 set -euo pipefail
 ready=/run/svclab/environment-ready
 mkdir -p /run/svclab
@@ -12,10 +20,14 @@ mkdir -p /run/svclab
 t0=$SECONDS
 until [[ -f /var/lib/svclab/images-imported ]]; do sleep 1; done
 ip=$(hostname -i | awk '{print $1}')
-cat >/kind/environment-kubeadm.yaml <<YAML
+node="$(hostname)-control-plane"
+# CoreDNS forwards other names here: not the pod's resolv.conf, whose 10.96.0.10 is CoreDNS itself in here.
+echo "nameserver ${SVCLAB_UPSTREAM_DNS:-192.0.2.53}" >/kind/environment-resolv.conf
+cat >/kind/kubeadm.conf <<YAML
 apiVersion: kubeadm.k8s.io/v1beta4
 kind: InitConfiguration
 nodeRegistration:
+  name: "$node"
   criSocket: unix:///run/containerd/containerd.sock
   kubeletExtraArgs:
     - { name: node-ip, value: "$ip" }
@@ -27,13 +39,16 @@ kind: ClusterConfiguration
 kubernetesVersion: $(cat /kind/version)
 clusterName: svclab
 controlPlaneEndpoint: "$ip:6443"
-networking: { podSubnet: 10.100.0.0/16, serviceSubnet: 10.101.0.0/16 }
+# 127.0.0.1: the workstation container shares the pod's network namespace and uses it.
+apiServer: { certSANs: [127.0.0.1, localhost, "$ip"] }
+networking: { podSubnet: 10.244.0.0/16, serviceSubnet: 10.96.0.0/12 }
 ---
 apiVersion: kubelet.config.k8s.io/v1beta1
 kind: KubeletConfiguration
 cgroupDriver: systemd
 cgroupRoot: /kubelet
 failSwapOn: false
+resolvConf: /kind/environment-resolv.conf
 imageGCHighThresholdPercent: 100
 evictionHard: { nodefs.available: "0%", nodefs.inodesFree: "0%", imagefs.available: "0%" }
 ---
@@ -42,11 +57,13 @@ kind: KubeProxyConfiguration
 conntrack: { maxPerCore: 0, tcpEstablishedTimeout: 0s, tcpCloseWaitTimeout: 0s }
 YAML
 echo "svclab-environment: images imported after $((SECONDS - t0)) s; kubeadm init"
-kubeadm init --config /kind/environment-kubeadm.yaml --ignore-preflight-errors=all --skip-token-print
+kubeadm init --config /kind/kubeadm.conf --ignore-preflight-errors=all --skip-token-print
 export KUBECONFIG=/etc/kubernetes/admin.conf
-sed 's|{{ .PodSubnet }}|10.100.0.0/16|g' /kind/manifests/default-cni.yaml | kubectl apply -f -
+sed 's|{{ .PodSubnet }}|10.244.0.0/16|g' /kind/manifests/default-cni.yaml | kubectl apply -f -
 kubectl apply -f /kind/manifests/default-storage.yaml
 kubectl taint nodes --all node-role.kubernetes.io/control-plane- || true
+# As `svclab up --workers 0`: the control plane is the edge node later labs route through.
+kubectl label --overwrite nodes --all svclab.io/edge=true
 kubectl wait --for=condition=Ready node --all --timeout=900s
 kubectl -n kube-system rollout status deployment coredns --timeout=900s
 touch "$ready"
