@@ -74,6 +74,9 @@ install -m 0644 "$RECIPE_DIR/files/bashrc" "$root/etc/bash.bashrc"
 install -m 0644 "$RECIPE_DIR/files/vimrc.local" "$root/etc/vim/vimrc.local"
 install -m 0644 "$RECIPE_DIR/files/motd" "$root/etc/motd"
 install -m 0644 "$RECIPE_DIR/files/motd.zh-cn" "$root/etc/motd.zh-cn"
+# The session keeper for terminals attached through the Kubernetes API (runner/src/terminals/):
+# script(1) from bsdutils, flock/fallocate/setsid from util-linux, perl-base — all in minbase.
+install -m 0755 "$RECIPE_DIR/files/svclab-term" "$root/usr/local/bin/svclab-term"
 # The user's own .bashrc only sources the system one, so the prompt is ours.
 printf '%s\n' '# svclab: the prompt and completion live in /etc/bash.bashrc' '[ -f /etc/bash.bashrc ] && . /etc/bash.bashrc' \
   >"$root/home/learner/.bashrc"
