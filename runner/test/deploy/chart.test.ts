@@ -152,7 +152,10 @@ describe.skipIf('skip' in found)('helm chart deploy/helm/svclab', () => {
     expect(pod.spec.dnsConfig.nameservers).toEqual(['10.96.0.10']);
     // The labs' addresses: lab 02's Service is 10.97.97.97, lab 01's pods are in 10.244.0.0/16.
     const cm = find(render(...ACK), 'ConfigMap')[0] as Obj & { data: Record<string, string> };
-    expect(cm.data['environment-bootstrap.sh']).toContain('podSubnet: 10.244.0.0/16, serviceSubnet: 10.96.0.0/12');
+    expect(cm.data['environment-bootstrap.sh']).toContain('podSubnet: "$pods", serviceSubnet: 10.96.0.0/12');
+    const node = (pod.spec.containers[0] as unknown as { env: { name: string; value: string }[] }).env;
+    expect(node).toContainEqual({ name: 'SVCLAB_POD_SUBNET', value: '10.244.200.0/21' });
+    expect(cm.data['svclab-environment.service']).toContain('PassEnvironment=SVCLAB_UPSTREAM_DNS SVCLAB_POD_SUBNET');
     expect(cm.data['environment-bootstrap.sh']).toContain('certSANs: [127.0.0.1');
     expect(helm(['template', 'svclab', chart, ...ACK, '--set', 'environment.upstreamDNS=not-an-ip']).code).not.toBe(0);
   });
