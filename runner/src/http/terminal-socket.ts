@@ -4,14 +4,18 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { WebSocket } from 'ws';
 import { RunnerError, catalogueEntry } from '../errors.ts';
 import { MAX_FRAME_BYTES, parseClientFrame, type ServerFrame } from '../api/terminal-protocol.ts';
-import type { SessionManager } from '../sessions/session-manager.ts';
-import type { Terminal } from '../sessions/terminal.ts';
+import type { AttachableTerminal, TerminalAttachment } from '../sessions/terminal.ts';
 
 /** Bytes a socket may hold before replies to its client are dropped (twice the terminal's default highWater). */
 export const REPLY_LIMIT = 512 * 1024;
 
+/** Where a session's terminal comes from (SessionManager locally; a kube-mode session store in a cluster). */
+export interface TerminalSource {
+  terminal(id: string, name: string, opts: { lang?: 'en' | 'zh' }): Promise<AttachableTerminal>;
+}
+
 export interface TerminalSocketDeps {
-  sessions: SessionManager;
+  sessions: TerminalSource;
   sessionId: string;
   terminalName: string;
   /** The page's language, for the workstation's greeting. */
@@ -20,7 +24,7 @@ export interface TerminalSocketDeps {
 }
 
 export function handleTerminalSocket(socket: WebSocket, deps: TerminalSocketDeps): void {
-  let terminal: Terminal | undefined;
+  let terminal: AttachableTerminal | undefined;
   // The socket's callback fires once ws has handed the frame to the kernel: the
   // terminal re-measures bufferedAmount then, so a paused shell resumes.
   const onFlushed = () => terminal?.drained();
@@ -32,7 +36,12 @@ export function handleTerminalSocket(socket: WebSocket, deps: TerminalSocketDeps
     if ((frame.type === 'pong' || (frame.type === 'error' && !frame.fatal)) && socket.bufferedAmount > REPLY_LIMIT) return;
     socket.send(JSON.stringify(frame), onFlushed);
   };
-  const client = { send, bufferedBytes: () => socket.bufferedAmount };
+  const client = {
+    send,
+    bufferedBytes: () => socket.bufferedAmount,
+    // 1012 (service restart): the page reconnects and asks for what it missed.
+    close: (code: number, reason: string) => socket.close(code, reason),
+  };
   const sendError = (code: Parameters<typeof catalogueEntry>[0], message: string, fatal: boolean) => {
     send({ type: 'error', code, message, hint: catalogueEntry(code).hint, fatal });
   };
@@ -51,7 +60,7 @@ export function handleTerminalSocket(socket: WebSocket, deps: TerminalSocketDeps
     },
   );
 
-  let attached: ReturnType<Terminal['attach']> | undefined;
+  let attached: TerminalAttachment | undefined;
   const onMessage = (raw: Buffer, isBinary: boolean) => {
     if (raw.length > MAX_FRAME_BYTES) {
       sendError('FRAME_TOO_LARGE', `Frame of ${raw.length} bytes is over the ${MAX_FRAME_BYTES}-byte limit.`, true);

@@ -16,6 +16,31 @@ export interface TerminalClient {
   send(frame: ServerFrame): void;
   /** Bytes sent to this client that its transport still holds (a WebSocket's bufferedAmount). */
   bufferedBytes?(): number;
+  /** Hang up, so the client reconnects and asks again from its last seq (a backend's stream broke). */
+  close?(code: number, reason: string): void;
+}
+
+/** What a client holds while attached; only the terminal that made it looks inside. */
+export interface TerminalAttachment {
+  readonly client: TerminalClient;
+}
+
+/**
+ * What the terminal socket talks to: this pty-backed Terminal (a local runner: docker exec
+ * into a workstation container), or a KubeExecTerminal (terminals/: a shell kept in a pod,
+ * attached through the Kubernetes API). Seqs only grow; `since` is the last one rendered.
+ */
+export interface AttachableTerminal {
+  readonly name: string;
+  readonly clientCount: number;
+  /** Attach a client that has rendered everything up to `since`: hello, then the rest. */
+  attach(client: TerminalClient, since: number, cols: number, rows: number): TerminalAttachment;
+  detach(entry: TerminalAttachment): void;
+  ack(entry: TerminalAttachment, seq: number): { ok: true } | { ok: false; lastSent: number };
+  drained(): void;
+  write(data: string): void;
+  resize(cols: number, rows: number): void;
+  close(): void;
 }
 
 export interface TerminalOptions {
@@ -31,12 +56,12 @@ export interface TerminalOptions {
   history?: TerminalHistory;
 }
 
-interface Attached {
+interface Attached extends TerminalAttachment {
   client: TerminalClient;
   acked: number;
 }
 
-export class Terminal {
+export class Terminal implements AttachableTerminal {
   readonly name: string;
   private readonly opts: TerminalOptions;
   private readonly buffer: ReplayBuffer;
@@ -87,8 +112,8 @@ export class Terminal {
     return entry;
   }
 
-  detach(entry: Attached): void {
-    this.clients.delete(entry);
+  detach(entry: TerminalAttachment): void {
+    this.clients.delete(entry as Attached);
     this.updateFlow();
   }
 
@@ -96,7 +121,8 @@ export class Terminal {
    * A client rendered everything up to `seq`. An ack beyond the last chunk sent is
    * a protocol error: it is refused (the caller tells the client) and changes nothing.
    */
-  ack(entry: Attached, seq: number): { ok: true } | { ok: false; lastSent: number } {
+  ack(attachment: TerminalAttachment, seq: number): { ok: true } | { ok: false; lastSent: number } {
+    const entry = attachment as Attached;
     const lastSent = this.buffer.nextSeq - 1;
     if (seq > lastSent) return { ok: false, lastSent };
     entry.acked = Math.max(entry.acked, seq);

@@ -19,7 +19,7 @@ const SRC = join(ROOT, 'src');
 const LAYER: Record<string, number> = {
   'main': 0, 'cli': 0, 'cli.ts': 0, 'doctor': 0, 'authoring': 0,
   'http': 1,
-  'sessions': 2, 'pool': 2, 'workshop': 2, 'instructor': 2, 'kube-store': 2, 'environments': 2,
+  'sessions': 2, 'pool': 2, 'workshop': 2, 'instructor': 2, 'kube-store': 2, 'environments': 2, 'terminals': 2,
   'play': 3,
   'checks': 4, 'labs': 4, 'addons': 4, 'access': 4,
   'cluster': 5, 'images': 5,
