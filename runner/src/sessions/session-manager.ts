@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 import type { ContainerEngine } from '../engine/container-engine.ts';
 import { RunnerError } from '../errors.ts';
 import type { PtyFactory } from '../pty/pty-factory.ts';
-import { Terminal } from './terminal.ts';
+import { Terminal, type AttachableTerminal } from './terminal.ts';
 import { pidAlive } from '../exec/process-util.ts';
 import { secretMatches, secretSha256, type SessionRecord, type SessionStore } from './session-store.ts';
 
@@ -36,7 +36,7 @@ export interface Session {
   ready: Promise<void>;
   /** The kind cluster this session's kubectl and checks talk to, once it has one. */
   cluster?: { name: string; kubeconfigPath: string };
-  terminals: Map<string, Terminal>;
+  terminals: Map<string, AttachableTerminal>;
   /** Steps passed by Check, or solved with help, with when. */
   progress: Map<string, { status: 'passed' | 'solved-with-help'; at: string }>;
   /** Each step's latest Check (the instructor page aggregates what fails), made on first Check. */
@@ -100,6 +100,11 @@ export interface SessionManagerDeps {
   store?: SessionStore;
   /** Whether a recorded session may be taken back (its cluster is still the one to use); default yes. */
   canAdopt?: (record: SessionRecord) => Promise<boolean>;
+  /**
+   * The workstation terminal when it is not a local pty (`docker exec`): on Kubernetes, a
+   * shell in the environment pod attached through the API (runner/src/terminals/).
+   */
+  workstationTerminal?: (session: Session, opts: { lang?: 'en' | 'zh' }) => AttachableTerminal;
 }
 
 export const SESSION_LABEL = 'svclab.session';
@@ -331,11 +336,16 @@ export class SessionManager {
    * The named terminal of a session, made on first use. `lang` zh: the workstation's shell
    * gets SVCLAB_LANG=zh (its greeting is /etc/motd.zh-cn); it counts when the terminal is made.
    */
-  async terminal(id: string, name = 'workstation', opts: { lang?: 'en' | 'zh' } = {}): Promise<Terminal> {
+  async terminal(id: string, name = 'workstation', opts: { lang?: 'en' | 'zh' } = {}): Promise<AttachableTerminal> {
     const s = this.get(id);
     let t = s.terminals.get(name);
     if (t) return t;
     if (s.state !== 'ready') throw new RunnerError('SESSION_STARTING', { message: `This lab session is still starting (${s.state}).` });
+    if (name === 'workstation' && this.deps.workstationTerminal) {
+      t = this.deps.workstationTerminal(s, opts);
+      s.terminals.set(name, t);
+      return t;
+    }
     let argv: string[];
     if (name === 'workstation') {
       argv = this.deps.engine.execArgv(s.workstation, ['bash', '-l'], { tty: true, user: 'learner', workdir: '/home/learner', ...(opts.lang === 'zh' ? { env: { SVCLAB_LANG: 'zh' } } : {}) });

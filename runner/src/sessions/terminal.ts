@@ -33,6 +33,10 @@ export interface TerminalAttachment {
 export interface AttachableTerminal {
   readonly name: string;
   readonly clientCount: number;
+  /** Output this runner holds for replays (a kept-elsewhere backend holds none). */
+  readonly bufferedBytes: number;
+  /** Write pending history now (tests; a graceful stop). */
+  flushHistory(): Promise<void>;
   /** Attach a client that has rendered everything up to `since`: hello, then the rest. */
   attach(client: TerminalClient, since: number, cols: number, rows: number): TerminalAttachment;
   detach(entry: TerminalAttachment): void;

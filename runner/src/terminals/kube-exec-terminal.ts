@@ -73,6 +73,9 @@ export class KubeExecTerminal implements AttachableTerminal {
   }
 
   get clientCount(): number { return this.clients.size; }
+  /** Nothing is held here: the log in the pod is the one copy. */
+  get bufferedBytes(): number { return 0; }
+  async flushHistory(): Promise<void> { /* the keeper writes its log as output comes */ }
   /** Execs open now (one per attached client whose stream is up). */
   get streamCount(): number { return [...this.clients].filter((c) => c.stream).length; }
 
