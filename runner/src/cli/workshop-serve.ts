@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { RunnerError } from '../errors.ts';
 import { parsePublicOrigin } from '../http/auth.ts';
-import { ClientNodeKubeObjects, type KubeObjects } from '../kube-store/kube-objects.ts';
+import { ClientNodeKubeObjects, isReason, type KubeObjects, type OwnerReference } from '../kube-store/kube-objects.ts';
 import { KubeStoreError, KubeWorkshopStore } from '../kube-store/kube-workshop-store.ts';
 import { claimCluster, EnvironmentClusterDriver, environmentLearnerKubeconfig, EnvironmentWorkstationEngine, prepareEnvironment, WORKSTATION_CONTAINER } from '../environments/environment-cluster.ts';
 import type { EnvironmentRuntime } from '../environments/environment-runtime.ts';
@@ -50,6 +50,8 @@ export interface ServeOptions {
   kubeconfigFile: string | undefined;
   /** Where browsers reach the runner: the Service's names, the Ingress host (served names, allowed Origins). */
   publicOrigins: string[];
+  /** The release's ConfigMap, which the Workshop is owned by (so `helm uninstall` collects it all). */
+  ownerConfigMap: string | undefined;
 }
 
 const invalid = (message: string, hint: string) => new RunnerError('INVALID_ARGUMENT', { message, hint });
@@ -77,7 +79,7 @@ export function serveOptions(args: string[], env: NodeJS.ProcessEnv, read: (file
     store: { type: 'string' }, host: { type: 'string', default: '0.0.0.0' }, port: { type: 'string', default: '8080' },
     namespace: { type: 'string' }, name: { type: 'string' }, config: { type: 'string' }, 'environment-pod': { type: 'string' },
     runtime: { type: 'string', default: 'nested-kind-pod' }, kubeconfig: { type: 'string' }, replica: { type: 'string' },
-    'public-origin': { type: 'string', multiple: true },
+    'public-origin': { type: 'string', multiple: true }, 'owner-configmap': { type: 'string' },
   } });
   const store = values.store ?? env['SVCLAB_STORE'];
   if (store !== 'kube') {
@@ -104,6 +106,7 @@ export function serveOptions(args: string[], env: NodeJS.ProcessEnv, read: (file
     .map((x) => parsePublicOrigin(x, values['public-origin']?.includes(x) ? '--public-origin' : 'SVCLAB_PUBLIC_ORIGINS'));
   return {
     host: values.host, port, namespace, name, config, runtime, environmentPodFile, publicOrigins,
+    ownerConfigMap: values['owner-configmap'] ?? env['SVCLAB_OWNER_CONFIGMAP'],
     replica: values.replica ?? env['SVCLAB_REPLICA'] ?? env['HOSTNAME'] ?? `runner-${process.pid}`,
     kubeconfigFile: values.kubeconfig,
   };
@@ -121,13 +124,21 @@ function readOptional(read: (file: string) => string, file: string): string | un
  * The Workshop every replica shares: opened when it exists, else written from the config,
  * once: of replicas starting together, one writes it and the others open what it wrote.
  */
-export async function openOrCreateWorkshop(store: KubeWorkshopStore, config: WorkshopConfig, labIds: string[], o: { waitMs?: number; out?: (l: string) => void } = {}): Promise<{ workshop: Workshop; created: boolean }> {
+export async function openOrCreateWorkshop(store: KubeWorkshopStore, config: WorkshopConfig, labIds: string[], o: { waitMs?: number; apiWaitMs?: number; retryMs?: number; out?: (l: string) => void } = {}): Promise<{ workshop: Workshop; created: boolean }> {
   const deadline = Date.now() + (o.waitMs ?? 15_000);
+  const apiDeadline = Date.now() + (o.apiWaitMs ?? 120_000);
   for (;;) {
     let existing: Workshop | undefined;
     try {
       existing = await Workshop.open({ store });
     } catch (e) {
+      // The API server not ready for svclab's CRDs yet (429 "storage is (re)initializing"
+      // right after helm installed them, measured): wait for it instead of crashing.
+      if (isReason(e, 'unavailable') && Date.now() < apiDeadline) {
+        o.out?.(`  waiting for the Kubernetes API: ${(e as Error).message}`);
+        await new Promise((r) => setTimeout(r, o.retryMs ?? 2_000));
+        continue;
+      }
       // Another replica wrote the Workshop and is writing its Secret right now.
       if (!(e instanceof KubeStoreError) || Date.now() > deadline) throw e;
       await new Promise((r) => setTimeout(r, 250));
@@ -161,6 +172,24 @@ export async function openOrCreateWorkshop(store: KubeWorkshopStore, config: Wor
   }
 }
 
+/** The release's ConfigMap as the Workshop's owner; without it (not found) the Workshop is made unowned, said in the log. */
+export async function ownerOf(objects: KubeObjects, configMap: string, out: (l: string) => void = () => undefined, waitMs = 120_000): Promise<OwnerReference | undefined> {
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    try {
+      const cm = await objects.get('configmaps', configMap);
+      if (!cm?.metadata.uid) {
+        out(`! ConfigMap ${configMap} not found: the Workshop is not owned by the release (helm uninstall leaves it; delete it with kubectl)`);
+        return undefined;
+      }
+      return { apiVersion: 'v1', kind: 'ConfigMap', name: configMap, uid: cm.metadata.uid, blockOwnerDeletion: false };
+    } catch (e) {
+      if (!isReason(e, 'unavailable') || Date.now() > deadline) throw e;
+      await new Promise((r) => setTimeout(r, 2_000));
+    }
+  }
+}
+
 /** The workstation image the chart's environment pod runs (what a session reports as its image). */
 export function workstationImageOfTemplate(runtime: EnvironmentRuntime | undefined): string {
   const spec = runtime instanceof PodEnvironmentRuntime ? runtime.podFor({ name: 'x', uid: 'x' }).spec : undefined;
@@ -189,7 +218,8 @@ export async function workshopServeCommand(args: string[], out: (line: string) =
   const exec = new ClientNodePodExecutor({ namespace: o.namespace, ...kubeconfig });
   const driver = new EnvironmentClusterDriver({ objects, exec, workshop: o.name });
   const engine = new EnvironmentWorkstationEngine({ objects, exec });
-  const store = new KubeWorkshopStore({ objects, name: o.name, replica: o.replica });
+  const owner = o.ownerConfigMap ? await ownerOf(objects, o.ownerConfigMap, out) : undefined;
+  const store = new KubeWorkshopStore({ objects, name: o.name, replica: o.replica, ...(owner ? { owner } : {}) });
   const { labs } = await loadLabs(projectRoot);
   const labIds = resolveLabs(o.config.labs.join(','), labs.map((l) => l.id));
   const runtime = environmentRuntime(o, objects);

@@ -45,6 +45,11 @@ export interface KubeWorkshopStoreOptions {
   now?: () => number;
   /** Which of n free environments to try first (random by default; tests fix it). */
   pick?: (n: number) => number;
+  /**
+   * What the Workshop belongs to (the chart's ConfigMap): deleting it — `helm uninstall` —
+   * collects the Workshop and, through theirs, its Secret, learners, environments and pods.
+   */
+  owner?: OwnerReference;
 }
 
 /** The store ran out of tries, or found the API in a state it cannot use. */
@@ -71,6 +76,7 @@ export class KubeWorkshopStore implements WorkshopStore {
   private readonly maxAttempts: number;
   private readonly now: () => number;
   private readonly pick: (n: number) => number;
+  private readonly owner: OwnerReference | undefined;
 
   constructor(o: KubeWorkshopStoreOptions) {
     if (!/^[a-z0-9]([-a-z0-9]{0,30}[a-z0-9])?$/.test(o.name)) {
@@ -82,6 +88,11 @@ export class KubeWorkshopStore implements WorkshopStore {
     this.maxAttempts = o.maxAttempts ?? 20;
     this.now = o.now ?? Date.now;
     this.pick = o.pick ?? ((n) => randomInt(n));
+    this.owner = o.owner;
+  }
+
+  private workshopMeta() {
+    return { name: this.name, labels: { ...PART_OF, [WORKSHOP_LABEL]: this.name }, ...(this.owner ? { ownerReferences: [{ ...this.owner }] } : {}) };
   }
 
   learnerObjectName(learnerId: string): string {
@@ -126,7 +137,7 @@ export class KubeWorkshopStore implements WorkshopStore {
     const spec: Record<string, unknown> = { id: r.id, labs: [...r.labs], capacity: r.capacity, reserve: r.reserve, createdAt: iso(r.createdAt), expiresAt: iso(r.expiresAt) };
     if (r.endedAt !== undefined) spec['endedAt'] = iso(r.endedAt);
     const w = await this.update('workshops', this.name, (cur) => ({ ...cur, spec }), () => ({
-      apiVersion: API_VERSION, kind: 'Workshop', metadata: { name: this.name, labels: { ...PART_OF, [WORKSHOP_LABEL]: this.name } }, spec,
+      apiVersion: API_VERSION, kind: 'Workshop', metadata: this.workshopMeta(), spec,
     }));
     if (w.status?.['secretName'] !== this.secretName) {
       await this.updateStatus('workshops', this.name, (cur) => ({ ...cur, status: { learnerCount: 0, learners: [], ...cur.status, secretName: this.secretName } }));
@@ -145,7 +156,7 @@ export class KubeWorkshopStore implements WorkshopStore {
   async createWorkshop(r: WorkshopRecord): Promise<boolean> {
     try {
       await this.objects.create('workshops', {
-        apiVersion: API_VERSION, kind: 'Workshop', metadata: { name: this.name, labels: { ...PART_OF, [WORKSHOP_LABEL]: this.name } },
+        apiVersion: API_VERSION, kind: 'Workshop', metadata: this.workshopMeta(),
         spec: { id: r.id, labs: [...r.labs], capacity: r.capacity, reserve: r.reserve, createdAt: iso(r.createdAt), expiresAt: iso(r.expiresAt) },
       });
     } catch (e) {

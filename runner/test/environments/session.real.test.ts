@@ -237,4 +237,13 @@ describe.skipIf('skip' in cluster)('svclab chart on a kind cluster: Start lab cl
     // The failed environment is gone (a used cluster never returns).
     await until('the failed Environment deleted', async () => ((await objects.get('environments', mine.cluster!)) ? undefined : true), 60_000);
   }, 1_800_000);
+
+  it('helm uninstall leaves nothing behind: the Workshop (owned by the release\'s ConfigMap), its environments and their pods are collected', async () => {
+    expect((await objects.get('workshops', 'workshop'))!.metadata.ownerReferences).toEqual([expect.objectContaining({ kind: 'ConfigMap', name: 'svclab' })]);
+    await helm(['uninstall', 'svclab', '--namespace', NS, '--wait', '--timeout', '120s']);
+    await until('everything collected', async () => {
+      const left = [...await objects.list('workshops'), ...await objects.list('environments'), ...await objects.list('pods', { 'svclab.dev/workshop': 'workshop' })];
+      return left.length === 0 ? true : undefined;
+    }, 180_000);
+  }, 300_000);
 });

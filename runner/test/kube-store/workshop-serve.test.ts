@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { environmentRuntime, openOrCreateWorkshop, parseWorkshopConfig, serveOptions, type WorkshopConfig } from '../../src/cli/workshop-serve.ts';
+import { environmentRuntime, openOrCreateWorkshop, ownerOf, parseWorkshopConfig, serveOptions, type WorkshopConfig } from '../../src/cli/workshop-serve.ts';
+import { KubeObjectsError } from '../../src/kube-store/kube-objects.ts';
 import { FakeKubeObjects } from '../../src/kube-store/fake-kube-objects.ts';
 import { KubeWorkshopStore } from '../../src/kube-store/kube-workshop-store.ts';
 import { projectRoot } from '../../src/version.ts';
@@ -67,6 +68,44 @@ describe('svclab workshop serve --store kube (what the chart runs)', () => {
     expect(again.created).toBe(false);
     expect(again.workshop.capacity).toBe(5);
     expect(lines.join('\n')).toMatch(/capacity 5.*the chart's values differ/);
+  });
+
+  it('the Workshop is owned by the release\'s ConfigMap: deleting it (helm uninstall) collects learners, environments and their pods', async () => {
+    const objects = new FakeKubeObjects();
+    await objects.create('configmaps', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'svclab' }, data: {} });
+    expect(serveOptions(deployment.spec.template.spec.containers[0]!.args.slice(2), chartEnv(), read).ownerConfigMap).toBe('svclab');
+    const owner = await ownerOf(objects, 'svclab');
+    const store = new KubeWorkshopStore({ objects, name: 'ws', replica: 'a', ...(owner ? { owner } : {}) });
+    const { workshop } = await openOrCreateWorkshop(store, config, ['02-selectors-and-endpoints']);
+    await store.addLearner({ id: 'L1', name: 'Ana', joinedAt: Date.now(), nodeShells: false }, 5);
+    const env = await store.createEnvironment('ws-e-1');
+    await objects.create('pods', { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'ws-e-1', ownerReferences: [{ apiVersion: 'svclab.dev/v1alpha1', kind: 'Environment', name: env.name, uid: env.uid }] }, spec: {} });
+    expect(workshop.code).toBeTruthy();
+    await objects.delete('configmaps', 'svclab');
+    for (const r of ['workshops', 'secrets', 'learnersessions', 'environments', 'pods'] as const) expect(await objects.list(r), r).toEqual([]);
+    // Without an owner (as before) everything outlived the release.
+    const bare = new FakeKubeObjects();
+    await bare.create('configmaps', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'svclab' }, data: {} });
+    await openOrCreateWorkshop(new KubeWorkshopStore({ objects: bare, name: 'ws' }), config, ['02-selectors-and-endpoints']);
+    await bare.delete('configmaps', 'svclab');
+    expect(await bare.list('workshops')).toHaveLength(1);
+  });
+
+  it('waits for an API server still initialising svclab\'s CRDs (429) instead of crashing the replica', async () => {
+    const objects = new FakeKubeObjects();
+    let refusals = 2;
+    const busy = Object.assign(Object.create(objects) as FakeKubeObjects, {
+      get: async (r: Parameters<FakeKubeObjects['get']>[0], name: string) => {
+        if (r === 'workshops' && refusals-- > 0) throw new KubeObjectsError('the Kubernetes API answered 429 to "read workshops/ws": storage is (re)initializing', 'unavailable', 429);
+        return objects.get(r, name);
+      },
+    });
+    const lines: string[] = [];
+    const got = await openOrCreateWorkshop(new KubeWorkshopStore({ objects: busy, name: 'ws' }), config, ['02-selectors-and-endpoints'], { retryMs: 1, out: (l) => lines.push(l) });
+    expect(got.created).toBe(true);
+    expect(lines.filter((l) => l.includes('storage is (re)initializing'))).toHaveLength(2);
+    refusals = 100;
+    await expect(openOrCreateWorkshop(new KubeWorkshopStore({ objects: busy, name: 'ws' }), config, ['02-selectors-and-endpoints'], { retryMs: 1, apiWaitMs: 20 })).rejects.toThrow(/429/);
   });
 
   it('each replica writing its own Workshop (no create-only write) ends with different event codes (the test can fail)', async () => {
