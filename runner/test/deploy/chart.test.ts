@@ -7,7 +7,10 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { parseAllDocuments } from 'yaml';
+import { parse, parseAllDocuments } from 'yaml';
+import { defaultImagesDir } from '../../src/images/cache-dir.ts';
+import { hash16, hashRecipes } from '../../src/images/recipe-hash.ts';
+import { loadRecipes } from '../../src/images/recipes.ts';
 import { KubernetesSchemas } from './openapi-check.ts';
 import { helmBinary, openApiDir } from './tools.ts';
 
@@ -158,6 +161,13 @@ describe.skipIf('skip' in found)('helm chart deploy/helm/svclab', () => {
     expect(cm.data['svclab-environment.service']).toContain('PassEnvironment=SVCLAB_UPSTREAM_DNS SVCLAB_POD_SUBNET');
     expect(cm.data['environment-bootstrap.sh']).toContain('certSANs: [127.0.0.1');
     expect(helm(['template', 'svclab', chart, ...ACK, '--set', 'environment.upstreamDNS=not-an-ip']).code).not.toBe(0);
+  });
+
+  it('the default node and workstation image tags are the current recipes\' (a stale default installs pods that never pull)', () => {
+    const values = parse(readFileSync(join(chart, 'values.yaml'), 'utf8')) as { environment: { image: { tag: string }; workstation: { image: { tag: string } } } };
+    const hashes = hashRecipes(loadRecipes(defaultImagesDir()));
+    expect(values.environment.image.tag, 'environment.image.tag: svclab/node').toBe(hash16(hashes.get('image:node')!));
+    expect(values.environment.workstation.image.tag, 'environment.workstation.image.tag: svclab/workstation').toBe(hash16(hashes.get('image:workstation')!));
   });
 
   it('deploy/kustomize is the current render of the chart (deploy/render-kustomize.sh)', () => {
