@@ -48,7 +48,13 @@ describe.skipIf(skip !== undefined)('KubeExecTerminal on a real pod (svclab work
       apiVersion: 'v1', kind: 'Pod', metadata: { name: POD, namespace: NS },
       spec: {
         terminationGracePeriodSeconds: 0,
-        containers: [{ name: 'workstation', image, imagePullPolicy: 'Never', resources: { requests: { cpu: '10m', memory: '32Mi' } } }],
+        // As the chart's environment pod runs it (runner/src/environments/README.md): the learner, unprivileged.
+        containers: [{
+          name: 'workstation', image, imagePullPolicy: 'Never', command: ['/usr/bin/tini', '--', 'sleep', 'infinity'], workingDir: '/home/learner',
+          env: [{ name: 'HOME', value: '/home/learner' }, { name: 'TERM', value: 'xterm-256color' }, { name: 'LANG', value: 'C.UTF-8' }],
+          securityContext: { runAsUser: 1000, runAsGroup: 1000, runAsNonRoot: true, privileged: false, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
+          resources: { requests: { cpu: '10m', memory: '32Mi' } },
+        }],
       },
     };
     await kubectl(['apply', '-f', '-'], JSON.stringify(pod));
@@ -71,6 +77,38 @@ describe.skipIf(skip !== undefined)('KubeExecTerminal on a real pod (svclab work
     timeoutMs: 30_000,
     report: (line) => console.log(line),
   });
+
+  it('a large replay: 1.3 MB printed while detached comes back whole and once, through the API, paced by acks', async () => {
+    const exec = new RecordingPodExec(new ClientNodePodExec({ kubeconfig }));
+    const t1 = new KubeExecTerminal({ name: 'large', target, exec });
+    const c1 = new Screen();
+    t1.attach(c1, 0, 80, 24);
+    await c1.until('prompt', (s) => s.text.endsWith('$ '), 30_000);
+    t1.write('sleep 1; seq 1 200000; echo seq-done\r');
+    await c1.until('the command echoed', (s) => s.text.includes('seq-done\r\n'), 30_000);
+    exec.abortAll();
+    await new Promise((r) => setTimeout(r, 3000)); // seq runs while nobody is attached (paced at 2 MiB/s)
+    const t2 = new KubeExecTerminal({ name: 'large', target, exec: new ClientNodePodExec({ kubeconfig }) });
+    const c2 = new Screen(c1.lastSeq);
+    const t0 = Date.now();
+    const entry = t2.attach(c2, c1.lastSeq, 80, 24);
+    const acker = setInterval(() => t2.ack(entry, c2.lastSeq), 20); // the page acks what it rendered
+    try {
+      await c2.until('the whole output', (s) => /\nseq-done\r\n/.test(s.text) && s.text.endsWith('$ '), 120_000);
+    } finally {
+      clearInterval(acker);
+    }
+    const ms = Date.now() - t0;
+    const bytes = c2.lastSeq - c1.lastSeq;
+    console.log(`large replay: ${bytes} bytes in ${ms} ms after attach (${(bytes / 1048576 / (ms / 1000)).toFixed(2)} MiB/s through the API server, acked every 20 ms)`);
+    const numbers = Array.from({ length: 200_000 }, (_, i) => `${i + 1}\r\n`).join('');
+    const all = c1.text + c2.text;
+    expect(all.indexOf(numbers)).toBeGreaterThan(0);
+    expect(all.indexOf(numbers)).toBe(all.lastIndexOf(numbers));
+    expect(all.match(/\n200000\r\n/g)).toHaveLength(1);
+    expect(c2.badSeqs).toEqual([]);
+    t2.close();
+  }, 180_000);
 
   it('a dead replica\'s exec leaves nothing running in the pod once its connection is gone; the shell stays', async () => {
     const exec = new RecordingPodExec(new ClientNodePodExec({ kubeconfig }));
