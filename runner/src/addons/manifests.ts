@@ -104,7 +104,10 @@ export function renderComponentManifests(files: AddonFiles, opts: { ingressMode:
   const mode = parseIngressMode(opts.ingressMode);
   const common = [...parseArgsFile(files.traefikArgs), ...(opts.gatewayApi ? parseArgsFile(files.gatewayArgs) : [])];
   const label = hostNetworkNodeLabel(mode);
-  const daemonSet = withTraefikArgs(fill(files.traefikDaemonset, opts.images, { 'node-label-key': label.key, 'node-label-value': label.value }), common);
+  // On standby (nodeport mode) the DaemonSet serves Ingresses only: a second Gateway API
+  // controller would write the Gateways' and routes' status against the Deployment's.
+  const daemonSetArgs = mode === 'nodeport' ? parseArgsFile(files.traefikArgs) : common;
+  const daemonSet = withTraefikArgs(fill(files.traefikDaemonset, opts.images, { 'node-label-key': label.key, 'node-label-value': label.value }), daemonSetArgs);
   const workloads = mode === 'nodeport' ? [withTraefikArgs(fill(files.traefikDeployment, opts.images, {}), common), daemonSet] : [daemonSet];
   const gateway = opts.gatewayApi ? `\n---\n${fill(files.gatewayApi, opts.images, {}).trimEnd()}` : '';
   return {

@@ -126,6 +126,11 @@ describe('renderComponentManifests', () => {
       // A status address naming Service traefik would blank the Gateway config in daemonset mode (no such Service).
       expect(args.some((a) => /statusaddress/i.test(a))).toBe(false);
     }
+    // The standby DaemonSet of nodeport mode serves Ingresses only: two Gateway API controllers would fight over status.
+    const standby = find(objects(renderComponentManifests(files, { ingressMode: 'nodeport', images, pool, gatewayApi: true }).traefik), 'DaemonSet', 'traefik-edge')!;
+    expect(standby.spec.template.spec.containers[0].args.some((a: string) => a.startsWith('--providers.kubernetesgateway'))).toBe(false);
+    const edge = find(objects(renderComponentManifests(files, { ingressMode: 'daemonset', images, pool, gatewayApi: true }).traefik), 'DaemonSet', 'traefik-edge')!;
+    expect(edge.spec.template.spec.containers[0].args).toContain('--providers.kubernetesgateway=true');
     const without = objects(renderComponentManifests(files, { ingressMode: 'nodeport', images, pool }).traefik);
     expect(find(without, 'GatewayClass', 'traefik')).toBeUndefined();
   });
