@@ -1,7 +1,8 @@
 // Real tier: recycle on a real pooled cluster (the provisioning pipeline with learner access
 // and baseline). A learner's hostile leftovers — a Pod owned by a Node, a webhook that refuses
 // deletes, an APIService whose service does not exist (discovery fails), a CRD with an object,
-// cluster RBAC, a namespace — are all deleted and the cluster is trusted; recycling again
+// cluster RBAC, a namespace — are all deleted and the cluster is trusted; lab 11's node
+// label is removed (the standby hostNetwork Traefik's pod goes); recycling again
 // deletes nothing (the baseline does not flap). Needs docker, current images and
 // SVCLAB_TEST_CREATE_CLUSTER=1; otherwise one SKIP line.
 import { mkdtempSync } from 'node:fs';
@@ -129,6 +130,19 @@ spec: { group: metrics.svclabtest.example.com, version: v1beta1, service: { name
     const left = await kubectl(['get', 'pod/sneaky', 'configmap/guarded', '-n', 'default', '--ignore-not-found', '-o', 'name']);
     expect(left.stdout.trim()).toBe('');
   }, 600_000);
+
+  it("lab 11's node label left on (the standby hostNetwork Traefik running there): removed, its pod goes, the cluster trusted", async () => {
+    const edge = `${NAME}-worker`;
+    expect((await kubectl(['label', 'node', edge, 'svclab.io/ingress=hostnetwork'])).exitCode).toBe(0);
+    const podOn = async () => (await kubectl(['-n', 'traefik', 'get', 'pods', '-l', 'app.kubernetes.io/component=edge', '--field-selector', `spec.nodeName=${edge}`, '-o', 'name'])).stdout.trim();
+    for (let i = 0; i < 60 && !(await podOn()); i++) await new Promise((res) => setTimeout(res, 1000));
+    expect((await kubectl(['-n', 'traefik', 'wait', 'pods', '-l', 'app.kubernetes.io/component=edge', '--for=condition=Ready', '--timeout=120s'])).exitCode).toBe(0);
+    const r = await recycleCluster(rdeps, NAME);
+    expect(r, r.reasons.join('\n')).toEqual({ trusted: true, reasons: [], deleted: [], restored: [`Node/${edge}: svclab.io/ingress`] });
+    expect((await kubectl(['get', 'node', edge, '-o', 'jsonpath={.metadata.labels.svclab\\.io/ingress}'])).stdout).toBe('');
+    for (let i = 0; i < 60 && (await podOn()); i++) await new Promise((res) => setTimeout(res, 1000));
+    expect(await podOn()).toBe('');
+  }, 300_000);
 
   it('recycling again deletes nothing and stays trusted', async () => {
     const r = await recycleCluster(rdeps, NAME);
