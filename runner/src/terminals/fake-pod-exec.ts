@@ -22,7 +22,8 @@ export class FakeShell {
   private line = '';
   private busy = false;
   private sleeping: NodeJS.Timeout | undefined;
-  readonly followers = new Set<(b: Buffer) => void>();
+  /** Readers to wake when there is more to read (or the shell ended). */
+  readonly followers = new Set<() => void>();
 
   constructor(base: number, cols: number, rows: number, greeting: string) {
     this.base = base;
@@ -39,12 +40,13 @@ export class FakeShell {
   emit(text: string | Buffer): void {
     const b = typeof text === 'string' ? Buffer.from(text, 'utf8') : text;
     this.log = Buffer.concat([this.log, b]);
-    for (const f of this.followers) f(b);
+    for (const f of this.followers) f();
   }
 
-  /** Drop the log's head up to `offset` (what the keeper's trim does). */
+  /** Drop the log's head up to `offset` (the keeper punches it out: it reads as NUL bytes after). */
   trim(offset: number): void {
     this.oldest = Math.max(this.oldest, Math.min(offset, this.log.length));
+    this.log.fill(0, 0, this.oldest);
   }
 
   input(data: Buffer): void {
@@ -102,7 +104,7 @@ export class FakeShell {
     else if (cmd === 'cd') this.cwd = args[0] ?? '/home/learner';
     else if (cmd === 'pwd') this.emit(`${this.cwd}\r\n`);
     else if (cmd === 'stty' && args[0] === 'size') this.emit(`${this.rows} ${this.cols}\r\n`);
-    else if (cmd === 'exit') { this.emit('logout\r\n'); this.exitCode = Number(args[0] ?? 0); for (const f of this.followers) f(Buffer.alloc(0)); }
+    else if (cmd === 'exit') { this.emit('logout\r\n'); this.exitCode = Number(args[0] ?? 0); for (const f of this.followers) f(); }
     else if (cmd) this.emit(`bash: ${cmd}: command not found\r\n`);
   }
 }
@@ -144,39 +146,55 @@ export class FakePodExec implements PodExec {
     const done = new Promise<ExecEnd>((r) => { settle = r; });
     let paused = false;
     let closed = false;
-    let queue: Buffer[] = [];
-    let pending: (() => void) | undefined; // what happens once the queue is delivered
     let shell: FakeShell | undefined;
+    // What `tail` would read next: the header's rest, then the log from `pos` (zeros where trimmed).
+    let header = Buffer.alloc(0);
+    let pos = 0;
+    let scheduled = false;
     const finish = (end: ExecEnd) => {
       if (closed) return;
       closed = true;
       if (shell) shell.followers.delete(follow);
       settle(end);
     };
-    const pump = () => {
-      if (closed) return;
-      while (!paused && queue.length) {
-        const b = queue.shift()!;
-        h.stdout(b);
-        if (closed) return;
+    const piece = (): Buffer | undefined => {
+      const parts: Buffer[] = [];
+      let room = this.chunkBytes;
+      if (header.length) {
+        parts.push(header.subarray(0, room));
+        room -= parts[0]!.length;
+        header = header.subarray(parts[0]!.length);
       }
-      if (!paused && !queue.length && pending) { const p = pending; pending = undefined; p(); }
+      if (room > 0 && shell && pos < shell.log.length) {
+        const n = Math.min(room, shell.log.length - pos);
+        parts.push(Buffer.from(shell.log.subarray(pos, pos + n)));
+        pos += n;
+      }
+      return parts.length ? Buffer.concat(parts) : undefined;
     };
-    const deliver = (b: Buffer) => {
-      for (let i = 0; i < b.length; i += this.chunkBytes) queue.push(b.subarray(i, i + this.chunkBytes));
-      setImmediate(pump);
+    const pump = () => {
+      scheduled = false;
+      while (!closed && !paused) {
+        const b = piece();
+        if (!b) break;
+        h.stdout(b);
+      }
+      // The shell ended and everything it printed was read: "exit=N" on stderr, a clean end.
+      if (!closed && !paused && shell && !shell.alive && !header.length && pos >= shell.log.length) {
+        h.stderr(Buffer.from(`svclab-term exit=${shell.exitCode}\n`));
+        finish({ exitCode: 0, dropped: false });
+      }
     };
-    const follow = (b: Buffer) => {
-      if (b.length) { deliver(b); return; }
-      // The shell ended: the last output, then "exit=N" on stderr, then a clean end.
-      pending = () => { h.stderr(Buffer.from(`svclab-term exit=${shell!.exitCode}\n`)); finish({ exitCode: 0, dropped: false }); };
+    const follow = () => {
+      if (scheduled) return;
+      scheduled = true;
       setImmediate(pump);
     };
     const stream: FakeExecStream = {
       command,
       write: (data) => { if (!closed && shell?.alive) shell.input(data); },
       pause: () => { paused = true; },
-      resume: () => { paused = false; setImmediate(pump); },
+      resume: () => { paused = false; follow(); },
       close: () => finish({ dropped: true, message: 'closed by the runner' }),
       abort: () => finish({ dropped: true, message: 'the connection to the API server ended without a status' }),
       get paused() { return paused; },
@@ -204,20 +222,18 @@ export class FakePodExec implements PodExec {
       shell.rows = Number(rows);
     }
     const since = Number(sinceText);
-    let from: number;
     let missed = false;
     if (since >= shell.base) {
-      from = Math.min(since - shell.base, shell.log.length);
-      if (from < shell.oldest) { from = shell.oldest; missed = true; }
+      pos = Math.min(since - shell.base, shell.log.length);
+      if (pos < shell.oldest) { pos = shell.oldest; missed = true; }
     } else {
-      from = shell.oldest;
+      pos = shell.oldest;
       missed = shell.oldest > 0;
     }
-    const header = `svclab-term base=${shell.base} from=${shell.base + from} end=${shell.end} missed=${missed ? 1 : 0}\n`;
-    // The header and the replay as one write may split anywhere, as the socket may.
-    deliver(Buffer.concat([Buffer.from(header), shell.log.subarray(from)]));
+    // The header and the replay may split anywhere, as the socket may.
+    header = Buffer.from(`svclab-term base=${shell.base} from=${shell.base + pos} end=${shell.end} missed=${missed ? 1 : 0}\n`);
     shell.followers.add(follow);
-    if (!shell.alive) follow(Buffer.alloc(0));
+    follow();
     return stream;
   }
 
@@ -229,6 +245,11 @@ export class FakePodExec implements PodExec {
   private answer(target: PodTarget, command: readonly string[], h: ExecHandlers, finish: (e: ExecEnd) => void): void {
     const [, verb, name = '', cols, rows] = command;
     const shell = this.shells.get(key(target, name));
+    if (verb === 'oldest' && shell) {
+      h.stdout(Buffer.from(`${shell.base + shell.oldest}\n`));
+      finish({ exitCode: 0, dropped: false });
+      return;
+    }
     if (verb === 'resize' && shell) {
       shell.cols = Number(cols);
       shell.rows = Number(rows);

@@ -51,6 +51,10 @@ interface Attached extends TerminalAttachment {
   stderr: string;
   paused: boolean;
   detached: boolean;
+  /** Output held while the keeper is asked whether NUL bytes were a trimmed-away stretch. */
+  checking: Buffer[] | undefined;
+  /** The stream's end, when it came during such a check (it is handled after the output). */
+  ended: (() => void) | undefined;
 }
 
 export class KubeExecTerminal implements AttachableTerminal {
@@ -80,7 +84,7 @@ export class KubeExecTerminal implements AttachableTerminal {
   get streamCount(): number { return [...this.clients].filter((c) => c.stream).length; }
 
   attach(client: TerminalClient, since: number, cols: number, rows: number): TerminalAttachment {
-    const entry: Attached = { client, acked: since, sent: since, stream: undefined, greeted: false, held: Buffer.alloc(0), stderr: '', paused: false, detached: false };
+    const entry: Attached = { client, acked: since, sent: since, stream: undefined, greeted: false, held: Buffer.alloc(0), stderr: '', paused: false, detached: false, checking: undefined, ended: undefined };
     this.clients.add(entry);
     this.size = { cols, rows };
     const argv = [KEEPER, 'attach', this.name, String(since), String(cols), String(rows), this.opts.lang ?? 'en'];
@@ -90,7 +94,10 @@ export class KubeExecTerminal implements AttachableTerminal {
         entry.stream = stream;
         if (entry.paused) stream.pause();
         if (entry.greeted && this.input.length) this.flushInput(stream);
-        void stream.done.then((end) => this.onEnd(entry, stream, end));
+        void stream.done.then((end) => {
+          if (entry.checking) entry.ended = () => this.onEnd(entry, stream, end);
+          else this.onEnd(entry, stream, end);
+        });
       },
       (e: unknown) => {
         if (entry.detached) return;
@@ -167,6 +174,7 @@ export class KubeExecTerminal implements AttachableTerminal {
 
   private onStdout(entry: Attached, data: Buffer): void {
     if (entry.detached) return;
+    if (entry.checking) { entry.checking.push(data); return; }
     let bytes = entry.held.length ? Buffer.concat([entry.held, data]) : data;
     entry.held = Buffer.alloc(0);
     if (!entry.greeted) {
@@ -191,12 +199,60 @@ export class KubeExecTerminal implements AttachableTerminal {
       bytes = bytes.subarray(nl + 1);
       if (this.input.length && entry.stream) this.flushInput(entry.stream);
     }
+    // The keeper punches the log's head out under a reader that fell more than its KEEP
+    // bytes behind (a page that stopped reading during a flood): that reads as NUL bytes.
+    const nul = bytes.indexOf(0);
+    if (nul >= 0) {
+      this.checkTrimmed(entry, bytes, nul);
+      return;
+    }
+    this.forward(entry, bytes);
+  }
+
+  private forward(entry: Attached, data: Buffer): void {
+    const bytes = entry.held.length ? Buffer.concat([entry.held, data]) : data;
+    entry.held = Buffer.alloc(0);
     const whole = completeUtf8(bytes);
     if (whole < bytes.length) entry.held = Buffer.from(bytes.subarray(whole));
     if (whole === 0) return;
     entry.sent += whole;
     this.send(entry, { type: 'data', seq: entry.sent, data: bytes.subarray(0, whole).toString('utf8') });
     this.updateFlow(entry);
+  }
+
+  /**
+   * NUL bytes at `nul` in `bytes` (which start at entry.sent): ask the keeper from where its
+   * log is whole. Before that offset they are a trimmed stretch, not output: what came before
+   * them is sent, and the page is hung up so it reconnects and is told it missed some.
+   * Otherwise they are output (printf '\0'): sent on. The stream waits meanwhile.
+   */
+  private checkTrimmed(entry: Attached, bytes: Buffer, nul: number): void {
+    entry.checking = [];
+    entry.stream?.pause();
+    const at = entry.sent + nul;
+    void this.opts.exec.run(this.opts.target, [KEEPER, 'oldest', this.name], this.opts.resizeTimeoutMs ?? 10_000)
+      .catch(() => ({ exitCode: undefined, stdout: '' }))
+      .then((r) => {
+        if (entry.detached) return;
+        const oldest = r.exitCode === 0 ? Number(r.stdout.trim()) : NaN;
+        const queued = entry.checking ?? [];
+        entry.checking = undefined;
+        if (Number.isFinite(oldest) && oldest > at) {
+          entry.ended = undefined;
+          if (nul > 0) this.forward(entry, bytes.subarray(0, nul));
+          this.opts.log?.('terminal reader fell behind the kept log', { terminal: this.name, pod: this.opts.target.pod, at, oldest });
+          this.hangUp(entry, 1012, 'output trimmed before it was read');
+          return;
+        }
+        // Whatever was read before the answer was whole when read (the keeper announces a
+        // trim before it punches), so it goes on unchecked.
+        this.forward(entry, bytes);
+        for (const q of queued) this.forward(entry, q);
+        if (!entry.paused) entry.stream?.resume();
+        const ended = entry.ended;
+        entry.ended = undefined;
+        ended?.();
+      });
   }
 
   private flushInput(stream: ExecStream): void {

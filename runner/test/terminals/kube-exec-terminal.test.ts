@@ -175,6 +175,44 @@ describe('KubeExecTerminal (FakePodExec)', () => {
     expect(d.hello).toMatchObject({ missed: true, nextSeq: shell.end + 1 });
   });
 
+  it('a reader left behind the kept log reads the punched-out stretch as NULs: they are not shown, the page is hung up and told it missed some', async () => {
+    const pod = new FakePodExec();
+    pod.chunkBytes = 1000;
+    const term = new KubeExecTerminal({ name: 'workstation', target, exec: pod, highWater: 2000, lowWater: 500 });
+    const c = new Screen();
+    const entry = term.attach(c, 0, 80, 24);
+    await c.until('prompt', prompt);
+    term.ack(entry, c.lastSeq);
+    const shell = pod.shell(target)!;
+    shell.emit('a'.repeat(3000)); // the page stops acking: its exec pauses past 2000 bytes
+    await c.until('paused', () => pod.openStreams[0]!.paused);
+    shell.emit('b'.repeat(20_000));
+    shell.trim(shell.log.length - 5000); // the keeper keeps 5000 bytes; this reader was behind that
+    term.ack(entry, c.lastSeq);
+    await c.until('hang-up', (s) => s.closed !== undefined);
+    expect(c.closed?.code).toBe(1012);
+    expect(c.text).not.toContain('\0');
+    expect(pod.runs.filter((r) => r[1] === 'oldest')).toHaveLength(1);
+    const d = new Screen(c.lastSeq);
+    const ed = term.attach(d, c.lastSeq, 80, 24);
+    await d.until('the rest', (s) => { term.ack(ed, s.lastSeq); return s.lastSeq === shell.end; });
+    expect(d.hello?.missed).toBe(true);
+    expect(d.text).toBe('b'.repeat(5000));
+  });
+
+  it('NUL bytes the shell really printed are passed on after the keeper says nothing was trimmed', async () => {
+    const pod = new FakePodExec();
+    const term = new KubeExecTerminal({ name: 'workstation', target, exec: pod });
+    const c = new Screen();
+    term.attach(c, 0, 80, 24);
+    await c.until('prompt', prompt);
+    pod.shell(target)!.emit(Buffer.from('a\0b'));
+    pod.shell(target)!.emit('after');
+    await c.until('output', (s) => s.text.endsWith('a\0bafter'));
+    expect(c.closed).toBeUndefined();
+    expect(c.badSeqs).toEqual([]);
+  });
+
   it('the factory makes terminals for a pod target, in the page\'s language', async () => {
     const pod = new FakePodExec();
     const make = kubeTerminalFactory({ exec: pod });

@@ -108,6 +108,32 @@ describe.skipIf(missing.length > 0)('svclab-term (the workstation\'s keeper) on 
     term.close();
   }, 30_000);
 
+  it('a page that stopped reading during a flood: the stretch trimmed under it is not shown as NULs, its reconnect is told it missed some', async () => {
+    const { KubeExecTerminal } = await import('../../src/terminals/kube-exec-terminal.ts');
+    const { Screen } = await import('./kube-terminal-contract.ts');
+    const pod = { namespace: 'host', pod: 'pod-lag', container: 'workstation' };
+    const exec = new HostPodExec({ rate: 1 << 20, keep: 64 * 1024 });
+    const term = new KubeExecTerminal({ name: 'lag', target: pod, exec, highWater: 8 * 1024, lowWater: 2 * 1024 });
+    const c = new Screen();
+    const entry = term.attach(c, 0, 80, 24);
+    await c.until('prompt', (s) => s.text.endsWith('$ '));
+    term.ack(entry, c.lastSeq);
+    term.write('seq 1 150000; echo flood-done\r'); // ~1 MB, paced at 1 MiB/s; this page reads 8 KiB and stops
+    await new Promise((r) => setTimeout(r, 2500));
+    const acker = setInterval(() => term.ack(entry, c.lastSeq), 20); // it reads again
+    await c.until('hang-up', (s) => s.closed !== undefined, 15_000);
+    clearInterval(acker);
+    expect(c.closed?.code).toBe(1012);
+    expect(c.text).not.toContain('\0');
+    const d = new Screen(c.lastSeq);
+    const ed = term.attach(d, c.lastSeq, 80, 24);
+    await d.until('the end of the flood', (s) => { term.ack(ed, s.lastSeq); return /\nflood-done\r\n/.test(s.text) && s.text.endsWith('$ '); }, 15_000);
+    expect(d.hello?.missed).toBe(true);
+    expect(d.text).not.toContain('\0');
+    expect(d.text).toContain('\r\n150000\r\n');
+    term.close();
+  }, 40_000);
+
   it('answers bad arguments with a message and no shell', () => {
     const r = spawnSync('bash', [SCRIPT, 'attach', '../etc', '0', '80', '24'], { env: { ...process.env, SVCLAB_TERM_DIR: join(work, 'pod-bad') }, encoding: 'utf8' });
     expect(r.status).toBe(2);
