@@ -109,6 +109,7 @@ describe.skipIf('skip' in cluster)('svclab chart on a kind cluster: Start lab cl
       await new Promise((r) => setTimeout(r, everyMs));
     }
   };
+  let ana: string[] = [];
   const readySeconds = (e: KubeObject) => (Date.parse(String(e.status?.['readyAt'])) - Date.parse(e.metadata.creationTimestamp!)) / 1000;
 
   beforeAll(async () => {
@@ -147,7 +148,7 @@ describe.skipIf('skip' in cluster)('svclab chart on a kind cluster: Start lab cl
     const code = Buffer.from(secret.data!['code']!, 'base64').toString('utf8');
     const join1 = await http('POST', '/api/workshop/join', { body: { code, name: 'Ana' } });
     expect(join1.status, JSON.stringify(join1.body)).toBe(200);
-    const ana = join1.cookies;
+    ana = join1.cookies;
 
     const t0 = Date.now();
     const start = await http('POST', '/api/sessions', { body: { labId: LAB }, cookies: ana });
@@ -236,6 +237,10 @@ describe.skipIf('skip' in cluster)('svclab chart on a kind cluster: Start lab cl
     expect(note).toBe('kept');
     // The failed environment is gone (a used cluster never returns).
     await until('the failed Environment deleted', async () => ((await objects.get('environments', mine.cluster!)) ? undefined : true), 60_000);
+    // Ana was not moved: the watch's probe of her environment (GET /readyz at the pod IP:6443,
+    // verified against the nested cluster's CA: kubeadm's serving certificate names the pod IP)
+    // kept answering all along.
+    expect(((await http('GET', '/api/workshop/me', { cookies: ana })).body as { moves: unknown[] }).moves).toEqual([]);
   }, 1_800_000);
 
   it('helm uninstall leaves nothing behind: the Workshop (owned by the release\'s ConfigMap), its environments and their pods are collected', async () => {
