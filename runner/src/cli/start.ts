@@ -16,7 +16,7 @@ import { makeLogger } from '../logger.ts';
 import { NodePtyFactory } from '../pty/node-pty-factory.ts';
 import { prepareSessionCluster, sessionPorts, workstationNetwork, type LabClusterDeps } from '../sessions/lab-cluster.ts';
 import { nodeAdminKubectl } from '../cluster/node-shell.ts';
-import { SessionManager, type RecoverReport, type Session } from '../sessions/session-manager.ts';
+import { SessionManager, type RecoverReport, type Session, type SessionManagerDeps } from '../sessions/session-manager.ts';
 import { FileSessionStore } from '../sessions/session-store.ts';
 import { parseManifests } from '../http/yaml-input.ts';
 import type { Workshop } from '../workshop/workshop.ts';
@@ -46,6 +46,8 @@ export interface StartOptions {
    * claimed environments), so the workshop's watch moves a learner off one that fails.
    */
   held?: { claimed(): { name: string; owner: string }[]; discard(owner: string): string | undefined };
+  /** A session's workstation terminal from elsewhere than a local pty (a Kubernetes install: the environment pod's, through the API). */
+  workstationTerminal?: SessionManagerDeps['workstationTerminal'];
   /** Sessions unused this long are ended (their pooled cluster goes back). Default 60 min. */
   sessionIdleMs?: number;
   /** Where `svclab status` finds what this runner holds. */
@@ -97,6 +99,7 @@ export async function startRunner(opts: StartOptions): Promise<{ url: string; po
   });
   const sessions = new SessionManager({
     engine, ptys: new NodePtyFactory(), logger, workstationImage: opts.workstationImage, maxSessions: opts.maxSessions,
+    ...(opts.workstationTerminal ? { workstationTerminal: opts.workstationTerminal } : {}),
     // Sessions, their secrets' hashes and terminal history: a runner killed and started again takes them back.
     store: new FileSessionStore(join(opts.cacheDir, 'sessions')),
     // Taken back only when the workstation's cluster is still the one sessions get: a pooled

@@ -16,6 +16,8 @@ import { claimCluster, EnvironmentClusterDriver, environmentLearnerKubeconfig, E
 import type { EnvironmentRuntime } from '../environments/environment-runtime.ts';
 import { HeldEnvironments } from '../environments/held-environments.ts';
 import { ClientNodePodExecutor } from '../kube-store/pod-executor.ts';
+import { ClientNodePodExec } from '../terminals/client-node-pod-exec.ts';
+import { kubeWorkstationTerminals } from '../terminals/workstation-terminals.ts';
 import { buildWiring } from '../main/wiring.ts';
 import { LeaseElector } from '../environments/lease-elector.ts';
 import { EnvironmentTemplateError, parsePodTemplate, PodEnvironmentRuntime } from '../environments/pod-environment-runtime.ts';
@@ -248,6 +250,9 @@ export async function workshopServeCommand(args: string[], out: (line: string) =
     wiring: { runner: buildWiring(cacheDir).runner, engine },
     cluster: { engine, driver, clusterFor: claimCluster(store), learnerKubeconfig: environmentLearnerKubeconfig(driver) },
     workstationImage: async () => workstationImage,
+    // The workstation terminal: the shell in the environment pod's workstation container,
+    // kept by svclab-term there, attached through the API from any replica (runner/src/terminals).
+    workstationTerminal: kubeWorkstationTerminals({ exec: new ClientNodePodExec(kubeconfig), namespace: o.namespace }),
     held,
     // The environment's API probed every 3 s; two failures in a row move the learner (a lost
     // pod fails at once: the driver finds no running pod to take the kubeconfig from).
