@@ -6,11 +6,18 @@ import { z } from 'zod';
 export const MAX_FRAME_BYTES = 1024 * 1024;
 export const MAX_COLS = 1000;
 export const MAX_ROWS = 500;
+/** A page's id for its keystrokes (hello's `client`). */
+export const CLIENT_ID = /^[A-Za-z0-9_-]{8,64}$/;
 
 export const clientFrameSchema = z.discriminatedUnion('type', [
-  /** First frame after connecting: `since` is the last seq the client has rendered (0 for none). */
-  z.strictObject({ type: z.literal('hello'), since: z.number().int().min(0), cols: z.number().int(), rows: z.number().int() }),
-  z.strictObject({ type: z.literal('data'), data: z.string() }),
+  /**
+   * First frame after connecting: `since` is the last seq the client has rendered (0 for none).
+   * `client`: the page's id for its keystrokes, so a runner that can (a shell kept in a pod)
+   * takes input sent again after a reconnect only once (see `at`, and hello's `input`).
+   */
+  z.strictObject({ type: z.literal('hello'), since: z.number().int().min(0), cols: z.number().int(), rows: z.number().int(), client: z.string().regex(CLIENT_ID).optional() }),
+  /** `at`: where `data` starts in this page's input, in UTF-8 bytes (with hello's `client`). */
+  z.strictObject({ type: z.literal('data'), data: z.string(), at: z.number().int().min(0).optional() }),
   z.strictObject({ type: z.literal('resize'), cols: z.number().int(), rows: z.number().int() }),
   z.strictObject({ type: z.literal('ping'), t: z.number() }),
   /** The client has rendered everything up to `seq` (flow control). */
@@ -19,8 +26,13 @@ export const clientFrameSchema = z.discriminatedUnion('type', [
 export type ClientFrame = z.infer<typeof clientFrameSchema>;
 
 export const serverFrameSchema = z.discriminatedUnion('type', [
-  /** Answers hello: the next seq it will send, how many chunks it replayed, whether some were lost (buffer overflow). */
-  z.strictObject({ type: z.literal('hello'), terminal: z.string(), nextSeq: z.number().int(), replayed: z.number().int(), missed: z.boolean() }),
+  /**
+   * Answers hello: the next seq it will send, how many chunks it replayed, whether some were lost
+   * (buffer overflow). `input`, when the runner can tell: how many bytes of this client's input
+   * the shell got — the page sends again what it sent after that (it arrives once); without
+   * it, input sent before is not sent again.
+   */
+  z.strictObject({ type: z.literal('hello'), terminal: z.string(), nextSeq: z.number().int(), replayed: z.number().int(), missed: z.boolean(), input: z.number().int().min(0).optional() }),
   z.strictObject({ type: z.literal('data'), seq: z.number().int(), data: z.string() }),
   z.strictObject({ type: z.literal('pong'), t: z.number() }),
   z.strictObject({ type: z.literal('exit'), exitCode: z.number().int() }),

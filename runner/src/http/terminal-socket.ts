@@ -77,7 +77,7 @@ export function handleTerminalSocket(socket: WebSocket, deps: TerminalSocketDeps
     if (f.type === 'hello') {
       if (attached) terminal.detach(attached);
       try {
-        attached = terminal.attach(client, f.since, f.cols, f.rows);
+        attached = terminal.attach(client, f.since, f.cols, f.rows, f.client ? { clientId: f.client } : {});
       } catch (e) {
         deps.logger.error({ err: e }, 'terminal attach failed');
         sendError('WORKSTATION_FAILED', 'The terminal could not be started in the workstation container.', true);
@@ -90,7 +90,7 @@ export function handleTerminalSocket(socket: WebSocket, deps: TerminalSocketDeps
       return;
     }
     switch (f.type) {
-      case 'data': terminal.write(f.data); break;
+      case 'data': terminal.write(f.data, { entry: attached, ...(f.at === undefined ? {} : { at: f.at }) }); break;
       case 'resize': terminal.resize(f.cols, f.rows); break;
       case 'ping': send({ type: 'pong', t: f.t }); break;
       case 'ack': {

@@ -37,12 +37,16 @@ export interface AttachableTerminal {
   readonly bufferedBytes: number;
   /** Write pending history now (tests; a graceful stop). */
   flushHistory(): Promise<void>;
-  /** Attach a client that has rendered everything up to `since`: hello, then the rest. */
-  attach(client: TerminalClient, since: number, cols: number, rows: number): TerminalAttachment;
+  /**
+   * Attach a client that has rendered everything up to `since`: hello, then the rest.
+   * `clientId` (the page's hello `client`): its input may come with offsets (`write`'s `at`).
+   */
+  attach(client: TerminalClient, since: number, cols: number, rows: number, opts?: { clientId?: string }): TerminalAttachment;
   detach(entry: TerminalAttachment): void;
   ack(entry: TerminalAttachment, seq: number): { ok: true } | { ok: false; lastSent: number };
   drained(): void;
-  write(data: string): void;
+  /** Keystrokes; `from`: which attachment typed them and where they start in its input (bytes). */
+  write(data: string, from?: { entry: TerminalAttachment; at?: number }): void;
   resize(cols: number, rows: number): void;
   close(): void;
 }

@@ -19,6 +19,8 @@ export class FakeShell {
   cwd = '/home/learner';
   /** Bytes of input the shell received, in order (to count keystrokes exactly once). */
   received = '';
+  /** Per page (client id): how many bytes of its framed input the shell got. */
+  readonly inputs = new Map<string, number>();
   private line = '';
   private busy = false;
   private sleeping: NodeJS.Timeout | undefined;
@@ -190,9 +192,35 @@ export class FakePodExec implements PodExec {
       scheduled = true;
       setImmediate(pump);
     };
+    // With a client id, stdin is frames "AT LEN\n" + bytes; what the shell already got is skipped.
+    let framing = Buffer.alloc(0);
+    const framed = (data: Buffer) => {
+      framing = Buffer.concat([framing, data]);
+      for (;;) {
+        const nl = framing.indexOf(0x0a);
+        if (nl < 0) return;
+        const m = /^(\d+|-) (\d+)$/.exec(framing.subarray(0, nl).toString());
+        if (!m) throw new Error(`FakePodExec: bad input frame ${JSON.stringify(framing.subarray(0, nl).toString())}`);
+        const len = Number(m[2]);
+        if (framing.length < nl + 1 + len) return;
+        const bytes = framing.subarray(nl + 1, nl + 1 + len);
+        framing = framing.subarray(nl + 1 + len);
+        if (m[1] === '-') { shell!.input(bytes); continue; }
+        const at = Number(m[1]);
+        const done = shell!.inputs.get(client!) ?? 0;
+        if (at + len > done) {
+          shell!.input(bytes.subarray(Math.max(0, done - at)));
+          shell!.inputs.set(client!, at + len);
+        }
+      }
+    };
     const stream: FakeExecStream = {
       command,
-      write: (data) => { if (!closed && shell?.alive) shell.input(data); },
+      write: (data) => {
+        if (closed || !shell?.alive) return;
+        if (client) framed(data);
+        else shell.input(data);
+      },
       pause: () => { paused = true; },
       resume: () => { paused = false; follow(); },
       close: () => finish({ dropped: true, message: 'closed by the runner' }),
@@ -206,7 +234,7 @@ export class FakePodExec implements PodExec {
       setImmediate(() => { h.stderr(Buffer.from(`exec: "${command[0]}": executable file not found in $PATH\n`)); finish({ exitCode: 127, message: 'executable file not found', dropped: false }); });
       return stream;
     }
-    const [, verb, name = '', sinceText = '0', cols = '80', rows = '24', lang = 'en'] = command;
+    const [, verb, name = '', sinceText = '0', cols = '80', rows = '24', lang = 'en', client] = command;
     if (verb !== 'attach') {
       setImmediate(() => this.answer(target, command, h, finish));
       return stream;
@@ -231,7 +259,12 @@ export class FakePodExec implements PodExec {
       missed = shell.oldest > 0;
     }
     // The header and the replay may split anywhere, as the socket may.
-    header = Buffer.from(`svclab-term base=${shell.base} from=${shell.base + pos} end=${shell.end} missed=${missed ? 1 : 0}\n`);
+    let input = '-';
+    if (client) {
+      if (shell.inputs.has(client)) input = String(shell.inputs.get(client));
+      else shell.inputs.set(client, 0);
+    }
+    header = Buffer.from(`svclab-term base=${shell.base} from=${shell.base + pos} end=${shell.end} missed=${missed ? 1 : 0} input=${input}\n`);
     shell.followers.add(follow);
     follow();
     return stream;

@@ -18,7 +18,7 @@ import type { ExecEnd, ExecStream, PodExec, PodTarget } from './pod-exec.ts';
 
 /** The keeper's program in the workstation image. */
 export const KEEPER = 'svclab-term';
-const HEADER = /^svclab-term base=(\d+) from=(\d+) end=(\d+) missed=([01])$/;
+const HEADER = /^svclab-term base=(\d+) from=(\d+) end=(\d+) missed=([01])(?: input=(\d+|-))?$/;
 const EXIT = /svclab-term exit=(\d+)/;
 const MAX_HEADER_BYTES = 256;
 /** Keystrokes held while no exec is open yet (as the page holds them while reconnecting). */
@@ -51,6 +51,10 @@ interface Attached extends TerminalAttachment {
   stderr: string;
   paused: boolean;
   detached: boolean;
+  /** The page's id for its keystrokes: its input goes through this client's own exec, framed with offsets. */
+  clientId: string | undefined;
+  /** Framed keystrokes typed before this client's exec was up. */
+  framed: Buffer[];
   /** Output held while the keeper is asked whether NUL bytes were a trimmed-away stretch. */
   checking: Buffer[] | undefined;
   /** The stream's end, when it came during such a check (it is handled after the output). */
@@ -83,17 +87,18 @@ export class KubeExecTerminal implements AttachableTerminal {
   /** Execs open now (one per attached client whose stream is up). */
   get streamCount(): number { return [...this.clients].filter((c) => c.stream).length; }
 
-  attach(client: TerminalClient, since: number, cols: number, rows: number): TerminalAttachment {
-    const entry: Attached = { client, acked: since, sent: since, stream: undefined, greeted: false, held: Buffer.alloc(0), stderr: '', paused: false, detached: false, checking: undefined, ended: undefined };
+  attach(client: TerminalClient, since: number, cols: number, rows: number, opts: { clientId?: string } = {}): TerminalAttachment {
+    const entry: Attached = { client, acked: since, sent: since, stream: undefined, greeted: false, held: Buffer.alloc(0), stderr: '', paused: false, detached: false, checking: undefined, ended: undefined, clientId: opts.clientId, framed: [] };
     this.clients.add(entry);
     this.size = { cols, rows };
-    const argv = [KEEPER, 'attach', this.name, String(since), String(cols), String(rows), this.opts.lang ?? 'en'];
+    const argv = [KEEPER, 'attach', this.name, String(since), String(cols), String(rows), this.opts.lang ?? 'en', ...(opts.clientId ? [opts.clientId] : [])];
     this.opts.exec.open(this.opts.target, argv, { stdout: (b) => this.onStdout(entry, b), stderr: (b) => { entry.stderr = (entry.stderr + b.toString('utf8')).slice(-4096); } }).then(
       (stream) => {
         if (entry.detached) { stream.close(); return; }
         entry.stream = stream;
         if (entry.paused) stream.pause();
-        if (entry.greeted && this.input.length) this.flushInput(stream);
+        if (entry.greeted && this.input.length) this.flushInput(entry);
+        if (entry.greeted && entry.framed.length) for (const f of entry.framed.splice(0)) stream.write(f);
         void stream.done.then((end) => {
           if (entry.checking) entry.ended = () => this.onEnd(entry, stream, end);
           else this.onEnd(entry, stream, end);
@@ -132,11 +137,30 @@ export class KubeExecTerminal implements AttachableTerminal {
     for (const c of this.clients) this.updateFlow(c);
   }
 
-  /** Keystrokes go through one open exec: every exec feeds the same shell, so any one will do. */
-  write(data: string): void {
+  /**
+   * Keystrokes. A page that says where they start in its input (`at`, with its hello's client
+   * id) types through its own exec, and the keeper skips what the shell already got — so what
+   * the page sends again after a reconnect arrives once. Other input goes through any open
+   * exec: every exec feeds the same shell.
+   */
+  write(data: string, from?: { entry: TerminalAttachment; at?: number }): void {
     const bytes = Buffer.from(data, 'utf8');
-    const via = this.inputStream();
-    if (via) { via.write(bytes); return; }
+    const entry = from?.entry as Attached | undefined;
+    if (entry?.clientId && from?.at !== undefined) {
+      if (entry.detached) return;
+      const frame = framed(from.at, bytes);
+      if (entry.stream && entry.greeted) {
+        entry.stream.write(frame);
+      } else {
+        entry.framed.push(frame);
+        let held = entry.framed.reduce((n, f) => n + f.length, 0);
+        while (held > INPUT_HOLD_BYTES && entry.framed.length > 1) held -= entry.framed.shift()!.length;
+      }
+      return;
+    }
+    const via = this.inputEntry();
+    // A framed exec takes unnumbered input as "-" frames (written as they come).
+    if (via?.stream) { via.stream.write(via.clientId ? framed('-', bytes) : bytes); return; }
     this.input.push(bytes);
     this.inputBytes += bytes.length;
     while (this.inputBytes > INPUT_HOLD_BYTES && this.input.length > 1) this.inputBytes -= this.input.shift()!.length;
@@ -157,8 +181,8 @@ export class KubeExecTerminal implements AttachableTerminal {
     this.inputBytes = 0;
   }
 
-  private inputStream(): ExecStream | undefined {
-    for (const c of this.clients) if (c.stream && c.greeted) return c.stream;
+  private inputEntry(): Attached | undefined {
+    for (const c of this.clients) if (c.stream && c.greeted) return c;
     return undefined;
   }
 
@@ -190,14 +214,17 @@ export class KubeExecTerminal implements AttachableTerminal {
         return;
       }
       const [from, end, missed] = [Number(m[2]), Number(m[3]), m[4] === '1'];
+      // With a client id: how much of that page's input the shell got (a number), or none yet ("-").
+      const input = entry.clientId && m[5] !== undefined && m[5] !== '-' ? Number(m[5]) : undefined;
       entry.greeted = true;
       // Nothing before `from` is owed to this client (it has it, or it is gone: `missed`).
       entry.sent = from;
       entry.acked = from;
       // nextSeq − 1 is the last seq there is now: a page ahead of it (a shell that started over) starts over too.
-      this.send(entry, { type: 'hello', terminal: this.name, nextSeq: Math.max(end, from) + 1, replayed: 0, missed });
+      this.send(entry, { type: 'hello', terminal: this.name, nextSeq: Math.max(end, from) + 1, replayed: 0, missed, ...(input === undefined ? {} : { input }) });
       bytes = bytes.subarray(nl + 1);
-      if (this.input.length && entry.stream) this.flushInput(entry.stream);
+      if (this.input.length && entry.stream) this.flushInput(entry);
+      if (entry.framed.length && entry.stream) for (const f of entry.framed.splice(0)) entry.stream.write(f);
     }
     // The keeper punches the log's head out under a reader that fell more than its KEEP
     // bytes behind (a page that stopped reading during a flood): that reads as NUL bytes.
@@ -255,11 +282,11 @@ export class KubeExecTerminal implements AttachableTerminal {
       });
   }
 
-  private flushInput(stream: ExecStream): void {
+  private flushInput(entry: Attached): void {
     const held = this.input;
     this.input = [];
     this.inputBytes = 0;
-    for (const b of held) stream.write(b);
+    for (const b of held) entry.stream?.write(entry.clientId ? framed('-', b) : b);
   }
 
   private onEnd(entry: Attached, stream: ExecStream, end: ExecEnd): void {
@@ -312,6 +339,11 @@ export class KubeExecTerminal implements AttachableTerminal {
       entry.stream?.resume();
     }
   }
+}
+
+/** One input frame for a keeper attached with a client id: "AT LEN\n" + bytes ("-": no offset, written as it comes). */
+function framed(at: number | '-', bytes: Buffer): Buffer {
+  return Buffer.concat([Buffer.from(`${at} ${bytes.length}\n`), bytes]);
 }
 
 /** Length of the longest prefix of `b` that does not end inside a UTF-8 character. */

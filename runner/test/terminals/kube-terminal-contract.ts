@@ -5,7 +5,7 @@
 // or missing byte shows up as a failed comparison.
 import { expect, it } from 'vitest';
 import type { ServerFrame } from '../../src/api/terminal-protocol.ts';
-import type { TerminalClient } from '../../src/sessions/terminal.ts';
+import type { AttachableTerminal, TerminalAttachment, TerminalClient } from '../../src/sessions/terminal.ts';
 import { KubeExecTerminal } from '../../src/terminals/kube-exec-terminal.ts';
 import type { ExecHandlers, ExecStream, PodExec, PodTarget } from '../../src/terminals/pod-exec.ts';
 
@@ -63,6 +63,27 @@ export class Screen implements TerminalClient {
       if (Date.now() > deadline) throw new Error(`screen: ${what} not seen in ${timeoutMs} ms; it shows ${JSON.stringify(this.text.slice(-400))}; frames ${JSON.stringify(this.frames.filter((f) => f.type !== 'data'))}`);
       await new Promise((r) => setTimeout(r, 10));
     }
+  }
+}
+
+/**
+ * What a page does with its keystrokes when the runner can take them exactly once: each
+ * goes with its offset in the page's input; after a hello that says how much the shell got,
+ * the rest is sent again; a hello without it (a shell new to this page) means none is.
+ */
+export class PageInput {
+  readonly id = `page-${Math.random().toString(36).slice(2, 12)}`;
+  at = 0;
+  unconfirmed: { at: number; data: string }[] = [];
+  type(term: AttachableTerminal, entry: TerminalAttachment, data: string): void {
+    term.write(data, { entry, at: this.at });
+    this.unconfirmed.push({ at: this.at, data });
+    this.at += Buffer.byteLength(data);
+  }
+  afterHello(term: AttachableTerminal, entry: TerminalAttachment, input: number | undefined): void {
+    if (input === undefined) { this.unconfirmed = []; return; }
+    this.unconfirmed = this.unconfirmed.filter((u) => u.at + Buffer.byteLength(u.data) > input);
+    for (const u of this.unconfirmed) term.write(u.data, { entry, at: u.at });
   }
 }
 
@@ -151,6 +172,40 @@ export function kubeTerminalContract(env: ContractEnv): void {
     await c3.until('the whole log', (s) => s.lastSeq >= c2.lastSeq, t);
     expect(c3.text.slice(0, (c1.text + c2.text).length)).toBe(c1.text + c2.text);
     for (const c of [c1, c2, c3]) expect(c.badSeqs).toEqual([]);
+    t2.close();
+    t3.close();
+  });
+
+  it('keystrokes a dying backend may or may not have passed on are typed once: the page sends them again from the shell\'s count', async () => {
+    const name = env.name();
+    const page = new PageInput();
+    const first = new RecordingPodExec(env.exec());
+    const t1 = make(first, name);
+    const c1 = new Screen();
+    const e1 = t1.attach(c1, 0, 80, 24, { clientId: page.id });
+    await c1.until('prompt', (s) => PROMPT.test(s.text), t);
+    expect(c1.hello!.input).toBeUndefined(); // a shell new to this page: nothing to send again
+    page.afterHello(t1, e1, c1.hello!.input);
+    page.type(t1, e1, 'echo typed-once-');
+    page.type(t1, e1, '$((40+2))\r');
+    first.abortAll(); // at once: the keystrokes may be anywhere on their way
+    const t2 = make(env.exec(), name);
+    const c2 = new Screen(c1.lastSeq);
+    const e2 = t2.attach(c2, c1.lastSeq, 80, 24, { clientId: page.id });
+    await c2.until('hello', (s) => s.hello !== undefined, t);
+    expect(c2.hello!.input).toBeLessThanOrEqual(page.at);
+    page.afterHello(t2, e2, c2.hello!.input);
+    const out = env.realShell ? /[\r\n]typed-once-42\r\n/g : /\ntyped-once-\$\(\(40\+2\)\)\r\n/g;
+    await c2.until('the command\'s output', (s) => (c1.text + s.text).match(out) !== null && PROMPT.test(s.text), t);
+    // Sent once more on purpose (a page that never heard it arrived): still once.
+    for (const u of [...page.unconfirmed, { at: 0, data: 'echo typed-once-$((40+2))\r' }]) t2.write(u.data, { entry: e2, at: u.at });
+    await type(t2, c2, 'echo fence', /[\r\n]fence\r\n/);
+    expect((c1.text + c2.text).match(out)).toHaveLength(1);
+    const t3 = make(env.exec(), name);
+    const c3 = new Screen(c2.lastSeq);
+    t3.attach(c3, c2.lastSeq, 80, 24, { clientId: page.id });
+    await c3.until('hello', (s) => s.hello !== undefined, t);
+    expect(c3.hello!.input).toBe(page.at); // everything this page typed through its own exec
     t2.close();
     t3.close();
   });
