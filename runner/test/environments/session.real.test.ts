@@ -3,10 +3,11 @@
 // artifact) and runs the runner image (2 replicas) and a reserve of environment pods (the
 // node image running a nested one-node cluster, plus the workstation container). A learner
 // joins, presses Start lab for lab 02 and gets a claimed Environment; step 1's check fails,
-// Solve, and it passes — kubectl and the check running as svclab:learner in the
-// environment's workstation container. Measured on the way: environment Ready cold (pod
-// made → Ready, learner access included), Start lab from the reserve, memory of one
-// environment pod from the outer node's cgroup.
+// Solve, and it passes (then steps 2 and 3 after Solve) — kubectl and the checks running as
+// svclab:learner in the environment's workstation container. A second learner is moved off
+// a deleted environment pod; helm uninstall leaves nothing. Measured on the way: environment
+// Ready cold (pod made → Ready, learner access included), Start lab from the reserve, memory
+// of one environment pod from the outer node's cgroup, the move's delays.
 // One SKIP line when a prerequisite is missing (docker, kind, the node, workstation or
 // runner image, helm); the cluster is the file's own under SVCLAB_TEST_CREATE_CLUSTER=1
 // (npm test), else svclab-k8s or the one SVCLAB_TEST_K8S_CLUSTER names.
@@ -38,7 +39,8 @@ const prereq = await (async (): Promise<{ skip: string } | { helm: string; image
   try {
     await engine.info();
     const node = process.env['SVCLAB_TEST_NODE_IMAGE'] ?? (await nodeImageRef(deps));
-    const workstation = await imageRef(deps, 'workstation');
+    // Built by hand or by another tree (its recipe may be moving): SVCLAB_TEST_*_IMAGE names the one to use.
+    const workstation = process.env['SVCLAB_TEST_WORKSTATION_IMAGE'] ?? (await imageRef(deps, 'workstation'));
     const runnerImage = process.env['SVCLAB_TEST_RUNNER_IMAGE'] ?? (await imageRef(deps, 'runner').catch((e: unknown) => { throw new Error(`${e instanceof Error ? e.message : String(e)} (svclab images build runner)`); }));
     for (const ref of [node, workstation, runnerImage]) if (!(await engine.imageExists(ref))) return { skip: `${ref} is not in docker (svclab images build)` };
     return { helm: helm.helm, images: { node, workstation, runner: runnerImage } };
@@ -187,6 +189,15 @@ describe.skipIf('skip' in cluster)('svclab chart on a kind cluster: Start lab cl
     expect(after, JSON.stringify(after)).toMatchObject({ passed: true });
     // Solve wrote the answer as the learner, in the environment's workstation.
     expect((await kubectl(['-n', NS, 'exec', node.pod, '-c', 'workstation', '--', 'cat', '/home/learner/answers/endpoints'])).trim()).toBe('0');
+    // The rest of lab 02 on the nested cluster: three svclab/web pods Ready behind the Service
+    // (the node image's preloaded lab image), then http://10.97.97.97/ from the workstation —
+    // the nested kube-proxy's ClusterIP in the pod's own network namespace.
+    for (const step of ['label-the-pods', 'reach-the-service']) {
+      const r = await http('POST', `/api/sessions/${id}/steps/${step}/solve`, { body: {}, cookies: ana });
+      expect(r.status, `${step}: ${JSON.stringify(r.body)}`).toBe(200);
+      const c = await http('POST', `/api/sessions/${id}/steps/${step}/check`, { body: {}, cookies: ana });
+      expect(c.body, step).toMatchObject({ passed: true });
+    }
 
     // Memory of one environment pod, from the outer node's cgroup (kubectl top needs metrics-server).
     const pod = (await objects.get('pods', session.cluster!))!;
