@@ -75,7 +75,7 @@ export interface ProvisionRequest {
   reuseRunning?: boolean;
   /** Run this as the learner-access step; without it the step is left out. */
   learnerAccess?: LearnerAccessStep;
-  /** Record the provisioned state here (the pool's recycle goes back to it); without it the step is left out. keepExisting: a reused cluster keeps the one it has. */
+  /** Record the provisioned state here (the pool's recycle goes back to it); without it the step is left out. keepExisting: a reused cluster keeps the one it has (a cluster made now always gets a new one). */
   baseline?: { dir: string; keepExisting?: boolean };
   /** Delete the cluster when a step after its creation fails (the pool: a half-made cluster is no use). */
   deleteOnFailure?: boolean;
@@ -136,7 +136,9 @@ export async function provisionCluster(w: { driver: ClusterDriver; engine: Conta
       learnerKubeconfig = access.kubeconfig;
       return access.detail;
     })] : []),
-    ...(req.baseline ? [step('baseline', async () => (await d.baseline(req.name, req.baseline!.dir, { keepExisting: req.baseline!.keepExisting ?? false })) === 'kept' ? 'kept the one recorded before' : undefined)] : []),
+    // A baseline recorded before belongs to the cluster that had this name then: kept only
+    // when that cluster was reused, never for one just made (after `svclab down` of the old one).
+    ...(req.baseline ? [step('baseline', async () => (await d.baseline(req.name, req.baseline!.dir, { keepExisting: (req.baseline!.keepExisting ?? false) && !created })) === 'kept' ? 'kept the one recorded before' : undefined)] : []),
   ];
 
   try {

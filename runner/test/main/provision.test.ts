@@ -71,6 +71,14 @@ describe('provisionCluster', () => {
     await expect(provisionCluster(d, { name: 'svclab-v' })).rejects.toMatchObject({ code: 'CLUSTER_EXISTS' });
   });
 
+  it('a cluster made now never keeps a baseline recorded for an earlier cluster of its name (validate after svclab down)', async () => {
+    const { d, calls } = deps();
+    const r = await provisionCluster(d, { name: 'svclab-w', reuseRunning: true, baseline: { dir: '/v', keepExisting: true } });
+    expect(r.created).toBe(true);
+    expect(calls).toContain('baseline svclab-w /v');
+    expect(calls).not.toContain('baseline svclab-w /v keep');
+  });
+
   it('deletes the cluster it made when a later step fails, if asked (the pool), and names the step', async () => {
     const { d, driver } = deps({ addons: async () => { throw new RunnerError('CLUSTER_FAILED', { message: 'traefik never became ready' }); } });
     const events: StepEvent[] = [];
