@@ -34,10 +34,10 @@ class Page {
   lastSeq: number;
   closedWith: number | undefined;
   readonly ws: WebSocket;
-  constructor(port: number, id: string, origin: string, since = 0) {
+  constructor(port: number, id: string, origin: string, since = 0, client?: string) {
     this.lastSeq = since;
     this.ws = new WebSocket(`ws://127.0.0.1:${port}/api/sessions/${id}/terminal?token=${TEST_TOKEN}&name=workstation`, { origin });
-    this.ws.on('open', () => this.ws.send(JSON.stringify({ type: 'hello', since, cols: 80, rows: 24 })));
+    this.ws.on('open', () => this.ws.send(JSON.stringify({ type: 'hello', since, cols: 80, rows: 24, ...(client ? { client } : {}) })));
     this.ws.on('message', (raw: Buffer) => {
       const f = JSON.parse(raw.toString()) as ServerFrame;
       this.frames.push(f);
@@ -45,7 +45,10 @@ class Page {
     });
     this.ws.on('close', (code) => { this.closedWith = code; });
   }
-  type(s: string): void { this.ws.send(JSON.stringify({ type: 'data', data: s })); }
+  type(s: string, at?: number): void { this.ws.send(JSON.stringify({ type: 'data', data: s, ...(at === undefined ? {} : { at }) })); }
+  get hello(): Extract<ServerFrame, { type: 'hello' }> | undefined {
+    return this.frames.find((f): f is Extract<ServerFrame, { type: 'hello' }> => f.type === 'hello');
+  }
   async until(what: string, ok: () => boolean): Promise<void> {
     const end = Date.now() + 5000;
     while (!ok()) {
@@ -78,6 +81,28 @@ describe('the terminal socket of a kube-mode session', () => {
     await q.until('state kept', () => q.text.includes('x=1\r\n'));
     expect((p.text + q.text).match(/printed while nobody/g)).toHaveLength(1);
     expect(Buffer.from(p.text + q.text)).toEqual(pod.shell(target)!.log);
+    q.ws.close();
+  });
+
+  it('a page that numbers its keystrokes: the socket passes client and at through, and what it sends again after a reconnect runs once', async () => {
+    const pod = new FakePodExec();
+    const { port, origin, id } = await listen(pod);
+    const client = 'page-0123456789';
+    const p = new Page(port, id, origin, 0, client);
+    await p.until('prompt', () => p.text.endsWith('$ '));
+    expect(p.hello?.input).toBeUndefined(); // this shell is new to the page
+    p.type('echo once\r', 0);
+    await p.until('output', () => p.text.includes('\nonce\r\n'));
+    pod.openStreams[0]!.abort();
+    await p.until('socket closed', () => p.closedWith !== undefined);
+    const q = new Page(port, id, origin, p.lastSeq, client);
+    await q.until('hello', () => q.hello !== undefined);
+    expect(q.hello?.input).toBe(10);
+    q.type('echo once\r', 0); // a page that did not know it arrived sends it again
+    q.type('echo twice\r', 10);
+    await q.until('output', () => q.text.includes('\ntwice\r\n'));
+    expect((p.text + q.text).match(/\nonce\r\n/g)).toHaveLength(1);
+    expect(pod.shell(target)!.received).toBe('echo once\recho twice\r');
     q.ws.close();
   });
 
