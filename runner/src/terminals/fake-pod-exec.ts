@@ -127,6 +127,8 @@ export class FakePodExec implements PodExec {
   failOpen: { httpStatus?: number; message: string } | undefined;
   /** The container has no svclab-term (an older workstation image). */
   keeperMissing = false;
+  /** `open` never answers (an API server or kubelet that hangs). */
+  stall = false;
   private clock: number;
 
   constructor(o: { base?: number } = {}) {
@@ -143,6 +145,7 @@ export class FakePodExec implements PodExec {
 
   async open(target: PodTarget, command: readonly string[], h: ExecHandlers): Promise<ExecStream> {
     await tick();
+    if (this.stall) await new Promise(() => undefined);
     if (this.failOpen) throw Object.assign(new Error(this.failOpen.message), this.failOpen.httpStatus === undefined ? {} : { httpStatus: this.failOpen.httpStatus });
     let settle!: (e: ExecEnd) => void;
     const done = new Promise<ExecEnd>((r) => { settle = r; });

@@ -34,6 +34,8 @@ export interface KubeExecTerminalOptions {
   highWater?: number;
   lowWater?: number;
   resizeTimeoutMs?: number;
+  /** How long an attach may take to answer (the API server or the pod stuck): then the page is hung up to retry. Default 30 s. */
+  attachTimeoutMs?: number;
   /** Problems worth a log line (a resize that failed, a stream that broke). */
   log?: (message: string, fields: Record<string, unknown>) => void;
 }
@@ -59,6 +61,7 @@ interface Attached extends TerminalAttachment {
   checking: Buffer[] | undefined;
   /** The stream's end, when it came during such a check (it is handled after the output). */
   ended: (() => void) | undefined;
+  timer: NodeJS.Timeout | undefined;
 }
 
 export class KubeExecTerminal implements AttachableTerminal {
@@ -88,10 +91,17 @@ export class KubeExecTerminal implements AttachableTerminal {
   get streamCount(): number { return [...this.clients].filter((c) => c.stream).length; }
 
   attach(client: TerminalClient, since: number, cols: number, rows: number, opts: { clientId?: string } = {}): TerminalAttachment {
-    const entry: Attached = { client, acked: since, sent: since, stream: undefined, greeted: false, held: Buffer.alloc(0), stderr: '', paused: false, detached: false, checking: undefined, ended: undefined, clientId: opts.clientId, framed: [] };
+    const entry: Attached = { client, acked: since, sent: since, stream: undefined, greeted: false, held: Buffer.alloc(0), stderr: '', paused: false, detached: false, checking: undefined, ended: undefined, clientId: opts.clientId, framed: [], timer: undefined };
     this.clients.add(entry);
     this.size = { cols, rows };
     const argv = [KEEPER, 'attach', this.name, String(since), String(cols), String(rows), this.opts.lang ?? 'en', ...(opts.clientId ? [opts.clientId] : [])];
+    entry.timer = setTimeout(() => {
+      if (entry.greeted || entry.detached) return;
+      this.opts.log?.('terminal attach timed out', { terminal: this.name, pod: this.opts.target.pod, ms: this.opts.attachTimeoutMs ?? 30_000 });
+      entry.stream?.abort();
+      this.hangUp(entry, 1012, 'terminal attach timed out');
+    }, this.opts.attachTimeoutMs ?? 30_000);
+    entry.timer.unref?.();
     this.opts.exec.open(this.opts.target, argv, { stdout: (b) => this.onStdout(entry, b), stderr: (b) => { entry.stderr = (entry.stderr + b.toString('utf8')).slice(-4096); } }).then(
       (stream) => {
         if (entry.detached) { stream.close(); return; }
@@ -121,6 +131,7 @@ export class KubeExecTerminal implements AttachableTerminal {
     const entry = attachment as Attached;
     if (!this.clients.delete(entry)) return;
     entry.detached = true;
+    clearTimeout(entry.timer);
     entry.stream?.close();
     entry.stream = undefined;
   }
@@ -217,6 +228,7 @@ export class KubeExecTerminal implements AttachableTerminal {
       // With a client id: how much of that page's input the shell got (a number), or none yet ("-").
       const input = entry.clientId && m[5] !== undefined && m[5] !== '-' ? Number(m[5]) : undefined;
       entry.greeted = true;
+      clearTimeout(entry.timer);
       // Nothing before `from` is owed to this client (it has it, or it is gone: `missed`).
       entry.sent = from;
       entry.acked = from;

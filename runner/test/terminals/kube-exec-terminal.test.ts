@@ -115,6 +115,18 @@ describe('KubeExecTerminal (FakePodExec)', () => {
     expect(d.closed).toEqual({ code: 1012, reason: 'terminal stream unavailable' });
   });
 
+  it('an attach that never answers (the API server stuck) hangs the page up after attachTimeoutMs, so it retries', async () => {
+    const pod = new FakePodExec();
+    pod.stall = true;
+    const term = new KubeExecTerminal({ name: 'workstation', target, exec: pod, attachTimeoutMs: 50 });
+    const c = new Screen();
+    term.attach(c, 0, 80, 24);
+    await c.until('hang-up', (s) => s.closed !== undefined);
+    expect(c.closed).toEqual({ code: 1012, reason: 'terminal attach timed out' });
+    expect(c.errors).toEqual([]);
+    expect(term.clientCount).toBe(0);
+  });
+
   it('a stream that breaks under a living shell hangs up the client (1012), which reconnects from its seq and loses nothing', async () => {
     const pod = new FakePodExec();
     const term = new KubeExecTerminal({ name: 'workstation', target, exec: pod });
