@@ -248,7 +248,7 @@ export async function workshopServeCommand(args: string[], out: (line: string) =
     // workstation that environment's `workstation` container: the local session path,
     // behind the same driver and engine interfaces.
     wiring: { runner: buildWiring(cacheDir).runner, engine },
-    cluster: { engine, driver, clusterFor: claimCluster(store), learnerKubeconfig: environmentLearnerKubeconfig(driver) },
+    cluster: { engine, driver, clusterFor: claimCluster(store, { usable: (name) => driver.running(name) }), learnerKubeconfig: environmentLearnerKubeconfig(driver) },
     workstationImage: async () => workstationImage,
     // The workstation terminal: the shell in the environment pod's workstation container,
     // kept by svclab-term there, attached through the API from any replica (runner/src/terminals).

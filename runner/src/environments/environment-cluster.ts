@@ -82,6 +82,12 @@ export class EnvironmentClusterDriver implements ClusterDriver {
     return { pod, view };
   }
 
+  /** Whether environment `name` has a pod that runs (not being deleted): one that does not is no use to a session. */
+  async running(name: string): Promise<boolean> {
+    const view = podView(await this.o.objects.get('pods', name), NODE_CONTAINER);
+    return view.running && view.ip !== undefined;
+  }
+
   nodeShell(name: string): PodShell {
     return new PodShell(this.o.exec, { pod: name, container: NODE_CONTAINER, user: 'root' });
   }
@@ -261,6 +267,13 @@ export function environmentLearnerKubeconfig(driver: EnvironmentClusterDriver): 
 }
 
 export interface ClaimClusterOptions {
+  /**
+   * Whether a claimed environment can be used now (EnvironmentClusterDriver.running). The
+   * Environment's phase lags its pod by up to a reserve pass: a learner moved off a deleted
+   * pod within seconds was handed the same dying environment again (seen in the real tier).
+   * One that is not usable is released (deleted) and another claimed.
+   */
+  usable?: (name: string) => Promise<boolean>;
   /** Give up waiting for a free environment after this long (default 15 min). */
   timeoutMs?: number;
   pollMs?: number;
@@ -273,7 +286,7 @@ export interface ClaimClusterOptions {
  * they hold, or one claimed from the reserve — waiting in line (reported through onWait)
  * while none is Ready. Learners of this replica waiting at once are served in order.
  */
-export function claimCluster(store: Pick<KubeWorkshopStore, 'claimEnvironment'>, o: ClaimClusterOptions = {}) {
+export function claimCluster(store: Pick<KubeWorkshopStore, 'claimEnvironment' | 'releaseEnvironment'>, o: ClaimClusterOptions = {}) {
   const waiting: string[] = [];
   const sleep = o.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   const now = o.now ?? Date.now;
@@ -292,6 +305,10 @@ export function claimCluster(store: Pick<KubeWorkshopStore, 'claimEnvironment'>,
             if (e instanceof KubeObjectsError && e.reason !== 'unavailable' && e.reason !== 'conflict') throw new RunnerError('NO_CLUSTER', { message: `Claiming a learner environment failed: ${e.message}`, cause: e });
             // The API busy or a lost race: try again below.
           }
+        }
+        if (name && o.usable && !(await o.usable(name).catch(() => true))) {
+          await store.releaseEnvironment(name, session.learner).catch(() => false);
+          continue;
         }
         if (name) return name;
         if (!waiting.includes(session.id)) waiting.push(session.id);

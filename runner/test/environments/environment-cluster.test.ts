@@ -140,6 +140,7 @@ async function workshop() {
   return { objects, store, c };
 }
 
+
 describe('claimCluster: a session\'s cluster is the learner\'s claimed environment', () => {
   it('claims a Ready one; with none, waits in line (position reported) until the reserve has one', async () => {
     const { store } = await workshop();
@@ -159,6 +160,24 @@ describe('claimCluster: a session\'s cluster is the learner\'s claimed environme
     expect(await clusterFor({ id: 's2', learner: 'L2', labId: '02' }, (w) => waits.push(w.position))).toBe('ws-e-2');
     expect(waits).toEqual([1, 1]);
     expect((await store.listEnvironments()).map((e) => `${e.name}:${e.claim?.learnerId}`).sort()).toEqual(['ws-e-1:L1', 'ws-e-2:L2']);
+  });
+
+  it('never hands out an environment whose pod is going: it is released and another claimed (a moved learner got the dying one again)', async () => {
+    const { store, objects } = await workshop();
+    for (const n of ['ws-e-1', 'ws-e-2']) {
+      await store.createEnvironment(n);
+      await store.setEnvironmentStatus(n, { phase: 'Ready' });
+      await envPod(objects, n);
+    }
+    expect(await store.claimEnvironment('L1', '02')).toBe('ws-e-1');
+    // Its pod is deleted; the Environment still says Ready until the reserve's next pass.
+    const pod = (await objects.get('pods', 'ws-e-1'))!;
+    await objects.replace('pods', { ...pod, metadata: { ...pod.metadata, deletionTimestamp: new Date(T0).toISOString() } });
+    const driver = new EnvironmentClusterDriver({ objects, exec: new FakePodExecutor(), workshop: 'ws' });
+    expect(await driver.running('ws-e-1')).toBe(false);
+    expect(await claimCluster(store)({ id: 's', learner: 'L1', labId: '02' }, () => undefined)).toBe('ws-e-1'); // without the check: the dying one
+    expect(await claimCluster(store, { usable: (n) => driver.running(n) })({ id: 's', learner: 'L1', labId: '02' }, () => undefined)).toBe('ws-e-2');
+    expect((await store.listEnvironments()).map((e) => e.name)).toEqual(['ws-e-2']);
   });
 
   it('gives up with POOL_TIMEOUT and the fix when nothing comes; a learner who never joined gets why', async () => {

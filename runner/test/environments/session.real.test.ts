@@ -16,6 +16,7 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
 import { nodeKubectl } from '../../src/cluster/cluster-driver.ts';
 import { nodeImageRef } from '../../src/cluster/cluster-tools.ts';
 import { DockerEngine } from '../../src/engine/docker-engine.ts';
@@ -189,6 +190,26 @@ describe.skipIf('skip' in cluster)('svclab chart on a kind cluster: Start lab cl
     expect(after, JSON.stringify(after)).toMatchObject({ passed: true });
     // Solve wrote the answer as the learner, in the environment's workstation.
     expect((await kubectl(['-n', NS, 'exec', node.pod, '-c', 'workstation', '--', 'cat', '/home/learner/answers/endpoints'])).trim()).toBe('0');
+    // The learner's terminal: the shell in the environment's workstation container, attached
+    // through the Kubernetes API (k8s-term's svclab-term), as the learner with their kubeconfig.
+    const term = new WebSocket(`ws://${base.host}:${base.port}/api/sessions/${id}/terminal`, { headers: { host: new URL(origin).host, origin, cookie: ana.join('; ') } });
+    let screen = '';
+    const shown = new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`the terminal did not show svclab:learner: ${JSON.stringify(screen.slice(-500))}`)), 120_000);
+      term.on('message', (raw: Buffer) => {
+        const f = JSON.parse(raw.toString('utf8')) as { type: string; data?: string; message?: string; fatal?: boolean };
+        if (f.type === 'data') screen += f.data;
+        if (f.type === 'error' && f.fatal) reject(new Error(`terminal error: ${f.message}`));
+        if (screen.includes('whoami=svclab:learner')) { clearTimeout(timer); resolve(); }
+      });
+      term.on('error', reject);
+    });
+    await new Promise<void>((resolve, reject) => { term.once('open', () => resolve()); term.once('error', reject); });
+    term.send(JSON.stringify({ type: 'hello', since: 0, cols: 100, rows: 30 }));
+    term.send(JSON.stringify({ type: 'data', data: 'echo whoami=$(kubectl auth whoami -o jsonpath={.status.userInfo.username})\r' }));
+    await shown;
+    term.close();
+
     // The rest of lab 02 on the nested cluster: three svclab/web pods Ready behind the Service
     // (the node image's preloaded lab image), then http://10.97.97.97/ from the workstation —
     // the nested kube-proxy's ClusterIP in the pod's own network namespace.
