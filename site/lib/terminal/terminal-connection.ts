@@ -61,6 +61,11 @@ export class TerminalConnection {
   #attempt = 0;
   #greeted = false;
   #pendingInput = '';
+  /** This page's id for its keystrokes, and where the next one starts in its input (UTF-8 bytes). */
+  readonly #clientId = newClientId();
+  #inputAt = 0;
+  /** Keystrokes sent but not yet counted by a hello (bounded): sent again after a reconnect. */
+  #unconfirmed: { at: number; data: string; bytes: number }[] = [];
   #size: { cols: number; rows: number } | undefined;
   rttMs: number | undefined;
 
@@ -83,7 +88,7 @@ export class TerminalConnection {
   /** Keystrokes. Held briefly (bounded) while reconnecting, then sent after the hello. */
   send(data: string): void {
     if (this.#state === 'exited' || this.#state === 'stale') return;
-    if (this.#socket?.readyState === OPEN && this.#greeted) this.#sendFrame({ type: 'data', data });
+    if (this.#socket?.readyState === OPEN && this.#greeted) this.#sendInput(data);
     else this.#pendingInput = (this.#pendingInput + data).slice(-INPUT_BUFFER_MAX);
   }
 
@@ -126,7 +131,7 @@ export class TerminalConnection {
     socket.onopen = () => {
       const { cols, rows } = this.#size ?? this.#opts.sink.size();
       this.#size = { cols, rows };
-      this.#sendFrame({ type: 'hello', since: this.#lastQueued, cols, rows });
+      this.#sendFrame({ type: 'hello', since: this.#lastQueued, cols, rows, client: this.#clientId });
     };
     socket.onmessage = (ev) => this.#onMessage(ev.data);
     socket.onerror = () => {};
@@ -174,8 +179,16 @@ export class TerminalConnection {
         if (frame.missed) this.#opts.onNotice?.('missed', '');
         this.#setState('open');
         this.#startPing();
+        // What the shell got of our keystrokes: the rest may have died with the old connection,
+        // so it goes again (the runner skips what arrived). Without a count, nothing goes again.
+        if (frame.input === undefined) this.#unconfirmed = [];
+        else {
+          const got = frame.input;
+          this.#unconfirmed = this.#unconfirmed.filter((u) => u.at + u.bytes > got);
+          for (const u of this.#unconfirmed) this.#sendFrame({ type: 'data', data: u.data, at: u.at });
+        }
         if (this.#pendingInput) {
-          this.#sendFrame({ type: 'data', data: this.#pendingInput });
+          this.#sendInput(this.#pendingInput);
           this.#pendingInput = '';
         }
         break;
@@ -247,6 +260,16 @@ export class TerminalConnection {
     this.#ackTimer = this.#reconnectTimer = undefined;
   }
 
+  #sendInput(data: string): void {
+    const at = this.#inputAt;
+    const bytes = new TextEncoder().encode(data).length;
+    this.#inputAt += bytes;
+    this.#unconfirmed.push({ at, data, bytes });
+    let held = this.#unconfirmed.reduce((n, u) => n + u.bytes, 0);
+    while (held > INPUT_BUFFER_MAX && this.#unconfirmed.length > 1) held -= this.#unconfirmed.shift()!.bytes;
+    this.#sendFrame({ type: 'data', data, at });
+  }
+
   #sendFrame(frame: ClientFrame): void {
     if (this.#socket?.readyState === OPEN) this.#socket.send(JSON.stringify(frame));
   }
@@ -256,6 +279,12 @@ export class TerminalConnection {
     this.#state = state;
     this.#opts.onState?.(state, detail);
   }
+}
+
+function newClientId(): string {
+  const b = new Uint8Array(12);
+  globalThis.crypto.getRandomValues(b);
+  return `p${Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('')}`;
 }
 
 /** ws(s)://<this origin>/api/sessions/<id>/terminal?name=workstation, with &lang=zh on Chinese pages (the workstation's greeting). */

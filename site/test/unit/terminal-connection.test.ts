@@ -49,7 +49,7 @@ function setup(opts: { sessionAlive?: () => Promise<boolean> } = {}) {
   return { conn, sockets, written, states, last: () => sockets.at(-1)! };
 }
 
-const hello = (nextSeq: number, missed = false): ServerFrame => ({ type: 'hello', terminal: 'workstation', nextSeq, replayed: 0, missed });
+const hello = (nextSeq: number, missed = false, input?: number): ServerFrame => ({ type: 'hello', terminal: 'workstation', nextSeq, replayed: 0, missed, ...(input === undefined ? {} : { input }) });
 const data = (seq: number, d: string): ServerFrame => ({ type: 'data', seq, data: d });
 
 describe('TerminalConnection', () => {
@@ -60,7 +60,7 @@ describe('TerminalConnection', () => {
     const t = setup();
     t.conn.start();
     t.last().open();
-    expect(t.last().sent[0]).toEqual({ type: 'hello', since: 0, cols: 80, rows: 24 });
+    expect(t.last().sent[0]).toEqual({ type: 'hello', since: 0, cols: 80, rows: 24, client: expect.stringMatching(/^[A-Za-z0-9_-]{8,64}$/) });
     t.last().receive(hello(1));
     t.last().receive(data(1, 'a'));
     t.last().receive(data(2, 'b'));
@@ -99,7 +99,32 @@ describe('TerminalConnection', () => {
     t.last().open();
     expect(t.last().frames('data')).toEqual([]);
     t.last().receive(hello(1));
-    expect(t.last().frames('data')).toEqual([{ type: 'data', data: 'ls\r' }]);
+    expect(t.last().frames('data')).toEqual([{ type: 'data', data: 'ls\r', at: 0 }]);
+  });
+
+  it('numbers its keystrokes; after a hello that counts them, sends again only what the shell had not got', async () => {
+    const t = setup();
+    t.conn.start();
+    t.last().open();
+    t.last().receive(hello(1, false, 0));
+    t.conn.send('echo ');
+    t.conn.send('日本\r');
+    expect(t.last().frames('data')).toEqual([{ type: 'data', data: 'echo ', at: 0 }, { type: 'data', data: '日本\r', at: 5 }]);
+    const client = t.last().sent[0]!.client;
+    t.last().close();
+    await vi.advanceTimersByTimeAsync(100);
+    t.last().open();
+    expect(t.last().sent[0]).toMatchObject({ type: 'hello', client });
+    t.last().receive(hello(1, false, 5)); // the shell got "echo ", not the rest
+    expect(t.last().frames('data')).toEqual([{ type: 'data', data: '日本\r', at: 5 }]);
+    t.conn.send('x');
+    expect(t.last().frames('data').at(-1)).toEqual({ type: 'data', data: 'x', at: 12 });
+    // A hello without a count (a new shell, a local runner): nothing is sent again.
+    t.last().close();
+    await vi.advanceTimersByTimeAsync(100);
+    t.last().open();
+    t.last().receive(hello(1));
+    expect(t.last().frames('data')).toEqual([]);
   });
 
   it('acks at least every ACK_EVERY_CHARS of rendered output, and after output goes quiet', async () => {
