@@ -88,7 +88,8 @@ describe.skipIf(missing.length > 0)('lab 11 step 5 (edge-daemonset) check script
   it('before the step (no node labelled) it fails at once with exit 3; the solved state passes, asking the node\'s own address', async () => {
     await lab.state({ [NODES]: '', [EDGE_PODS]: '' });
     expect(await run()).toMatchObject({ exitCode: 3, out: 'no node carries the label svclab.io/ingress=hostnetwork' });
-    expect(lab.lab.steps.at(-1)!.checks[0]!.kind === 'command' && lab.lab.steps.at(-1)!.checks[0]!.failures.find((f) => f.exitCode === 3)!.retry).toBe(false);
+    const check = lab.lab.steps.at(-1)!.checks[0]!;
+    expect(check.kind === 'command' && check.failures.find((f) => f.exitCode === 3)!.retry).toBe(false);
     await lab.state(solved());
     await shopCert(lab.home);
     expect(await run()).toMatchObject({ exitCode: 0, out: `traefik-edge answers on its node's own address, ports 80 and 443: pod traefik-edge-abcde on node ${EDGE} (${EDGE_IP})` });
