@@ -239,6 +239,7 @@ export async function workshopServeCommand(args: string[], out: (line: string) =
 
   const cacheDir = process.env['SVCLAB_CACHE'] ?? join(homedir(), '.cache', 'svclab');
   const workstationImage = workstationImageOfTemplate(runtime);
+  const clusterFor = claimCluster(store, { usable: (name) => driver.running(name) });
   // A learner whose environment fails (pod lost, API gone) is moved to a new one within seconds.
   const held = new HeldEnvironments({ store, log: (l) => out(`• ${l}`) });
   held.start();
@@ -248,7 +249,8 @@ export async function workshopServeCommand(args: string[], out: (line: string) =
     // workstation that environment's `workstation` container: the local session path,
     // behind the same driver and engine interfaces.
     wiring: { runner: buildWiring(cacheDir).runner, engine },
-    cluster: { engine, driver, clusterFor: claimCluster(store, { usable: (name) => driver.running(name) }), learnerKubeconfig: environmentLearnerKubeconfig(driver) },
+    // A learner back on the environment they held for this lab (another replica took over) keeps its state.
+    cluster: { engine, driver, clusterFor, resumes: (s) => clusterFor.resumed(s.id), learnerKubeconfig: environmentLearnerKubeconfig(driver) },
     workstationImage: async () => workstationImage,
     // The workstation terminal: the shell in the environment pod's workstation container,
     // kept by svclab-term there, attached through the API from any replica (runner/src/terminals).

@@ -286,13 +286,17 @@ export interface ClaimClusterOptions {
  * they hold, or one claimed from the reserve — waiting in line (reported through onWait)
  * while none is Ready. Learners of this replica waiting at once are served in order.
  */
-export function claimCluster(store: Pick<KubeWorkshopStore, 'claimEnvironment' | 'releaseEnvironment'>, o: ClaimClusterOptions = {}) {
+export function claimCluster(store: Pick<KubeWorkshopStore, 'claimEnvironment' | 'releaseEnvironment'> & Partial<Pick<KubeWorkshopStore, 'heldEnvironment'>>, o: ClaimClusterOptions = {}) {
   const waiting: string[] = [];
+  /** Sessions that got the environment their learner already held for the same lab. */
+  const resumed = new Set<string>();
   const sleep = o.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   const now = o.now ?? Date.now;
   const timeoutMs = o.timeoutMs ?? 15 * 60_000;
-  return async (session: { id: string; learner: string; labId: string }, onWait: (w: { position: number; etaSeconds?: number }) => void): Promise<string> => {
+  const clusterFor = async (session: { id: string; learner: string; labId: string }, onWait: (w: { position: number; etaSeconds?: number }) => void): Promise<string> => {
     const started = now();
+    resumed.delete(session.id);
+    const held = await store.heldEnvironment?.(session.learner).catch(() => undefined);
     try {
       for (;;) {
         const first = waiting.length === 0 || waiting[0] === session.id;
@@ -310,7 +314,10 @@ export function claimCluster(store: Pick<KubeWorkshopStore, 'claimEnvironment' |
           await store.releaseEnvironment(name, session.learner).catch(() => false);
           continue;
         }
-        if (name) return name;
+        if (name) {
+          if (held && held.name === name && held.lab === session.labId) resumed.add(session.id);
+          return name;
+        }
         if (!waiting.includes(session.id)) waiting.push(session.id);
         onWait({ position: waiting.indexOf(session.id) + 1 });
         if (now() - started > timeoutMs) {
@@ -326,4 +333,10 @@ export function claimCluster(store: Pick<KubeWorkshopStore, 'claimEnvironment' |
       if (i >= 0) waiting.splice(i, 1);
     }
   };
+  /**
+   * Whether the session got the environment its learner already held for the same lab: a
+   * session taken over after a runner replica was lost, or a learner back at their lab.
+   * Its cluster holds their work; the session's preparation does not reset it.
+   */
+  return Object.assign(clusterFor, { resumed: (sessionId: string) => resumed.has(sessionId) });
 }

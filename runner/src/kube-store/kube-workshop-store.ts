@@ -323,6 +323,17 @@ export class KubeWorkshopStore implements WorkshopStore {
     throw this.contention(`claim an environment for learner ${learnerId}`);
   }
 
+  /** The Ready environment the learner holds now and the lab it was last claimed for, if any. */
+  async heldEnvironment(learnerId: string): Promise<{ name: string; lab?: string } | undefined> {
+    const ls = await this.objects.get('learnersessions', this.learnerObjectName(learnerId));
+    const name = ls?.status?.['environment'];
+    if (typeof name !== 'string') return undefined;
+    const e = await this.objects.get('environments', name);
+    if (!e || claimOf(e)?.learnerId !== learnerId || e.status?.['phase'] !== 'Ready') return undefined;
+    const lab = ls!.status?.['lab'];
+    return { name, ...(typeof lab === 'string' ? { lab } : {}) };
+  }
+
   /** Gives up the learner's environment: it is deleted (a used cluster never goes back to the reserve). */
   async releaseEnvironment(name: string, learnerId: string): Promise<boolean> {
     const e = await this.objects.get('environments', name);

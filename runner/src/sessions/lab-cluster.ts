@@ -35,6 +35,12 @@ export interface LabClusterDeps {
   learnerKubeconfig?: (cluster: string) => Promise<string>;
   /** Who applies a lab's setup in this cluster (svclab itself); the learner's kubectl when absent. */
   setupKubectl?: (cluster: string) => Kubectl;
+  /**
+   * True when the session's cluster already holds this learner's work in this lab (a
+   * Kubernetes install: the environment they held, e.g. after a runner replica was lost):
+   * preparing it writes the kubeconfig and keeps the lab's state instead of resetting it.
+   */
+  resumes?: (session: Session) => boolean;
 }
 
 /** Where a new session's workstation joins the network: the control-plane node's namespace. */
@@ -86,6 +92,7 @@ function withCluster(session: PlaySession): void {
 export async function prepareSessionCluster(deps: LabClusterDeps, session: Session, lab: Lab): Promise<void> {
   if (!session.cluster) return;
   await writeWorkstationKubeconfig(deps, session);
+  if (deps.resumes?.(session)) return;
   await sessionLabActions(deps.engine, session, lab, deps.setupKubectl ? { setupKubectl: deps.setupKubectl } : {}).reset();
 }
 

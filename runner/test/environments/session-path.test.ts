@@ -96,6 +96,34 @@ describe('kube-mode session path: Start lab plays lab 02 in the claimed environm
     // Every learner command went to the workstation container, none to the node as the learner.
     expect(exec.calls.filter((c) => c.container === 'workstation').length).toBeGreaterThan(5);
     expect(exec.calls.every((c) => c.pod === 'ws-e-1')).toBe(true);
+
+    // This replica is lost; the other one gets Ana's next Start lab (its own engine and claim
+    // state, the same API). She gets the environment she held, and her lab is kept as it was:
+    // no reset (which would clear ~/answers and re-make the lab's objects).
+    const replicaB = (resumes: boolean) => {
+      const engineB = new EnvironmentWorkstationEngine({ objects, exec });
+      const clusterFor = claimCluster(store);
+      const depsB: LabClusterDeps = { ...deps, engine: engineB, clusterFor, ...(resumes ? { resumes: (x) => clusterFor.resumed(x.id) } : {}) };
+      return {
+        sessions: new SessionManager({
+          engine: engineB, ptys: new FakePtyFactory(), logger: pino({ level: 'silent' }), workstationImage: async () => 'svclab/workstation:x', newId: () => 's2',
+          workstationNetwork: workstationNetwork(depsB), prepare: (x) => prepareSessionCluster(depsB, x, lab),
+        }),
+        ports: sessionPorts(engineB, () => lab, { contexts: new ClusterCheckContexts({ driver, engine: engineB }) }),
+      };
+    };
+    const calls = exec.calls.length;
+    const b = replicaB(true);
+    const s2 = await b.sessions.create(LAB, 'ana');
+    expect(s2.cluster?.name).toBe('ws-e-1');
+    const since = exec.calls.slice(calls).map((c) => unwrapped(c.argv).join(' '));
+    expect(since.some((c) => c.includes('rm -rf') || c.includes(' delete '))).toBe(false);
+    expect(files.get('~/answers/endpoints')).toBe('0');
+    expect(await b.ports.checks.run(s2, 'observe', new AbortController().signal)).toMatchObject({ passed: true });
+    await b.sessions.closeAll();
+    // Without it (as before) the takeover reset the lab: Ana's answer was gone.
+    await replicaB(false).sessions.create(LAB, 'ana');
+    expect(files.has('~/answers/endpoints')).toBe(false);
     await sessions.closeAll();
   });
 });
