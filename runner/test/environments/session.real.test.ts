@@ -124,6 +124,7 @@ describe.skipIf('skip' in cluster)('svclab chart on a kind cluster: Start lab cl
     }
   };
   let ana: string[] = [];
+  let anaSession = { id: '', env: '' };
   const readySeconds = (e: KubeObject) => (Date.parse(String(e.status?.['readyAt'])) - Date.parse(e.metadata.creationTimestamp!)) / 1000;
 
   beforeAll(async () => {
@@ -175,6 +176,7 @@ describe.skipIf('skip' in cluster)('svclab chart on a kind cluster: Start lab cl
       return s?.state === 'ready' ? s : undefined;
     }, 300_000, 1000);
     console.log(`Start lab → ready from the reserve in ${((Date.now() - t0) / 1000).toFixed(1)} s (claim, learner kubeconfig, the lab's setup)`);
+    anaSession = { id, env: session.cluster! };
     // The session's cluster is the Environment it claimed, held by this learner.
     const env = (await objects.get('environments', session.cluster!))!;
     expect(env.spec?.['claim']).toMatchObject({ lab: LAB });
@@ -285,6 +287,33 @@ describe.skipIf('skip' in cluster)('svclab chart on a kind cluster: Start lab cl
     // kept answering all along.
     expect(((await http('GET', '/api/workshop/me', { cookies: ana })).body as { moves: unknown[] }).moves).toEqual([]);
   }, 1_800_000);
+
+  it('the runner replicas are lost: the learner starts the lab again and finds their environment as they left it', async () => {
+    await kubectl(['-n', NS, 'delete', 'pod', '-l', 'app.kubernetes.io/component=runner', '--wait=true']);
+    await kubectl(['-n', NS, 'rollout', 'status', 'deployment/svclab-runner', '--timeout=300s']);
+    await until('a runner answering', async () => ((await http('GET', '/api/health')).status === 200 ? true : undefined), 300_000);
+    // The session lived in the lost replica; the page is told so and presses Start lab.
+    expect((await http('GET', `/api/sessions/${anaSession.id}`, { cookies: ana })).status).toBe(404);
+    const t0 = Date.now();
+    const start = await http('POST', '/api/sessions', { body: { labId: LAB }, cookies: ana });
+    expect([201, 202], JSON.stringify(start.body)).toContain(start.status);
+    const id = (start.body as { session: { id: string } }).session.id;
+    const again = await until('the new session ready', async () => {
+      const s = ((await http('GET', `/api/sessions/${id}`, { cookies: ana })).body as { session?: { state: string; cluster: string | null; error?: unknown } }).session;
+      if (s?.state === 'failed') throw new Error(`failed: ${JSON.stringify(s.error)}`);
+      return s?.state === 'ready' ? s : undefined;
+    }, 300_000, 1000);
+    console.log(`runner replicas lost → Start lab → ready on the same environment in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    expect(again.cluster).toBe(anaSession.env);
+    // Not reset: her answers are still there, and her last step (3 ready endpoints behind
+    // 10.97.97.97, the page saved) still passes without Solve — a reset would have brought
+    // back the lab's unlabelled Deployment and cleared ~/answers.
+    expect((await kubectl(['-n', NS, 'exec', anaSession.env, '-c', 'workstation', '--', 'cat', '/home/learner/answers/endpoints'])).trim()).toBe('0');
+    for (const step of ['label-the-pods', 'reach-the-service']) {
+      const c = await http('POST', `/api/sessions/${id}/steps/${step}/check`, { body: {}, cookies: ana });
+      expect(c.body, step).toMatchObject({ passed: true });
+    }
+  }, 900_000);
 
   it('helm uninstall leaves nothing behind: the Workshop (owned by the release\'s ConfigMap), its environments and their pods are collected', async () => {
     expect((await objects.get('workshops', 'workshop'))!.metadata.ownerReferences).toEqual([expect.objectContaining({ kind: 'ConfigMap', name: 'svclab' })]);
