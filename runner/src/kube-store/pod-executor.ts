@@ -101,12 +101,22 @@ export class ClientNodePodExecutor implements PodExecutor {
   }
 }
 
-/** The websocket upgrade's refusal (pod gone, container not running, no right to exec) as the store's error. */
-function connectError(e: unknown, where: string, server: string): KubeObjectsError {
+/**
+ * Why the exec websocket's upgrade was refused, read from client-node's error: the HTTP
+ * status (404 no such pod, 400 container not running, 403 RBAC) and words for it. One
+ * reading for both exec clients (this one and terminals/client-node-pod-exec.ts).
+ */
+export function execRefusal(e: unknown): { httpStatus: number | undefined; said: string } {
   const text = e instanceof Error ? e.message : typeof e === 'object' && e && 'message' in e ? String((e as { message: unknown }).message) : String(e);
   const status = /Unexpected server response: (\d{3})/.exec(text)?.[1];
-  const code = status ? Number(status) : undefined;
+  const httpStatus = status ? Number(status) : undefined;
+  const said = httpStatus === 404 ? 'no such pod' : httpStatus === 400 ? 'the container is not running (or not there)' : httpStatus === 403 ? 'the runner may not exec there (RBAC: pods/exec)' : text;
+  return { httpStatus, said };
+}
+
+/** The websocket upgrade's refusal (pod gone, container not running, no right to exec) as the store's error. */
+function connectError(e: unknown, where: string, server: string): KubeObjectsError {
+  const { httpStatus: code, said } = execRefusal(e);
   const reason = code === 404 ? 'not-found' : code === 403 || code === 401 ? 'forbidden' : code === 400 ? 'invalid' : code !== undefined && code < 500 && code !== 429 ? 'other' : 'unavailable';
-  const said = code === 404 ? 'no such pod' : code === 400 ? 'the container is not running (or not there)' : code === 403 ? 'the runner may not exec there (RBAC: pods/exec)' : text;
   return new KubeObjectsError(`${where} failed at ${server}: ${said}`, reason, code, { cause: e });
 }

@@ -3,7 +3,7 @@
 // the output up to the API server, the kubelet and finally the command in the pod.
 import { PassThrough, Writable } from 'node:stream';
 import { Exec, KubeConfig, type V1Status } from '@kubernetes/client-node';
-import { exitCodeOf } from '../kube-store/pod-executor.ts';
+import { execRefusal, exitCodeOf } from '../kube-store/pod-executor.ts';
 import { runThrough, type ExecEnd, type ExecHandlers, type ExecStream, type PodExec, type PodTarget } from './pod-exec.ts';
 
 export class PodExecError extends Error {
@@ -39,10 +39,7 @@ export class ClientNodePodExec implements PodExec {
     try {
       ws = await this.exec.exec(target.namespace, target.pod, target.container, [...command], sink(handlers.stdout), sink(handlers.stderr), stdin, false, (s) => { status = s; });
     } catch (e) {
-      const text = e instanceof Error ? e.message : typeof e === 'object' && e && 'message' in e ? String((e as { message: unknown }).message) : String(e);
-      const code = /Unexpected server response: (\d{3})/.exec(text)?.[1];
-      const httpStatus = code ? Number(code) : undefined;
-      const said = httpStatus === 404 ? 'no such pod' : httpStatus === 400 ? 'the container is not running (or not there)' : httpStatus === 403 ? 'the runner may not exec there (RBAC: pods/exec)' : text;
+      const { httpStatus, said } = execRefusal(e);
       throw new PodExecError(`exec in pod ${target.namespace}/${target.pod}, container ${target.container} failed at ${this.server}: ${said}`, httpStatus, e);
     }
     let closing = false;
