@@ -223,6 +223,28 @@ panel: ${await p.locator('.svclab-lab__head').innerText()}`);
     await p.context().close();
   });
 
+  it("the panel's code failing to load says so, and Start lab tries again", async () => {
+    const p = await page();
+    // The controller's chunk does not arrive (a network blip under load) until `failing` ends.
+    let failing = true;
+    let refused = 0;
+    await p.route(/\/lab-controller\.[^/]*\.js$/, async (route) => {
+      if (!failing) return route.continue();
+      refused++;
+      return route.abort('connectionreset');
+    });
+    await p.goto(lesson());
+    // The panel loads its code by itself once the page is idle (no click needed to fail).
+    const status = p.locator('[data-ref="status-text"]');
+    await expect.poll(() => status.innerText(), { timeout: 10_000 }).toMatch(/could not load its code/);
+    expect(await p.locator('[data-ref="status-hint"]').innerText()).toMatch(/Press Start lab to try again/);
+    await snap(p, 'panel-load-failed');
+    expect(refused).toBeGreaterThan(0);
+    failing = false;
+    await startLab(p);
+    await p.context().close();
+  });
+
   it('renders the Chinese lesson, and the language switch goes to the same lesson', async () => {
     const p = await page();
     await p.goto(lesson());

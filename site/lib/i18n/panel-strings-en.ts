@@ -8,6 +8,8 @@ export const en: PanelStrings = {
   startAgain: 'Start lab again',
   stop: 'End lab',
   statusIdle: 'Not started. Start the lab to get a shell on your own workstation container.',
+  panelLoadFailed: 'The lab panel could not load its code from the runner.',
+  panelLoadFailedHint: 'Press Start lab to try again; if it keeps failing, check that svclab is still running and reload the page.',
   statusStarting: 'Starting your workstation…',
   statusReady: 'Lab running.',
   statusStale: 'Your previous lab session has ended (the runner was restarted or the session was removed).',

@@ -7,6 +7,9 @@ export type PanelStrings = {
   startAgain: string;
   stop: string;
   statusIdle: string;
+  /** The panel's own code did not load (a network blip, the runner restarting): the next click tries again. */
+  panelLoadFailed: string;
+  panelLoadFailedHint: string;
   statusStarting: string;
   statusReady: string;
   statusStale: string;

@@ -8,6 +8,8 @@ export const zhCN: PanelStrings = {
   startAgain: '重新开始实验',
   stop: '结束实验',
   statusIdle: '尚未开始。点击“开始实验”，会为你启动一个独立的工作站容器并打开 shell。',
+  panelLoadFailed: '实验面板没能从 runner 加载它的代码。',
+  panelLoadFailedHint: '再点一次“开始实验”重试；如果一直失败，请确认 svclab 仍在运行，然后刷新页面。',
   statusStarting: '正在启动工作站……',
   statusReady: '实验进行中。',
   statusStale: '之前的实验会话已失效（runner 重启过，或会话已被删除）。',

@@ -25,8 +25,20 @@ export function launchChromium(): Promise<Browser> {
   });
 }
 
+/** Per page: console errors and failed requests, named when startLab gives up (a flake explains itself). */
+const trouble = new WeakMap<Page, string[]>();
+
 export async function newContext(browser: Browser, viewport = { width: 1280, height: 720 }): Promise<BrowserContext> {
-  return browser.newContext({ viewport, permissions: ['clipboard-read', 'clipboard-write'], locale: 'en-US' });
+  const context = await browser.newContext({ viewport, permissions: ['clipboard-read', 'clipboard-write'], locale: 'en-US' });
+  context.on('page', (page) => {
+    const seen: string[] = [];
+    trouble.set(page, seen);
+    page.on('console', (m) => m.type() === 'error' && seen.push(`console: ${m.text()}`));
+    page.on('pageerror', (e) => seen.push(`pageerror: ${e.message}`));
+    page.on('requestfailed', (r) => seen.push(`request failed: ${r.method()} ${r.url()} (${r.failure()?.errorText ?? '?'})`));
+    page.on('response', (r) => r.status() >= 400 && seen.push(`HTTP ${r.status()}: ${r.request().method()} ${r.url()}`));
+  });
+  return context;
 }
 
 export async function snap(page: Page, name: string): Promise<string> {
@@ -55,7 +67,8 @@ export async function startLab(page: Page): Promise<void> {
       await snap(page, 'start-lab-FAILED').catch(() => undefined);
       const panel = await page.locator('.svclab-lab__head').innerText().catch(() => '?');
       const term = await page.locator('[data-ref="terminal"]').innerHTML().catch(() => '?');
-      throw new Error(`${String(e)}\npanel: ${panel}\nterminal: ${term.slice(0, 400)}`);
+      const seen = (trouble.get(page) ?? []).slice(-20).join('\n');
+      throw new Error(`${String(e)}\npanel: ${panel}\nterminal: ${term.slice(0, 400)}\npage trouble:\n${seen || '(none)'}`);
     });
 }
 
