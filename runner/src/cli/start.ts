@@ -48,6 +48,8 @@ export interface StartOptions {
   held?: { claimed(): { name: string; owner: string }[]; discard(owner: string): string | undefined };
   /** A session's workstation terminal from elsewhere than a local pty (a Kubernetes install: the environment pod's, through the API). */
   workstationTerminal?: SessionManagerDeps['workstationTerminal'];
+  /** Sessions every runner replica serves (a Kubernetes install: kept in the learners' LearnerSessions). */
+  sharedSessions?: SessionManagerDeps['shared'];
   /** Sessions unused this long are ended (their pooled cluster goes back). Default 60 min. */
   sessionIdleMs?: number;
   /** Where `svclab status` finds what this runner holds. */
@@ -100,6 +102,7 @@ export async function startRunner(opts: StartOptions): Promise<{ url: string; po
   const sessions = new SessionManager({
     engine, ptys: new NodePtyFactory(), logger, workstationImage: opts.workstationImage, maxSessions: opts.maxSessions,
     ...(opts.workstationTerminal ? { workstationTerminal: opts.workstationTerminal } : {}),
+    ...(opts.sharedSessions ? { shared: opts.sharedSessions } : {}),
     // Sessions, their secrets' hashes and terminal history: a runner killed and started again takes them back.
     store: new FileSessionStore(join(opts.cacheDir, 'sessions')),
     // Taken back only when the workstation's cluster is still the one sessions get: a pooled

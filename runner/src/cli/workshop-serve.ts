@@ -15,6 +15,7 @@ import { KubeStoreError, KubeWorkshopStore } from '../kube-store/kube-workshop-s
 import { claimCluster, EnvironmentClusterDriver, environmentLearnerKubeconfig, EnvironmentWorkstationEngine, prepareEnvironment, WORKSTATION_CONTAINER } from '../environments/environment-cluster.ts';
 import type { EnvironmentRuntime } from '../environments/environment-runtime.ts';
 import { HeldEnvironments } from '../environments/held-environments.ts';
+import { kubeSharedSessions } from '../environments/shared-sessions.ts';
 import { ClientNodePodExecutor } from '../kube-store/pod-executor.ts';
 import { ClientNodePodExec } from '../terminals/client-node-pod-exec.ts';
 import { kubeWorkstationTerminals } from '../terminals/workstation-terminals.ts';
@@ -255,6 +256,8 @@ export async function workshopServeCommand(args: string[], out: (line: string) =
     // The workstation terminal: the shell in the environment pod's workstation container,
     // kept by svclab-term there, attached through the API from any replica (runner/src/terminals).
     workstationTerminal: kubeWorkstationTerminals({ exec: new ClientNodePodExec(kubeconfig), namespace: o.namespace }),
+    // Sessions on the learners' LearnerSessions: either replica serves any session, a lost one costs a reconnect.
+    sharedSessions: kubeSharedSessions({ store, engine, work: (learner, lab) => workshop.work(learner, lab) }),
     held,
     // The environment's API probed every 3 s; two failures in a row move the learner (a lost
     // pod fails at once: the driver finds no running pod to take the kubeconfig from).

@@ -168,6 +168,15 @@ export class EnvironmentWorkstationEngine implements ContainerEngine {
   async runContainer(spec: ContainerSpec): Promise<string> {
     const pod = spec.network?.startsWith('container:') ? spec.network.slice('container:'.length) : undefined;
     if (!pod) throw new RunnerError('WORKSTATION_FAILED', { message: `Workstation ${spec.name} has no learner environment to run in.`, hint: 'Press Start lab again.' });
+    await this.adopt(spec.name, pod);
+    return spec.name;
+  }
+
+  /**
+   * A workstation another runner replica made, in environment pod `pod`: this engine
+   * reaches it from now on (its `workstation` container must be running).
+   */
+  async adopt(workstation: string, pod: string): Promise<void> {
     const view = podView(await this.o.objects.get('pods', pod), WORKSTATION_CONTAINER);
     if (!view.running) {
       throw new RunnerError('WORKSTATION_FAILED', {
@@ -175,8 +184,7 @@ export class EnvironmentWorkstationEngine implements ContainerEngine {
         hint: 'Press Start lab again; if it repeats, the instructor can look at the environment pod (kubectl describe pod).',
       });
     }
-    this.pods.set(spec.name, pod);
-    return spec.name;
+    this.pods.set(workstation, pod);
   }
 
   async exec(container: string, command: readonly string[], opts: RunOptions): Promise<CommandResult> {

@@ -75,7 +75,8 @@ export async function sessionRoutes(app: FastifyInstance, deps: AppDeps): Promis
   // Runs after the params schema: the id is well-formed here.
   app.addHook('preHandler', async (req) => {
     const { id } = req.params as { id: string };
-    const s = deps.sessions.get(id);
+    // Another runner replica's session is taken over here (a Kubernetes install).
+    const s = await deps.sessions.find(id);
     assertSessionAccess(req, s);
     deps.sessions.touch(id);
     found.set(req, s);
@@ -97,7 +98,7 @@ export async function sessionRoutes(app: FastifyInstance, deps: AppDeps): Promis
   });
 
   r.delete('/', { schema: routeSchema('endSession') }, async (req, reply) => {
-    await deps.sessions.remove(session(req).id);
+    await deps.sessions.remove(session(req).id, { ended: true });
     return reply.code(204).send();
   });
 

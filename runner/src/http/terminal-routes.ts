@@ -12,7 +12,9 @@ export async function terminalRoutes(app: FastifyInstance, deps: AppDeps): Promi
   // Before the upgrade: another learner's session is refused with 403 (no socket at all).
   app.addHook('preHandler', async (req) => {
     const { id } = req.params as { id: string };
-    if (deps.sessions.has(id)) assertSessionAccess(req, deps.sessions.get(id));
+    // A session another runner replica started is taken over first, so its terminal reconnects here.
+    const s = await deps.sessions.find(id).catch(() => undefined);
+    if (s) assertSessionAccess(req, s);
   });
   app.withTypeProvider<ZodTypeProvider>().get('/terminal', { websocket: true, schema: routeSchema('terminal') }, (socket, req) => {
     handleTerminalSocket(socket, { sessions: deps.sessions, sessionId: req.params.id, terminalName: req.query.name, ...(req.query.lang ? { lang: req.query.lang } : {}), logger: req.log });

@@ -215,7 +215,7 @@ export class InstructorRoom {
    * itself goes on (`svclab workshop end` ends it): learners may start again. */
   async end(target: Target): Promise<number> {
     const ended = this.sessionsOf(target);
-    await Promise.all(ended.map((s) => this.deps.sessions.remove(s.id).catch(() => undefined)));
+    await Promise.all(ended.map((s) => this.deps.sessions.remove(s.id, { ended: true }).catch(() => undefined)));
     this.changed();
     return ended.length;
   }

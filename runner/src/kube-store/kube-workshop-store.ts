@@ -26,6 +26,21 @@ export interface EnvironmentClaim {
   by?: string;
 }
 
+/**
+ * The lab session a learner plays now, kept on their LearnerSession (status.session) so that
+ * any runner replica can serve it: a request for a session another replica started (that
+ * replica lost, or the Service's affinity moved) finds it here and carries on.
+ */
+export interface SharedSession {
+  id: string;
+  lab: string;
+  /** The Environment (and pod) the session plays in. */
+  environment: string;
+  /** The session's workstation name (what the runner's engine calls it). */
+  workstation: string;
+  createdAt: string;
+}
+
 export interface EnvironmentView {
   name: string;
   phase: EnvironmentPhase | undefined;
@@ -342,6 +357,37 @@ export class KubeWorkshopStore implements WorkshopStore {
       throw new KubeStoreError(`Environment ${name} is not held by learner ${learnerId}.`, 'Only the learner who claimed an environment releases it.');
     }
     return this.objects.delete('environments', name);
+  }
+
+  /** Records the session the learner plays now (undefined: none), for the other replicas. */
+  async noteSession(learnerId: string, session: SharedSession | undefined, onlyIf?: string): Promise<void> {
+    await this.updateStatus('learnersessions', this.learnerObjectName(learnerId), (cur) => {
+      const status = { ...cur.status };
+      const was = (status['session'] as { id?: unknown } | undefined)?.id;
+      if (onlyIf !== undefined && was !== onlyIf) return cur; // another session took its place meanwhile
+      if (session) status['session'] = { ...session };
+      else delete status['session'];
+      return { ...cur, status };
+    });
+  }
+
+  /**
+   * The session with this id and whose it is, when it is still playable: recorded on a
+   * learner's LearnerSession, and its environment still held by that learner and Ready.
+   */
+  async findSession(id: string): Promise<(SharedSession & { learnerId: string }) | undefined> {
+    const learners = await this.objects.list('learnersessions', { [WORKSHOP_LABEL]: this.name });
+    const ls = learners.find((l) => (l.status?.['session'] as { id?: unknown } | undefined)?.id === id);
+    const rec = ls?.status?.['session'] as Partial<SharedSession> | undefined;
+    const learnerId = ls?.spec?.['learnerId'];
+    if (!rec || typeof learnerId !== 'string' || typeof rec.environment !== 'string' || typeof rec.lab !== 'string') return undefined;
+    const env = await this.objects.get('environments', rec.environment);
+    if (!env || claimOf(env)?.learnerId !== learnerId || env.status?.['phase'] !== 'Ready') return undefined;
+    return {
+      id, lab: rec.lab, environment: rec.environment, learnerId,
+      workstation: typeof rec.workstation === 'string' ? rec.workstation : `svclab-ws-${id}`,
+      createdAt: typeof rec.createdAt === 'string' ? rec.createdAt : iso(this.now()),
+    };
   }
 
   // --- helpers ---

@@ -105,6 +105,30 @@ export interface SessionManagerDeps {
    * shell in the environment pod attached through the API (runner/src/terminals/).
    */
   workstationTerminal?: (session: Session, opts: { lang?: 'en' | 'zh' }) => AttachableTerminal;
+  /**
+   * Sessions several runners serve (a Kubernetes install's replicas): saved once ready,
+   * looked up when a request names a session this runner does not have (`find`), and
+   * forgotten when the learner ends it. Without it a session lives in this runner alone.
+   */
+  shared?: SharedSessions;
+}
+
+/** What another runner needs to serve a session: its ids, its learner, its cluster and progress. */
+export interface SharedSessionRecord {
+  id: string;
+  labId: string;
+  learner: string;
+  createdAt: string;
+  workstation: string;
+  cluster: string;
+  progress?: [string, { status: 'passed' | 'solved-with-help'; at: string }][];
+}
+
+export interface SharedSessions {
+  save(s: Session): Promise<void>;
+  /** The session with this id, made usable here (its workstation reachable), or undefined. */
+  load(id: string): Promise<SharedSessionRecord | undefined>;
+  drop(s: Session): Promise<void>;
 }
 
 export const SESSION_LABEL = 'svclab.session';
@@ -141,6 +165,8 @@ export class SessionManager {
   /** Sessions being removed: their workstation may still be there, and must not be taken back. */
   private readonly leaving = new Set<string>();
   private recovering: Promise<RecoverReport> | undefined;
+  /** Sessions being looked up among the shared ones (one lookup per id at a time). */
+  private readonly finding = new Map<string, Promise<Session>>();
 
   constructor(deps: SessionManagerDeps) {
     this.deps = deps;
@@ -271,6 +297,8 @@ export class SessionManager {
       await this.deps.prepare?.(session);
       session.lastSeen = this.now();
       this.record(session, 'ready');
+      // Before it is ready: a replica lost from here on leaves a session the others can serve.
+      await this.deps.shared?.save(session).catch((e: unknown) => this.deps.logger.warn({ session: id, err: String(e) }, 'the shared session record could not be written'));
       this.setState(session, 'ready');
       this.deps.logger.info({ session: id, labId: session.labId, image, cluster: session.cluster?.name }, 'session ready');
     } catch (e) {
@@ -313,6 +341,41 @@ export class SessionManager {
     const s = this.sessions.get(id);
     if (!s) throw new RunnerError('SESSION_UNKNOWN', { details: { id } });
     return s;
+  }
+
+  /**
+   * The session, from this runner or else from the shared records (another replica started
+   * it): taken over as it is — same id, same cluster and workstation, no reset — so the
+   * learner's page and terminal carry on here. SESSION_UNKNOWN when neither has it.
+   */
+  async find(id: string): Promise<Session> {
+    const here = this.sessions.get(id);
+    if (here || !this.deps.shared) return this.get(id);
+    let p = this.finding.get(id);
+    if (!p) {
+      p = this.takeOver(id).finally(() => this.finding.delete(id));
+      this.finding.set(id, p);
+    }
+    return p;
+  }
+
+  private async takeOver(id: string): Promise<Session> {
+    const rec = await this.deps.shared!.load(id).catch((e: unknown) => {
+      this.deps.logger.warn({ session: id, err: String(e) }, 'looking up a shared session failed');
+      return undefined;
+    });
+    const now = this.sessions.get(id);
+    if (now) return now;
+    if (!rec || rec.id !== id) throw new RunnerError('SESSION_UNKNOWN', { details: { id } });
+    const session: Session = {
+      id, labId: rec.labId, createdAt: rec.createdAt, workstation: rec.workstation, state: 'ready', terminals: new Map(),
+      progress: new Map(rec.progress ?? []), learner: rec.learner, lastSeen: this.now(), ready: Promise.resolve(),
+      cluster: { name: rec.cluster, kubeconfigPath: '' },
+    };
+    this.sessions.set(id, session);
+    this.changed('added', id);
+    this.deps.logger.info({ session: id, labId: rec.labId, cluster: rec.cluster }, 'session taken over from another runner replica');
+    return session;
   }
 
   has(id: string): boolean {
@@ -395,11 +458,17 @@ export class SessionManager {
     this.changed('progress', id);
   }
 
-  async remove(id: string): Promise<void> {
+  /**
+   * Remove a session from this runner. `ended`: the learner ended it (End lab), so the
+   * other runners forget it too; a runner stopping or expiring an idle session leaves the
+   * shared record, and another replica may still serve it.
+   */
+  async remove(id: string, opts: { ended?: boolean } = {}): Promise<void> {
     const s = this.get(id);
     this.leaving.add(id);
     try {
       await this.removeSession(s);
+      if (opts.ended && s.state !== 'failed') await this.deps.shared?.drop(s).catch((e: unknown) => this.deps.logger.warn({ session: id, err: String(e) }, 'the shared session record could not be removed'));
     } finally {
       this.leaving.delete(id);
     }

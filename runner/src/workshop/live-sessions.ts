@@ -13,7 +13,7 @@ export async function endExpiredSessions(workshop: Pick<Workshop, 'ended'>, sess
   if (!all.length) return [];
   const over = new Set(workshop.ended(all.map((s) => s.learner)));
   const gone = all.filter((s) => over.has(s.learner));
-  await Promise.all(gone.map((s) => sessions.remove(s.id).catch(() => undefined)));
+  await Promise.all(gone.map((s) => sessions.remove(s.id, { ended: true }).catch(() => undefined)));
   return gone.map((s) => s.id);
 }
 

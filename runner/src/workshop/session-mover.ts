@@ -37,7 +37,7 @@ export class SessionMover {
       return [];
     }
     const carried = live.map((s) => ({ id: s.id, labId: s.labId, progress: new Map(s.progress) }));
-    for (const s of live) await sessions.remove(s.id).catch((e: unknown) => logger.warn({ session: s.id, err: String(e) }, 'ending a session on a failed cluster failed'));
+    for (const s of live) await sessions.remove(s.id, { ended: true }).catch((e: unknown) => logger.warn({ session: s.id, err: String(e) }, 'ending a session on a failed cluster failed'));
     const moves: SessionMove[] = [];
     for (const c of carried) {
       const next: Session = sessions.begin(c.labId, owner);

@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { FakeKubeObjects } from '../../src/kube-store/fake-kube-objects.ts';
 import { KubeObjectsError, type KubeObject } from '../../src/kube-store/kube-objects.ts';
 import { KubeStoreError, KubeWorkshopStore, MAX_WORK_BYTES } from '../../src/kube-store/kube-workshop-store.ts';
+import { kubeSharedSessions } from '../../src/environments/shared-sessions.ts';
+import type { Session } from '../../src/sessions/session-manager.ts';
 import type { WorkshopRecord } from '../../src/workshop/workshop-store.ts';
 import { askAgain, raceClaims } from './race.ts';
 
@@ -191,5 +193,41 @@ describe('KubeWorkshopStore on FakeKubeObjects', () => {
   it('joining a workshop that is not there says so', async () => {
     const a = new KubeWorkshopStore({ objects: new FakeKubeObjects(), name: 'ws' });
     await expect(a.addLearner(learner('p'), 5)).rejects.toThrow('There is no Workshop ws in namespace svclab.');
+  });
+});
+
+describe('sessions on LearnerSessions (any replica serves any session)', () => {
+  it("replica B finds the session A recorded, with its learner and environment, and adopts A's workstation", async () => {
+    const { objects, a, b } = await twoReplicas();
+    await reserve(a, 1);
+    await a.addLearner(learner('p'), 5);
+    await a.addLearner(learner('q'), 5);
+    const env = (await a.claimEnvironment('p', '02'))!;
+    const at = '2026-12-02T02:05:00.000Z';
+    await kubeSharedSessions({ store: a, engine: { adopt: async () => undefined } }).save({ id: 's1', labId: '02', learner: 'p', createdAt: at, workstation: 'svclab-ws-s1', cluster: { name: env, kubeconfigPath: '' } } as Session);
+    expect((await objects.list('learnersessions')).find((l) => l.spec?.['learnerId'] === 'p')?.status?.['session']).toEqual({ id: 's1', lab: '02', environment: env, workstation: 'svclab-ws-s1', createdAt: at });
+
+    const adopted: [string, string][] = [];
+    const sharedB = kubeSharedSessions({ store: b, engine: { adopt: async (w, pod) => { adopted.push([w, pod]); } }, work: async () => ({ progress: { observe: { status: 'passed', at } } }) });
+    expect(await sharedB.load('s1')).toEqual({ id: 's1', labId: '02', learner: 'p', createdAt: at, workstation: 'svclab-ws-s1', cluster: env, progress: [['observe', { status: 'passed', at }]] });
+    expect(adopted).toEqual([['svclab-ws-s1', env]]);
+    expect(await sharedB.load('s2')).toBeUndefined();
+
+    // Another learner's newer session is not dropped by an old one's end; the owner's end drops it.
+    await b.noteSession('p', undefined, 'older');
+    expect(await b.findSession('s1')).toMatchObject({ learnerId: 'p' });
+    await sharedB.drop({ id: 's1', learner: 'p' } as Session);
+    expect(await b.findSession('s1')).toBeUndefined();
+  });
+
+  it('a session whose environment is no longer held and Ready is not served (the learner presses Start lab)', async () => {
+    const { a, b } = await twoReplicas();
+    await reserve(a, 1);
+    await a.addLearner(learner('p'), 5);
+    const env = (await a.claimEnvironment('p', '02'))!;
+    await a.noteSession('p', { id: 's1', lab: '02', environment: env, workstation: 'svclab-ws-s1', createdAt: '2026-12-02T02:05:00.000Z' });
+    expect(await b.findSession('s1')).toMatchObject({ environment: env });
+    await a.setEnvironmentStatus(env, { phase: 'Failed' });
+    expect(await b.findSession('s1')).toBeUndefined();
   });
 });
