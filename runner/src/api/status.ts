@@ -30,4 +30,9 @@ export type SessionStatus = z.infer<typeof sessionStatus>;
 export const runnerStatus = z.object({ pid: z.number().int(), at: z.string(), pool: poolStatus.nullable(), sessions: z.array(sessionStatus) });
 export type RunnerStatus = z.infer<typeof runnerStatus>;
 
-export const healthReply = z.object({ ok: z.literal(true), version: z.string() });
+export const healthReply = z.object({
+  ok: z.literal(true),
+  version: z.string(),
+  /** Which runner replica answered (a Kubernetes install: its pod name), for operators and tests. */
+  replica: z.string().optional(),
+});

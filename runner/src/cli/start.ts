@@ -50,6 +50,8 @@ export interface StartOptions {
   workstationTerminal?: SessionManagerDeps['workstationTerminal'];
   /** Sessions every runner replica serves (a Kubernetes install: kept in the learners' LearnerSessions). */
   sharedSessions?: SessionManagerDeps['shared'];
+  /** This replica's name (its pod), said by /api/health. */
+  replica?: string;
   /** Sessions unused this long are ended (their pooled cluster goes back). Default 60 min. */
   sessionIdleMs?: number;
   /** Where `svclab status` finds what this runner holds. */
@@ -174,7 +176,7 @@ export async function startRunner(opts: StartOptions): Promise<{ url: string; po
   const siteDir = opts.siteDir ?? join(projectRoot, 'dist');
   let origins: string[] = [];
   const app = await buildApp({
-    logger, token, allowedOrigins: () => origins, sessions,
+    logger, token, allowedOrigins: () => origins, sessions, ...(opts.replica ? { replica: opts.replica } : {}),
     labs: labPorts, checks: ports ? ports.checks : checksPort(labPorts, engine), apply: opts.apply ?? ports?.apply ?? noClusterApply,
     ...(ports ? { actions: ports.actions } : {}),
     siteDir: existsSync(join(siteDir, 'index.html')) ? siteDir : undefined,

@@ -245,7 +245,7 @@ export async function workshopServeCommand(args: string[], out: (line: string) =
   const held = new HeldEnvironments({ store, log: (l) => out(`• ${l}`) });
   held.start();
   const running = await startRunner({
-    host: o.host, port: o.port, allowRemote: true, cacheDir, out, workshop, publicOrigins: o.publicOrigins,
+    host: o.host, port: o.port, allowRemote: true, cacheDir, out, workshop, publicOrigins: o.publicOrigins, replica: o.replica,
     // A session's cluster is the learner's environment (claimed from the reserve), its
     // workstation that environment's `workstation` container: the local session path,
     // behind the same driver and engine interfaces.

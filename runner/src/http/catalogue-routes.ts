@@ -7,7 +7,7 @@ import type { ZodTypeProvider } from './zod-type-provider.ts';
 
 export async function catalogueRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
   const r = app.withTypeProvider<ZodTypeProvider>();
-  r.get('/health', { schema: routeSchema('health') }, async () => ({ ok: true as const, version: deps.version }));
+  r.get('/health', { schema: routeSchema('health') }, async () => ({ ok: true as const, version: deps.version, ...(deps.replica ? { replica: deps.replica } : {}) }));
   r.get('/status', { schema: routeSchema('status') }, async () => deps.status?.() ?? runnerStatus(deps.sessions, undefined));
   r.get('/labs', { schema: routeSchema('labs') }, async () => ({ labs: deps.labs.list() }));
   r.get('/labs/:labId', { schema: routeSchema('lab') }, async (req) => deps.labs.get(req.params.labId));

@@ -69,4 +69,6 @@ export interface AppDeps {
   /** Directory of the built site; omitted in API-only tests. */
   siteDir?: string;
   version: string;
+  /** This runner's replica name (a Kubernetes install: its pod), said by /api/health. */
+  replica?: string;
 }

@@ -5,7 +5,10 @@
 // joins, presses Start lab for lab 02 and gets a claimed Environment; step 1's check fails,
 // Solve, and it passes (then steps 2 and 3 after Solve) — kubectl and the checks running as
 // svclab:learner in the environment's workstation container. A second learner is moved off
-// a deleted environment pod; helm uninstall leaves nothing. Measured on the way: environment
+// a deleted environment pod. The runner replica serving both is deleted while their terminals
+// are open: both reconnect at the other replica (which takes their sessions over from their
+// LearnerSessions) with every line once; then both replicas are lost and Ana's page carries on
+// with the same session, not reset. helm uninstall leaves nothing. Measured on the way: environment
 // Ready cold (pod made → Ready, learner access included), Start lab from the reserve, memory
 // of one environment pod from the outer node's cgroup, the move's delays.
 // One SKIP line when a prerequisite is missing (docker, kind, the node, workstation or
@@ -125,6 +128,41 @@ describe.skipIf('skip' in cluster)('svclab chart on a kind cluster: Start lab cl
   };
   let ana: string[] = [];
   let anaSession = { id: '', env: '' };
+  let boSession = { id: '', env: '' };
+  let boCookies: string[] = [];
+  /**
+   * A learner's terminal as the page keeps it: every data frame's seq, the text, and on a
+   * reconnect a hello with the last seq rendered (what terminal-connection.ts does).
+   */
+  const terminal = (sid: string, cookies: string[]) => {
+    const t = { screen: '', lastSeq: 0, backwards: [] as number[], fatal: '', ws: undefined as WebSocket | undefined, closed: Promise.resolve() };
+    const connect = () => new Promise<void>((resolve, reject) => {
+      const ws = new WebSocket(`ws://${base.host}:${base.port}/api/sessions/${sid}/terminal`, { headers: { host: new URL(origin).host, origin, cookie: cookies.join('; ') } });
+      ws.on('message', (raw: Buffer) => {
+        const f = JSON.parse(raw.toString('utf8')) as { type: string; seq?: number; data?: string; message?: string; fatal?: boolean };
+        if (f.type === 'data') {
+          if (f.seq! <= t.lastSeq) t.backwards.push(f.seq!);
+          t.lastSeq = f.seq!;
+          t.screen += f.data;
+        }
+        if (f.type === 'error' && f.fatal) t.fatal = f.message ?? 'fatal';
+      });
+      t.closed = new Promise<void>((r) => ws.once('close', () => r()));
+      ws.once('open', () => {
+        ws.send(JSON.stringify({ type: 'hello', since: t.lastSeq, cols: 100, rows: 30 }));
+        t.ws = ws;
+        resolve();
+      });
+      ws.once('unexpected-response', (_req, res) => reject(new Error(`HTTP ${res.statusCode}`)));
+      ws.once('error', reject);
+    });
+    const shows = (text: string, timeoutMs = 60_000) => until(`"${text}" on ${sid}'s terminal`, async () => {
+      if (t.fatal) throw new Error(`terminal ${sid}: ${t.fatal}`);
+      return t.screen.includes(text) ? true : undefined;
+    }, timeoutMs, 200);
+    const type = (text: string) => t.ws!.send(JSON.stringify({ type: 'data', data: text }));
+    return { t, connect, shows, type, count: (text: string) => t.screen.split(text).length - 1 };
+  };
   const readySeconds = (e: KubeObject) => (Date.parse(String(e.status?.['readyAt'])) - Date.parse(e.metadata.creationTimestamp!)) / 1000;
 
   beforeAll(async () => {
@@ -274,6 +312,8 @@ describe.skipIf('skip' in cluster)('svclab chart on a kind cluster: Start lab cl
     expect(move.cluster).toBe(mine.cluster);
     expect(saidAfter).toBeLessThan(30);
     const moved = await ready(move.to);
+    boSession = { id: move.to, env: moved.cluster! };
+    boCookies = bo;
     console.log(`… and their session is ready on ${moved.cluster} after ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     expect(moved.cluster).not.toBe(mine.cluster);
     expect((await objects.get('environments', moved.cluster!))?.spec?.['claim']).toMatchObject({ lab: LAB });
@@ -288,13 +328,72 @@ describe.skipIf('skip' in cluster)('svclab chart on a kind cluster: Start lab cl
     expect(((await http('GET', '/api/workshop/me', { cookies: ana })).body as { moves: unknown[] }).moves).toEqual([]);
   }, 1_800_000);
 
-  it('the runner replicas are lost: the learner starts the lab again and finds their environment as they left it', async () => {
+  it('one runner replica is lost: both learners\' terminals reconnect at the other with nothing lost, their sessions carry on', async () => {
+    await kubectl(['-n', NS, 'rollout', 'status', 'deployment/svclab-runner', '--timeout=300s']);
+    const serving = ((await http('GET', '/api/health', { cookies: ana })).body as { replica?: string }).replica;
+    expect(serving, 'the replica answering (the Service keeps this client on it)').toMatch(/^svclab-runner-/);
+    const learners = [terminal(anaSession.id, ana), terminal(boSession.id, boCookies)];
+    for (const [i, l] of learners.entries()) {
+      await l.connect();
+      l.type(`echo before-$((6*7))-${i}\r`);
+      await l.shows(`before-42-${i}`);
+    }
+    const t0 = Date.now();
+    await kubectl(['-n', NS, 'delete', 'pod', serving!, '--wait=false']);
+    // The replica stops: its sockets close. The pages reconnect (whichever replica the Service picks now).
+    for (const l of learners) await l.t.closed;
+    for (const l of learners) {
+      await until('a reconnect', async () => {
+        try {
+          await l.connect();
+          return true;
+        } catch {
+          return undefined;
+        }
+      }, 180_000, 1000);
+    }
+    for (const [i, l] of learners.entries()) {
+      l.type(`echo after-$((6*8))-${i}\r`);
+      await l.shows(`after-48-${i}`);
+    }
+    console.log(`runner replica ${serving} deleted → both terminals reconnected and answering in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    const now = ((await http('GET', '/api/health', { cookies: ana })).body as { replica?: string }).replica;
+    expect(now).not.toBe(serving);
+    for (const [i, l] of learners.entries()) {
+      // Nothing lost, nothing twice: each line once, and no seq went backwards over the move.
+      expect(l.count(`before-42-${i}`), l.t.screen.slice(-800)).toBe(1);
+      expect(l.count(`after-48-${i}`), l.t.screen.slice(-800)).toBe(1);
+      expect(l.t.backwards).toEqual([]);
+      l.t.ws?.close();
+    }
+    // Their sessions are the same ones (taken over from the LearnerSessions), on the same environments.
+    for (const [sess, cookies] of [[anaSession, ana], [boSession, boCookies]] as const) {
+      const got = await http('GET', `/api/sessions/${sess.id}`, { cookies });
+      expect(got.status, JSON.stringify(got.body)).toBe(200);
+      expect((got.body as { session: { cluster: string } }).session.cluster).toBe(sess.env);
+    }
+  }, 900_000);
+
+  it('both runner replicas are lost: the learner\'s page carries on with the same session, as they left it', async () => {
     await kubectl(['-n', NS, 'delete', 'pod', '-l', 'app.kubernetes.io/component=runner', '--wait=true']);
     await kubectl(['-n', NS, 'rollout', 'status', 'deployment/svclab-runner', '--timeout=300s']);
     await until('a runner answering', async () => ((await http('GET', '/api/health')).status === 200 ? true : undefined), 300_000);
-    // The session lived in the lost replica; the page is told so and presses Start lab.
-    expect((await http('GET', `/api/sessions/${anaSession.id}`, { cookies: ana })).status).toBe(404);
     const t0 = Date.now();
+    // The session is recorded on her LearnerSession: a new replica serves it, no Start lab needed.
+    const got = await http('GET', `/api/sessions/${anaSession.id}`, { cookies: ana });
+    expect(got.status, JSON.stringify(got.body)).toBe(200);
+    expect((got.body as { session: { state: string; cluster: string } }).session).toMatchObject({ state: 'ready', cluster: anaSession.env });
+    console.log(`runner replicas lost → her session served by a new replica in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    // Another learner cannot take it over by naming it.
+    expect((await http('GET', `/api/sessions/${anaSession.id}`, { cookies: boCookies })).status).toBe(403);
+    // Not reset: her answers are still there, and her last steps still pass without Solve — a
+    // reset would have brought back the lab's unlabelled Deployment and cleared ~/answers.
+    expect((await kubectl(['-n', NS, 'exec', anaSession.env, '-c', 'workstation', '--', 'cat', '/home/learner/answers/endpoints'])).trim()).toBe('0');
+    for (const step of ['label-the-pods', 'reach-the-service']) {
+      const c = await http('POST', `/api/sessions/${anaSession.id}/steps/${step}/check`, { body: {}, cookies: ana });
+      expect(c.body, step).toMatchObject({ passed: true });
+    }
+    // Start lab again finds the environment she held, also not reset.
     const start = await http('POST', '/api/sessions', { body: { labId: LAB }, cookies: ana });
     expect([201, 202], JSON.stringify(start.body)).toContain(start.status);
     const id = (start.body as { session: { id: string } }).session.id;
@@ -303,16 +402,9 @@ describe.skipIf('skip' in cluster)('svclab chart on a kind cluster: Start lab cl
       if (s?.state === 'failed') throw new Error(`failed: ${JSON.stringify(s.error)}`);
       return s?.state === 'ready' ? s : undefined;
     }, 300_000, 1000);
-    console.log(`runner replicas lost → Start lab → ready on the same environment in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     expect(again.cluster).toBe(anaSession.env);
-    // Not reset: her answers are still there, and her last step (3 ready endpoints behind
-    // 10.97.97.97, the page saved) still passes without Solve — a reset would have brought
-    // back the lab's unlabelled Deployment and cleared ~/answers.
-    expect((await kubectl(['-n', NS, 'exec', anaSession.env, '-c', 'workstation', '--', 'cat', '/home/learner/answers/endpoints'])).trim()).toBe('0');
-    for (const step of ['label-the-pods', 'reach-the-service']) {
-      const c = await http('POST', `/api/sessions/${id}/steps/${step}/check`, { body: {}, cookies: ana });
-      expect(c.body, step).toMatchObject({ passed: true });
-    }
+    const c = await http('POST', `/api/sessions/${id}/steps/reach-the-service/check`, { body: {}, cookies: ana });
+    expect(c.body).toMatchObject({ passed: true });
   }, 900_000);
 
   it('helm uninstall leaves nothing behind: the Workshop (owned by the release\'s ConfigMap), its environments and their pods are collected', async () => {
