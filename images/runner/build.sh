@@ -2,7 +2,8 @@
 # The runner image the Helm chart's Deployment runs (`svclab workshop serve --store kube`):
 # a Debian bookworm rootfs from debootstrap (ca-certificates, tini), Node 24 from the
 # project's own `node` devDependency (node_modules/node/bin/node), and svclab itself
-# (package.json, bin/, runner/src, labs/, production node_modules), packed into a
+# (package.json, bin/, runner/src, labs/, production node_modules) and the built site
+# (astro build of site/ into /opt/svclab/dist, served on the API's origin), packed into a
 # `FROM scratch` docker build context in $OUT. Nothing is pulled from a registry. Runs
 # as uid 10001 (the chart's runAsUser), HOME /home/svclab.
 #
@@ -71,6 +72,12 @@ cp -a "$REPO/bin" "$app/bin"
 cp -a "$REPO/runner/src" "$app/runner/src"
 cp -a "$REPO/labs" "$app/labs"
 git -C "$REPO" rev-parse HEAD >"$app/COMMIT" 2>/dev/null || true
+
+step "the site (astro build → /opt/svclab/dist): the lesson pages, join page and instructor page the runner serves"
+t0=$SECONDS
+(cd "$REPO" && "$node_bin" node_modules/astro/bin/astro.mjs build --silent --outDir "$app/dist")
+[[ -f "$app/dist/index.html" ]] || { echo "runner: astro build made no $app/dist/index.html" >&2; exit 1; }
+step "site built in $((SECONDS - t0)) s ($(du -sh "$app/dist" | cut -f1))"
 
 step "production node_modules (a copy of the checkout's, pruned offline)"
 cp -a "$REPO/node_modules" "$app/node_modules"
