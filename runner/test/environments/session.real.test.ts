@@ -1,25 +1,27 @@
-// svclab on an existing Kubernetes cluster, end to end through the HTTP API: a svclab-made
-// kind cluster plays the school's cluster; the chart is installed with helm (the helm
-// artifact) and runs the runner image (2 replicas) and a reserve of environment pods (the
-// node image running a nested one-node cluster, plus the workstation container). A learner
-// joins, presses Start lab for lab 02 and gets a claimed Environment; step 1's check fails,
-// Solve, and it passes (then steps 2 and 3 after Solve) — kubectl and the checks running as
-// svclab:learner in the environment's workstation container. A second learner is moved off
-// a deleted environment pod. The runner replica serving both is deleted while their terminals
-// are open: both reconnect at the other replica (which takes their sessions over from their
-// LearnerSessions) with every line once; then both replicas are lost and Ana's page carries on
-// with the same session, not reset. helm uninstall leaves nothing. Measured on the way: environment
-// Ready cold (pod made → Ready, learner access included), Start lab from the reserve, memory
-// of one environment pod from the outer node's cgroup, the move's delays.
+// svclab on an existing Kubernetes cluster, end to end: a svclab-made kind cluster plays the
+// school's cluster; the chart is installed with helm (the helm artifact) and runs the runner
+// image (2 replicas, serving the site too) and a reserve of environment pods (the node image
+// running a nested one-node cluster, plus the workstation container). Two learners, Ana and
+// Bo, join in their own Chromium pages (the Service's NodePort, a served origin by the chart's
+// service.publicOrigins), press Start lab for lab 02, each gets an environment pod of their
+// own, and passes step 1 in its terminal; Ana's later steps run through the API as the
+// learner. Bo's environment pod is deleted: his page says so, follows to a new environment,
+// and what he applied is back. The runner replica serving both is deleted with their
+// terminals open: both pages reconnect at the other replica (which takes their sessions over
+// from their LearnerSessions) and show each line once. Both replicas are lost: Ana's page,
+// reloaded, carries on with the same session, not reset. helm uninstall leaves nothing.
+// Measured on the way: environment Ready cold (pod made → Ready, learner access included),
+// Start lab from the reserve, memory of one environment pod from the outer node's cgroup, the
+// move's delays, the reconnect after a replica loss.
 // One SKIP line when a prerequisite is missing (docker, kind, the node, workstation or
-// runner image, helm); the cluster is the file's own under SVCLAB_TEST_CREATE_CLUSTER=1
+// runner image, helm, Chromium); the cluster is the file's own under SVCLAB_TEST_CREATE_CLUSTER=1
 // (npm test), else svclab-k8s or the one SVCLAB_TEST_K8S_CLUSTER names.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { WebSocket } from 'ws';
 import { nodeKubectl } from '../../src/cluster/cluster-driver.ts';
 import { nodeImageRef } from '../../src/cluster/cluster-tools.ts';
 import { DockerEngine } from '../../src/engine/docker-engine.ts';
@@ -28,6 +30,7 @@ import { defaultCacheDir, defaultImagesDir, imageRef, imagesBuild, type ImagesDe
 import { ClientNodeKubeObjects, isReason, type KubeObject } from '../../src/kube-store/kube-objects.ts';
 import { helmBinary } from '../deploy/tools.ts';
 import { testCluster, type TestCluster } from '../support/test-cluster.ts';
+import { CHROMIUM, launchChromium, snap, terminalText, typeInTerminal, until as untilPage } from '../../../site/test/support/browser.ts';
 
 const NS = 'svclab-s';
 const LAB = '02-selectors-and-endpoints';
@@ -38,6 +41,7 @@ const runner = new ExecaRunner();
 const prereq = await (async (): Promise<{ skip: string } | { helm: string; images: { node: string; workstation: string; runner: string } }> => {
   const helm = helmBinary();
   if ('skip' in helm) return helm;
+  if (!existsSync(CHROMIUM)) return { skip: `no Chromium at ${CHROMIUM} for the learners' pages (svclab doctor --fix --for test)` };
   const engine = new DockerEngine({ runner, queryTimeoutMs: 15_000 });
   const deps: ImagesDeps = { runner, engine, imagesDir: defaultImagesDir(), cacheDir: defaultCacheDir() };
   try {
@@ -71,7 +75,7 @@ const repo = (ref: string) => ref.slice(0, ref.lastIndexOf(':'));
 
 interface Reply { status: number; body: unknown; cookies: string[] }
 
-describe.skipIf('skip' in cluster)('svclab chart on a kind cluster: Start lab claims an environment pod and plays lab 02 there', () => {
+describe.skipIf('skip' in cluster)('svclab chart on a kind cluster: learners in their browsers play lab 02 in environment pods', () => {
   if ('skip' in cluster || 'skip' in prereq) return;
   const { driver, name } = cluster;
   const cp = `${name}-control-plane`;
@@ -81,6 +85,12 @@ describe.skipIf('skip' in cluster)('svclab chart on a kind cluster: Start lab cl
   let base = { host: '', port: 0 };
   // The Service's in-cluster name: a served origin (the chart passes it to the runner).
   const origin = `http://svclab.${NS}.svc`;
+  // Where the learners' browsers reach the runner: the Service's NodePort on the node's address
+  // (the chart's service.publicOrigins makes it a served origin).
+  const NODE_PORT = 30480;
+  let site = '';
+  let browser: Browser;
+  const LESSON = `/labs/${LAB}/`;
 
   const kubectl = async (args: string[], input?: string) => {
     const r = await driver.execOnNode(name, cp, nodeKubectl(args), { timeoutMs: 180_000, ...(input === undefined ? {} : { input }) });
@@ -126,44 +136,60 @@ describe.skipIf('skip' in cluster)('svclab chart on a kind cluster: Start lab cl
       await new Promise((r) => setTimeout(r, everyMs));
     }
   };
-  let ana: string[] = [];
-  let anaSession = { id: '', env: '' };
-  let boSession = { id: '', env: '' };
-  let boCookies: string[] = [];
-  /**
-   * A learner's terminal as the page keeps it: every data frame's seq, the text, and on a
-   * reconnect a hello with the last seq rendered (what terminal-connection.ts does).
-   */
-  const terminal = (sid: string, cookies: string[]) => {
-    const t = { screen: '', lastSeq: 0, backwards: [] as number[], fatal: '', ws: undefined as WebSocket | undefined, closed: Promise.resolve() };
-    const connect = () => new Promise<void>((resolve, reject) => {
-      const ws = new WebSocket(`ws://${base.host}:${base.port}/api/sessions/${sid}/terminal`, { headers: { host: new URL(origin).host, origin, cookie: cookies.join('; ') } });
-      ws.on('message', (raw: Buffer) => {
-        const f = JSON.parse(raw.toString('utf8')) as { type: string; seq?: number; data?: string; message?: string; fatal?: boolean };
-        if (f.type === 'data') {
-          if (f.seq! <= t.lastSeq) t.backwards.push(f.seq!);
-          t.lastSeq = f.seq!;
-          t.screen += f.data;
-        }
-        if (f.type === 'error' && f.fatal) t.fatal = f.message ?? 'fatal';
-      });
-      t.closed = new Promise<void>((r) => ws.once('close', () => r()));
-      ws.once('open', () => {
-        ws.send(JSON.stringify({ type: 'hello', since: t.lastSeq, cols: 100, rows: 30 }));
-        t.ws = ws;
-        resolve();
-      });
-      ws.once('unexpected-response', (_req, res) => reject(new Error(`HTTP ${res.statusCode}`)));
-      ws.once('error', reject);
-    });
-    const shows = (text: string, timeoutMs = 60_000) => until(`"${text}" on ${sid}'s terminal`, async () => {
-      if (t.fatal) throw new Error(`terminal ${sid}: ${t.fatal}`);
-      return t.screen.includes(text) ? true : undefined;
-    }, timeoutMs, 200);
-    const type = (text: string) => t.ws!.send(JSON.stringify({ type: 'data', data: text }));
-    return { t, connect, shows, type, count: (text: string) => t.screen.split(text).length - 1 };
-  };
   const readySeconds = (e: KubeObject) => (Date.parse(String(e.status?.['readyAt'])) - Date.parse(e.metadata.creationTimestamp!)) / 1000;
+
+  interface Learner { name: string; ctx: BrowserContext; page: Page; session: { id: string; env: string } }
+  const learners: Record<'ana' | 'bo', Learner> = {} as Record<'ana' | 'bo', Learner>;
+  const status = (p: Page) => p.locator('[data-ref="status-text"]').innerText();
+  /** The API with this learner's cookies, as their page calls it (same origin). */
+  const api = async (l: Learner, method: 'GET' | 'POST', path: string, body?: unknown) => {
+    const r = method === 'GET'
+      ? await l.ctx.request.get(`${site}${path}`)
+      : await l.ctx.request.post(`${site}${path}`, { headers: { origin: site }, data: body ?? {} });
+    const text = await r.text();
+    let json: unknown = text;
+    try { json = JSON.parse(text); } catch { /* not JSON */ }
+    return { status: r.status(), body: json };
+  };
+  const sessionOf = async (l: Learner) => {
+    const me = (await api(l, 'GET', '/api/workshop/me')).body as { sessions: { id: string; state: string; cluster?: string | null }[] };
+    return me.sessions;
+  };
+
+  async function joinAs(who: string): Promise<{ ctx: BrowserContext; page: Page }> {
+    const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: 'en-US', permissions: ['clipboard-read', 'clipboard-write'] });
+    const page = await ctx.newPage();
+    const secret = (await objects.get('secrets', 'workshop-secrets'))!;
+    const code = Buffer.from(secret.data!['code']!, 'base64').toString('utf8');
+    await page.goto(`${site}/join/?code=${code}`);
+    await page.getByLabel('Display name').fill(who);
+    await page.getByRole('button', { name: 'Join' }).click();
+    await page.waitForURL(`${site}/`);
+    await page.goto(`${site}${LESSON}`);
+    return { ctx, page };
+  }
+
+  /** Start lab, and wait for the terminal's prompt (a claim from the reserve, or a wait for one). */
+  async function startLab(page: Page, who: string, timeoutMs: number): Promise<void> {
+    await page.getByRole('button', { name: 'Start lab' }).click();
+    await page.locator('[data-ref="term-state"][data-state="open"]').waitFor({ timeout: timeoutMs }).catch(async (e: unknown) => {
+      await snap(page, `k8s-${who}-start-FAILED`).catch(() => undefined);
+      throw new Error(`${who}: ${String(e)}\npanel: ${await page.locator('.svclab-lab__head').innerText().catch(() => '?')}`);
+    });
+    await expect.poll(() => status(page), { timeout: 30_000 }).toBe('Lab running.');
+    await untilPage(() => terminalText(page), (t) => /\$ $/m.test(t.trimEnd() + ' '), 60_000, `${who}'s prompt`);
+  }
+
+  /** Step 1 of lab 02 in the page: note the endpoints in the terminal, press Check, read "Step passed." */
+  async function passObserve(page: Page, who: string): Promise<void> {
+    await typeInTerminal(page, 'mkdir -p ~/answers && echo 0 > ~/answers/endpoints && echo noted-$((6*7))\n');
+    await untilPage(() => terminalText(page), (t) => /^noted-42$/m.test(t), 60_000, `${who}'s answer noted`);
+    await page.getByRole('button', { name: /^Check: Observe/ }).click();
+    await expect.poll(() => page.locator('li.svclab-step[data-step="observe"] .svclab-result').innerText(), { timeout: 240_000 }).toMatch(/Step passed\./);
+  }
+
+  /** Lines of the page's terminal that are exactly `line`. */
+  const linesOf = async (page: Page, line: string) => (await terminalText(page)).split('\n').filter((l) => l.trim() === line).length;
 
   beforeAll(async () => {
     const t0 = Date.now();
@@ -171,6 +197,8 @@ describe.skipIf('skip' in cluster)('svclab chart on a kind cluster: Start lab cl
     console.log(`images into ${name} in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
     writeFileSync(kubeconfigFile, await driver.kubeconfig(name, 'host'), { mode: 0o600 });
     objects = new ClientNodeKubeObjects({ namespace: NS, kubeconfig: await driver.kubeconfig(name, 'host'), requestTimeoutMs: 30_000 });
+    const nodeIP = (await driver.nodes(name))[0]!.internalIP;
+    site = `http://${nodeIP}:${NODE_PORT}`;
     const { images } = prereq;
     await helm(['upgrade', '--install', 'svclab', join(root, 'deploy/helm/svclab'), '--namespace', NS, '--create-namespace',
       '--set', 'environment.acknowledgePrivilegedPods=true',
@@ -180,234 +208,166 @@ describe.skipIf('skip' in cluster)('svclab chart on a kind cluster: Start lab cl
       '--set', `environment.workstation.image.repository=${repo(images.workstation)},environment.workstation.image.tag=${tag(images.workstation)},environment.workstation.image.pullPolicy=Never`,
       // Two cores: the chart's per-environment request would leave room for one.
       '--set', 'environment.resources.requests.cpu=100m,runner.resources.requests.cpu=50m',
-      '--set', 'service.type=NodePort']);
-    const svc = JSON.parse(await kubectl(['-n', NS, 'get', 'service', 'svclab', '-o', 'json'])) as { spec: { ports: { nodePort: number }[] } };
-    base = { host: (await driver.nodes(name))[0]!.internalIP, port: svc.spec.ports[0]!.nodePort };
+      '--set', `service.type=NodePort,service.nodePort=${NODE_PORT}`,
+      '--set', `service.publicOrigins={${site}}`]);
+    base = { host: nodeIP, port: NODE_PORT };
+    browser = await launchChromium();
   }, 900_000);
 
   afterAll(async () => {
+    await browser?.close();
     await helm(['uninstall', 'svclab', '--namespace', NS, '--wait', '--timeout', '120s']).catch(() => undefined);
     await cluster.remove();
     rmSync(dir, { recursive: true, force: true });
   }, 300_000);
 
-  it('a learner joins, Start lab claims a Ready environment, step 1 fails, Solve, it passes — in the environment pod', async () => {
+  it('two learners join in their browsers; each Start lab claims an environment pod of their own, and each passes step 1 in its terminal', async () => {
     // The reserve: one environment, Ready once its nested cluster is up and learner access installed.
     const first = await until('an Environment Ready', async () => (await objects.list('environments')).find((e) => e.status?.['phase'] === 'Ready'), 900_000, 5000);
     console.log(`environment ${first.metadata.name} Ready cold in ${readySeconds(first).toFixed(1)} s (pod made → nested cluster up → learner access)`);
     await until('the runner answering', async () => ((await http('GET', '/api/health')).status === 200 ? true : undefined), 300_000);
+    await kubectl(['-n', NS, 'rollout', 'status', 'deployment/svclab-runner', '--timeout=300s']);
 
-    const secret = (await objects.get('secrets', 'workshop-secrets'))!;
-    const code = Buffer.from(secret.data!['code']!, 'base64').toString('utf8');
-    const join1 = await http('POST', '/api/workshop/join', { body: { code, name: 'Ana' } });
-    expect(join1.status, JSON.stringify(join1.body)).toBe(200);
-    ana = join1.cookies;
-
+    for (const [key, who] of [['ana', 'Ana'], ['bo', 'Bo']] as const) {
+      const { ctx, page } = await joinAs(who);
+      learners[key] = { name: who, ctx, page, session: { id: '', env: '' } };
+    }
+    const { ana, bo } = learners;
+    // Ana first: the reserve's environment. Bo's comes from the refill (a cold one) — his page waits in line.
     const t0 = Date.now();
-    const start = await http('POST', '/api/sessions', { body: { labId: LAB }, cookies: ana });
-    expect([201, 202], JSON.stringify(start.body)).toContain(start.status);
-    const id = (start.body as { session: { id: string } }).session.id;
-    const session = await until('the session ready', async () => {
-      const r = await http('GET', `/api/sessions/${id}`, { cookies: ana });
-      const s = (r.body as { session?: { state: string; cluster: string | null; error?: unknown } }).session;
-      if (s?.state === 'failed') throw new Error(`the session failed: ${JSON.stringify(s.error)}`);
-      return s?.state === 'ready' ? s : undefined;
-    }, 300_000, 1000);
-    console.log(`Start lab → ready from the reserve in ${((Date.now() - t0) / 1000).toFixed(1)} s (claim, learner kubeconfig, the lab's setup)`);
-    anaSession = { id, env: session.cluster! };
-    // The session's cluster is the Environment it claimed, held by this learner.
-    const env = (await objects.get('environments', session.cluster!))!;
-    expect(env.spec?.['claim']).toMatchObject({ lab: LAB });
-    expect(env.status?.['phase']).toBe('Ready');
-    // The lab's setup is in the nested cluster (as admin), and the learner is svclab:learner there.
-    const node = { pod: session.cluster!, container: 'node' };
-    const inNode = await kubectl(['-n', NS, 'exec', node.pod, '-c', node.container, '--', 'kubectl', '--kubeconfig=/etc/kubernetes/admin.conf', 'get', 'service', 'nginx', '-o', 'jsonpath={.spec.clusterIP}']);
+    await startLab(ana.page, 'Ana', 300_000);
+    console.log(`Ana: Start lab → terminal open from the reserve in ${((Date.now() - t0) / 1000).toFixed(1)} s (claim, learner kubeconfig, the lab's setup)`);
+    const t1 = Date.now();
+    await startLab(bo.page, 'Bo', 900_000);
+    console.log(`Bo: Start lab → terminal open in ${((Date.now() - t1) / 1000).toFixed(1)} s (waited for the refill)`);
+    for (const l of [ana, bo]) {
+      const [mine] = (await sessionOf(l)).filter((x) => x.state === 'ready');
+      const view = (await api(l, 'GET', `/api/sessions/${mine!.id}`)).body as { session: { cluster: string } };
+      l.session = { id: mine!.id, env: view.session.cluster };
+    }
+    // An environment pod each: their own nested clusters.
+    expect(ana.session.env).not.toBe(bo.session.env);
+    for (const l of [ana, bo]) expect((await objects.get('environments', l.session.env))?.spec?.['claim']).toMatchObject({ lab: LAB });
+    await passObserve(ana.page, 'Ana');
+    await passObserve(bo.page, 'Bo');
+    await snap(ana.page, 'k8s-ana-step1-passed');
+    await snap(bo.page, 'k8s-bo-step1-passed');
+    // In the terminal the learner is svclab:learner of their own cluster.
+    await typeInTerminal(ana.page, 'echo whoami=$(kubectl auth whoami -o jsonpath={.status.userInfo.username})\n');
+    await untilPage(() => terminalText(ana.page), (t) => /^whoami=svclab:learner$/m.test(t), 60_000, 'whoami in Ana\'s terminal');
+
+    // The lab's setup is in Ana's nested cluster (as admin).
+    const inNode = await kubectl(['-n', NS, 'exec', ana.session.env, '-c', 'node', '--', 'kubectl', '--kubeconfig=/etc/kubernetes/admin.conf', 'get', 'service', 'nginx', '-o', 'jsonpath={.spec.clusterIP}']);
     expect(inNode).toBe('10.97.97.97');
-    const whoami = await kubectl(['-n', NS, 'exec', node.pod, '-c', 'workstation', '--', 'kubectl', 'auth', 'whoami', '-o', 'jsonpath={.status.userInfo.username}']);
-    expect(whoami).toBe('svclab:learner');
-
-    const check = async () => {
-      const r = await http('POST', `/api/sessions/${id}/steps/observe/check`, { body: {}, cookies: ana });
-      expect(r.status, JSON.stringify(r.body)).toBe(200);
-      return r.body as { passed: boolean; results: { status: string; message: string }[] };
-    };
-    const before = await check();
-    expect(before.passed).toBe(false);
-    expect(before.results[0]).toMatchObject({ status: 'fail' });
-    expect(before.results[0]!.message).toMatch(/answers\/endpoints/);
-    const solved = await http('POST', `/api/sessions/${id}/steps/observe/solve`, { body: {}, cookies: ana });
-    expect(solved.status, JSON.stringify(solved.body)).toBe(200);
-    const after = await check();
-    expect(after, JSON.stringify(after)).toMatchObject({ passed: true });
-    // Solve wrote the answer as the learner, in the environment's workstation.
-    expect((await kubectl(['-n', NS, 'exec', node.pod, '-c', 'workstation', '--', 'cat', '/home/learner/answers/endpoints'])).trim()).toBe('0');
-    // The learner's terminal: the shell in the environment's workstation container, attached
-    // through the Kubernetes API (k8s-term's svclab-term), as the learner with their kubeconfig.
-    const term = new WebSocket(`ws://${base.host}:${base.port}/api/sessions/${id}/terminal`, { headers: { host: new URL(origin).host, origin, cookie: ana.join('; ') } });
-    let screen = '';
-    const shown = new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`the terminal did not show svclab:learner: ${JSON.stringify(screen.slice(-500))}`)), 120_000);
-      term.on('message', (raw: Buffer) => {
-        const f = JSON.parse(raw.toString('utf8')) as { type: string; data?: string; message?: string; fatal?: boolean };
-        if (f.type === 'data') screen += f.data;
-        if (f.type === 'error' && f.fatal) reject(new Error(`terminal error: ${f.message}`));
-        if (screen.includes('whoami=svclab:learner')) { clearTimeout(timer); resolve(); }
-      });
-      term.on('error', reject);
-    });
-    await new Promise<void>((resolve, reject) => { term.once('open', () => resolve()); term.once('error', reject); });
-    term.send(JSON.stringify({ type: 'hello', since: 0, cols: 100, rows: 30 }));
-    term.send(JSON.stringify({ type: 'data', data: 'echo whoami=$(kubectl auth whoami -o jsonpath={.status.userInfo.username})\r' }));
-    await shown;
-    term.close();
-
-    // The rest of lab 02 on the nested cluster: three svclab/web pods Ready behind the Service
-    // (the node image's preloaded lab image), then http://10.97.97.97/ from the workstation —
-    // the nested kube-proxy's ClusterIP in the pod's own network namespace.
+    // The rest of lab 02 for Ana through the API (as her page's buttons do): three svclab/web
+    // pods Ready behind the Service, then http://10.97.97.97/ from the workstation.
     for (const step of ['label-the-pods', 'reach-the-service']) {
-      const r = await http('POST', `/api/sessions/${id}/steps/${step}/solve`, { body: {}, cookies: ana });
+      const r = await api(ana, 'POST', `/api/sessions/${ana.session.id}/steps/${step}/solve`);
       expect(r.status, `${step}: ${JSON.stringify(r.body)}`).toBe(200);
-      const c = await http('POST', `/api/sessions/${id}/steps/${step}/check`, { body: {}, cookies: ana });
+      const c = await api(ana, 'POST', `/api/sessions/${ana.session.id}/steps/${step}/check`);
       expect(c.body, step).toMatchObject({ passed: true });
     }
 
     // Memory of one environment pod, from the outer node's cgroup (kubectl top needs metrics-server).
-    const pod = (await objects.get('pods', session.cluster!))!;
+    const pod = (await objects.get('pods', ana.session.env))!;
     const uid = pod.metadata.uid!.replace(/-/g, '_');
     const cg = await driver.execOnNode(name, cp, ['sh', '-c', `d=$(find /sys/fs/cgroup/memory -maxdepth 4 -type d -name "*pod${uid}.slice" | head -1); echo "$d"; cat "$d/memory.usage_in_bytes"; grep -E '^total_(rss|cache|inactive_file) ' "$d/memory.stat"`], { timeoutMs: 30_000 });
     const [, usage, ...stat] = cg.stdout.trim().split('\n');
-    const s = Object.fromEntries(stat.map((l) => l.split(' ')).map(([k, v]) => [k, Number(v) / 2 ** 20]));
-    console.log(`environment pod memory: usage ${(Number(usage) / 2 ** 20).toFixed(0)} MiB, rss ${s['total_rss']?.toFixed(0)} MiB, cache ${s['total_cache']?.toFixed(0)} MiB, working set ${((Number(usage) / 2 ** 20) - (s['total_inactive_file'] ?? 0)).toFixed(0)} MiB`);
+    const m = Object.fromEntries(stat.map((l) => l.split(' ')).map(([k, v]) => [k, Number(v) / 2 ** 20]));
+    console.log(`environment pod memory: usage ${(Number(usage) / 2 ** 20).toFixed(0)} MiB, rss ${m['total_rss']?.toFixed(0)} MiB, cache ${m['total_cache']?.toFixed(0)} MiB, working set ${((Number(usage) / 2 ** 20) - (m['total_inactive_file'] ?? 0)).toFixed(0)} MiB`);
+  }, 2_400_000);
 
-    // The reserve refills after the claim: a second environment, cold again.
-    const second = await until('the reserve refilled', async () => (await objects.list('environments')).find((e) => e.metadata.name !== first.metadata.name && e.status?.['phase'] === 'Ready'), 900_000, 5000);
-    console.log(`refill ${second.metadata.name} Ready in ${readySeconds(second).toFixed(1)} s`);
-  }, 1_800_000);
-
-  it('a second learner\'s environment pod is deleted: their page says so within seconds, a new environment is claimed, their applied objects come back', async () => {
-    const secret = (await objects.get('secrets', 'workshop-secrets'))!;
-    const code = Buffer.from(secret.data!['code']!, 'base64').toString('utf8');
-    const bo = (await http('POST', '/api/workshop/join', { body: { code, name: 'Bo' } })).cookies;
-    const start = await http('POST', '/api/sessions', { body: { labId: LAB }, cookies: bo });
-    expect([201, 202], JSON.stringify(start.body)).toContain(start.status);
-    const ready = (sid: string) => until(`session ${sid} ready`, async () => {
-      const s = (await http('GET', `/api/sessions/${sid}`, { cookies: bo })).body as { session?: { state: string; cluster: string | null; error?: unknown } };
-      if (s.session?.state === 'failed') throw new Error(`session ${sid} failed: ${JSON.stringify(s.session.error)}`);
-      return s.session?.state === 'ready' ? s.session : undefined;
-    }, 900_000, 1000);
-    const id = (start.body as { session: { id: string } }).session.id;
-    const mine = await ready(id);
+  it('Bo\'s environment pod is deleted: his page says so within seconds, follows to a new environment, and what he applied is back', async () => {
+    const { ana, bo } = learners;
     const yaml = 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: bo-notes\n  namespace: default\ndata:\n  note: kept\n';
-    const applied = await http('POST', `/api/sessions/${id}/apply`, { body: { yaml }, cookies: bo });
+    const applied = await api(bo, 'POST', `/api/sessions/${bo.session.id}/apply`, { yaml });
     expect(applied.status, JSON.stringify(applied.body)).toBe(200);
+    // A spare for the move: the reserve refills after Bo's claim (cold).
+    await until('a spare environment Ready', async () => (await objects.list('environments')).find((e) => !e.spec?.['claim'] && e.status?.['phase'] === 'Ready'), 900_000, 5000);
 
     const t0 = Date.now();
-    await kubectl(['-n', NS, 'delete', 'pod', mine.cluster!, '--wait=false']);
-    const move = await until('the move on Bo\'s page', async () => {
-      const me = (await http('GET', '/api/workshop/me', { cookies: bo })).body as { moves: { from: string; to: string; cluster: string }[] };
-      return me.moves.find((m) => m.from === id);
-    }, 120_000, 500);
+    await kubectl(['-n', NS, 'delete', 'pod', bo.session.env, '--wait=false']);
+    await expect.poll(() => bo.page.locator('[data-ref="moved"]').innerText(), { timeout: 60_000 }).toMatch(/Your cluster stopped answering/);
     const saidAfter = (Date.now() - t0) / 1000;
-    console.log(`environment pod deleted → the learner's page says so after ${saidAfter.toFixed(1)} s`);
-    expect(move.cluster).toBe(mine.cluster);
+    console.log(`environment pod deleted → Bo's page says so after ${saidAfter.toFixed(1)} s`);
     expect(saidAfter).toBeLessThan(30);
-    const moved = await ready(move.to);
-    boSession = { id: move.to, env: moved.cluster! };
-    boCookies = bo;
-    console.log(`… and their session is ready on ${moved.cluster} after ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-    expect(moved.cluster).not.toBe(mine.cluster);
-    expect((await objects.get('environments', moved.cluster!))?.spec?.['claim']).toMatchObject({ lab: LAB });
-    // What Bo applied is on the new environment; the lab's starting objects too.
-    const note = await kubectl(['-n', NS, 'exec', moved.cluster!, '-c', 'workstation', '--', 'kubectl', 'get', 'configmap', 'bo-notes', '-o', 'jsonpath={.data.note}']);
-    expect(note).toBe('kept');
-    // The failed environment is gone (a used cluster never returns).
-    await until('the failed Environment deleted', async () => ((await objects.get('environments', mine.cluster!)) ? undefined : true), 60_000);
-    // Ana was not moved: the watch's probe of her environment (GET /readyz at the pod IP:6443,
-    // verified against the nested cluster's CA: kubeadm's serving certificate names the pod IP)
-    // kept answering all along.
-    expect(((await http('GET', '/api/workshop/me', { cookies: ana })).body as { moves: unknown[] }).moves).toEqual([]);
+    await bo.page.locator('[data-ref="term-state"][data-state="open"]').waitFor({ timeout: 600_000 });
+    await expect.poll(() => status(bo.page), { timeout: 60_000 }).toBe('Lab running.');
+    const [moved] = (await sessionOf(bo)).filter((x) => x.state === 'ready');
+    const view = (await api(bo, 'GET', `/api/sessions/${moved!.id}`)).body as { session: { cluster: string } };
+    console.log(`… and his page runs the lab on ${view.session.cluster} after ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    expect(moved!.id).not.toBe(bo.session.id);
+    expect(view.session.cluster).not.toBe(bo.session.env);
+    await snap(bo.page, 'k8s-bo-moved');
+    const gone = bo.session.env;
+    bo.session = { id: moved!.id, env: view.session.cluster };
+    // What Bo applied is on the new environment.
+    await typeInTerminal(bo.page, 'echo note=$(kubectl get configmap bo-notes -o jsonpath={.data.note})\n');
+    await untilPage(() => terminalText(bo.page), (t) => /^note=kept$/m.test(t), 60_000, 'Bo\'s ConfigMap on the new environment');
+    // The failed environment is gone (a used cluster never returns); Ana was not moved.
+    await until('the failed Environment deleted', async () => ((await objects.get('environments', gone)) ? undefined : true), 60_000);
+    expect(((await api(ana, 'GET', '/api/workshop/me')).body as { moves: unknown[] }).moves).toEqual([]);
   }, 1_800_000);
 
-  it('one runner replica is lost: both learners\' terminals reconnect at the other with nothing lost, their sessions carry on', async () => {
+  it('the runner replica serving both learners is deleted: both pages\' terminals reconnect at the other with nothing lost', async () => {
+    const { ana, bo } = learners;
     await kubectl(['-n', NS, 'rollout', 'status', 'deployment/svclab-runner', '--timeout=300s']);
-    const serving = ((await http('GET', '/api/health', { cookies: ana })).body as { replica?: string }).replica;
+    const replicaOf = async (l: Learner) => ((await api(l, 'GET', '/api/health')).body as { replica?: string }).replica;
+    const serving = await replicaOf(ana);
     expect(serving, 'the replica answering (the Service keeps this client on it)').toMatch(/^svclab-runner-/);
-    const learners = [terminal(anaSession.id, ana), terminal(boSession.id, boCookies)];
-    for (const [i, l] of learners.entries()) {
-      await l.connect();
-      l.type(`echo before-$((6*7))-${i}\r`);
-      await l.shows(`before-42-${i}`);
+    expect(await replicaOf(bo)).toBe(serving);
+    for (const [i, l] of [ana, bo].entries()) {
+      await typeInTerminal(l.page, `echo before-$((6*7))-${i}\n`);
+      await untilPage(() => terminalText(l.page), (t) => new RegExp(`^before-42-${i}$`, 'm').test(t), 60_000, `${l.name}'s line before`);
     }
     const t0 = Date.now();
     await kubectl(['-n', NS, 'delete', 'pod', serving!, '--wait=false']);
-    // The replica stops: its sockets close. The pages reconnect (whichever replica the Service picks now).
-    for (const l of learners) await l.t.closed;
-    for (const l of learners) {
-      await until('a reconnect', async () => {
-        try {
-          await l.connect();
-          return true;
-        } catch {
-          return undefined;
-        }
-      }, 180_000, 1000);
-    }
-    for (const [i, l] of learners.entries()) {
-      l.type(`echo after-$((6*8))-${i}\r`);
-      await l.shows(`after-48-${i}`);
+    // Each page sees its socket go, reconnects (to whichever replica the Service picks now) and types on.
+    for (const [i, l] of [ana, bo].entries()) {
+      await l.page.locator('[data-ref="term-state"][data-state="reconnecting"]').waitFor({ timeout: 60_000 }).catch(() => undefined);
+      await l.page.locator('[data-ref="term-state"][data-state="open"]').waitFor({ timeout: 180_000 });
+      await typeInTerminal(l.page, `echo after-$((6*8))-${i}\n`);
+      await untilPage(() => terminalText(l.page), (t) => new RegExp(`^after-48-${i}$`, 'm').test(t), 120_000, `${l.name}'s line after the replica loss`);
     }
     console.log(`runner replica ${serving} deleted → both terminals reconnected and answering in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-    const now = ((await http('GET', '/api/health', { cookies: ana })).body as { replica?: string }).replica;
-    expect(now).not.toBe(serving);
-    for (const [i, l] of learners.entries()) {
-      // Nothing lost, nothing twice: each line once, and no seq went backwards over the move.
-      expect(l.count(`before-42-${i}`), l.t.screen.slice(-800)).toBe(1);
-      expect(l.count(`after-48-${i}`), l.t.screen.slice(-800)).toBe(1);
-      expect(l.t.backwards).toEqual([]);
-      l.t.ws?.close();
-    }
-    // Their sessions are the same ones (taken over from the LearnerSessions), on the same environments.
-    for (const [sess, cookies] of [[anaSession, ana], [boSession, boCookies]] as const) {
-      const got = await http('GET', `/api/sessions/${sess.id}`, { cookies });
+    expect(await replicaOf(ana)).not.toBe(serving);
+    for (const [i, l] of [ana, bo].entries()) {
+      // Nothing lost, nothing shown twice.
+      expect(await linesOf(l.page, `before-42-${i}`), await terminalText(l.page)).toBe(1);
+      expect(await linesOf(l.page, `after-48-${i}`), await terminalText(l.page)).toBe(1);
+      expect(await status(l.page)).toBe('Lab running.');
+      // The same session (taken over from the LearnerSession), on the same environment.
+      const got = await api(l, 'GET', `/api/sessions/${l.session.id}`);
       expect(got.status, JSON.stringify(got.body)).toBe(200);
-      expect((got.body as { session: { cluster: string } }).session.cluster).toBe(sess.env);
+      expect((got.body as { session: { cluster: string } }).session.cluster).toBe(l.session.env);
+      await snap(l.page, `k8s-${l.name.toLowerCase()}-after-replica-loss`);
     }
+    // Another learner cannot take a session over by naming it.
+    expect((await api(bo, 'GET', `/api/sessions/${ana.session.id}`)).status).toBe(403);
   }, 900_000);
 
-  it('both runner replicas are lost: the learner\'s page carries on with the same session, as they left it', async () => {
+  it('both runner replicas are lost: Ana\'s page, reloaded, carries on with the same session, as she left it', async () => {
+    const { ana } = learners;
     await kubectl(['-n', NS, 'delete', 'pod', '-l', 'app.kubernetes.io/component=runner', '--wait=true']);
     await kubectl(['-n', NS, 'rollout', 'status', 'deployment/svclab-runner', '--timeout=300s']);
     await until('a runner answering', async () => ((await http('GET', '/api/health')).status === 200 ? true : undefined), 300_000);
     const t0 = Date.now();
-    // The session is recorded on her LearnerSession: a new replica serves it, no Start lab needed.
-    const got = await http('GET', `/api/sessions/${anaSession.id}`, { cookies: ana });
-    expect(got.status, JSON.stringify(got.body)).toBe(200);
-    expect((got.body as { session: { state: string; cluster: string } }).session).toMatchObject({ state: 'ready', cluster: anaSession.env });
-    console.log(`runner replicas lost → her session served by a new replica in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-    // Another learner cannot take it over by naming it.
-    expect((await http('GET', `/api/sessions/${anaSession.id}`, { cookies: boCookies })).status).toBe(403);
-    // Not reset: her answers are still there, and her last steps still pass without Solve — a
+    await ana.page.reload();
+    await ana.page.locator('[data-ref="term-state"][data-state="open"]').waitFor({ timeout: 120_000 });
+    await expect.poll(() => status(ana.page), { timeout: 30_000 }).toBe('Lab running.');
+    console.log(`runner replicas lost → Ana's reloaded page has her session and terminal in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    // Her terminal's earlier output is replayed, once.
+    expect(await linesOf(ana.page, 'before-42-0')).toBe(1);
+    // Not reset: her answer is still there, and her last step still passes without Solve — a
     // reset would have brought back the lab's unlabelled Deployment and cleared ~/answers.
-    expect((await kubectl(['-n', NS, 'exec', anaSession.env, '-c', 'workstation', '--', 'cat', '/home/learner/answers/endpoints'])).trim()).toBe('0');
-    for (const step of ['label-the-pods', 'reach-the-service']) {
-      const c = await http('POST', `/api/sessions/${anaSession.id}/steps/${step}/check`, { body: {}, cookies: ana });
-      expect(c.body, step).toMatchObject({ passed: true });
-    }
-    // Start lab again finds the environment she held, also not reset.
-    const start = await http('POST', '/api/sessions', { body: { labId: LAB }, cookies: ana });
-    expect([201, 202], JSON.stringify(start.body)).toContain(start.status);
-    const id = (start.body as { session: { id: string } }).session.id;
-    const again = await until('the new session ready', async () => {
-      const s = ((await http('GET', `/api/sessions/${id}`, { cookies: ana })).body as { session?: { state: string; cluster: string | null; error?: unknown } }).session;
-      if (s?.state === 'failed') throw new Error(`failed: ${JSON.stringify(s.error)}`);
-      return s?.state === 'ready' ? s : undefined;
-    }, 300_000, 1000);
-    expect(again.cluster).toBe(anaSession.env);
-    const c = await http('POST', `/api/sessions/${id}/steps/reach-the-service/check`, { body: {}, cookies: ana });
-    expect(c.body).toMatchObject({ passed: true });
+    expect((await kubectl(['-n', NS, 'exec', ana.session.env, '-c', 'workstation', '--', 'cat', '/home/learner/answers/endpoints'])).trim()).toBe('0');
+    await ana.page.getByRole('button', { name: /^Check: Reach the Service/ }).click();
+    await expect.poll(() => ana.page.locator('li.svclab-step[data-step="reach-the-service"] .svclab-result').innerText(), { timeout: 120_000 }).toMatch(/Step passed\./);
+    await snap(ana.page, 'k8s-ana-after-both-replicas-lost');
   }, 900_000);
 
   it('helm uninstall leaves nothing behind: the Workshop (owned by the release\'s ConfigMap), its environments and their pods are collected', async () => {
+    for (const l of Object.values(learners)) await l.ctx.close();
     expect((await objects.get('workshops', 'workshop'))!.metadata.ownerReferences).toEqual([expect.objectContaining({ kind: 'ConfigMap', name: 'svclab' })]);
     await helm(['uninstall', 'svclab', '--namespace', NS, '--wait', '--timeout', '120s']);
     await until('everything collected', async () => {
