@@ -359,16 +359,23 @@ export class KubeWorkshopStore implements WorkshopStore {
     return this.objects.delete('environments', name);
   }
 
-  /** Records the session the learner plays now (undefined: none), for the other replicas. */
-  async noteSession(learnerId: string, session: SharedSession | undefined, onlyIf?: string): Promise<void> {
+  /**
+   * Records the session the learner plays now (undefined: none), for the other replicas.
+   * With `onlyIf`, only while the record names that session; false when it did not (another
+   * replica replaced or dropped it first).
+   */
+  async noteSession(learnerId: string, session: SharedSession | undefined, onlyIf?: string): Promise<boolean> {
+    let changed = false;
     await this.updateStatus('learnersessions', this.learnerObjectName(learnerId), (cur) => {
       const status = { ...cur.status };
       const was = (status['session'] as { id?: unknown } | undefined)?.id;
-      if (onlyIf !== undefined && was !== onlyIf) return cur; // another session took its place meanwhile
+      changed = onlyIf === undefined || was === onlyIf;
+      if (!changed) return cur; // another session took its place meanwhile
       if (session) status['session'] = { ...session };
       else delete status['session'];
       return { ...cur, status };
     });
+    return changed;
   }
 
   /**

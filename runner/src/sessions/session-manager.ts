@@ -128,7 +128,8 @@ export interface SharedSessions {
   save(s: Session): Promise<void>;
   /** The session with this id, made usable here (its workstation reachable), or undefined. */
   load(id: string): Promise<SharedSessionRecord | undefined>;
-  drop(s: Session): Promise<void>;
+  /** False when the record no longer named this session (another runner ended or moved it first). */
+  drop(s: Session): Promise<boolean>;
 }
 
 export const SESSION_LABEL = 'svclab.session';
@@ -463,12 +464,18 @@ export class SessionManager {
    * other runners forget it too; a runner stopping or expiring an idle session leaves the
    * shared record, and another replica may still serve it.
    */
-  async remove(id: string, opts: { ended?: boolean } = {}): Promise<void> {
+  async remove(id: string, opts: { ended?: boolean } = {}): Promise<{ shared?: 'dropped' | 'gone' }> {
     const s = this.get(id);
     this.leaving.add(id);
     try {
       await this.removeSession(s);
-      if (opts.ended && s.state !== 'failed') await this.deps.shared?.drop(s).catch((e: unknown) => this.deps.logger.warn({ session: id, err: String(e) }, 'the shared session record could not be removed'));
+      if (!opts.ended || s.state === 'failed' || !this.deps.shared) return {};
+      // 'gone': another runner ended or moved it first (its SessionMover then moved it, not this one).
+      const dropped = await this.deps.shared.drop(s).catch((e: unknown) => {
+        this.deps.logger.warn({ session: id, err: String(e) }, 'the shared session record could not be removed');
+        return true;
+      });
+      return { shared: dropped ? 'dropped' : 'gone' };
     } finally {
       this.leaving.delete(id);
     }

@@ -36,10 +36,14 @@ export class SessionMover {
       logger.warn({ cluster, learner: owner.slice(0, 6) }, 'a failed cluster had no ready session to move');
       return [];
     }
-    const carried = live.map((s) => ({ id: s.id, labId: s.labId, progress: new Map(s.progress) }));
-    for (const s of live) await sessions.remove(s.id, { ended: true }).catch((e: unknown) => logger.warn({ session: s.id, err: String(e) }, 'ending a session on a failed cluster failed'));
-    const moves: SessionMove[] = [];
+    const carried = live.map((s) => ({ id: s.id, labId: s.labId, progress: new Map(s.progress), mine: true }));
     for (const c of carried) {
+      const r = await sessions.remove(c.id, { ended: true }).catch((e: unknown) => logger.warn({ session: c.id, err: String(e) }, 'ending a session on a failed cluster failed'));
+      // Another runner replica held it too and moved it first: one move, not two.
+      if (r && r.shared === 'gone') c.mine = false;
+    }
+    const moves: SessionMove[] = [];
+    for (const c of carried.filter((x) => x.mine)) {
       const next: Session = sessions.begin(c.labId, owner);
       // Progress: what the workshop saved, and what the old session held (one runner, no workshop).
       const saved = this.deps.workshop ? (await this.deps.workshop.work(owner, c.labId)).progress : {};

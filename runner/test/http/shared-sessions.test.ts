@@ -5,6 +5,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import type { ServerFrame } from '../../src/api/terminal-protocol.ts';
 import type { SharedSessionRecord, SharedSessions } from '../../src/sessions/session-manager.ts';
+import { SessionMover } from '../../src/workshop/session-mover.ts';
+import { pino } from 'pino';
 import { fakeApp, TEST_TOKEN } from '../support/fake-app.ts';
 
 const auth = { authorization: `Bearer ${TEST_TOKEN}` };
@@ -25,7 +27,7 @@ function sharedRecords() {
       await new Promise((r) => setTimeout(r, 5));
       return records.get(id);
     },
-    drop: async (s) => { records.delete(s.id); },
+    drop: async (s) => records.delete(s.id),
   };
   return { records, loads, shared };
 }
@@ -94,5 +96,25 @@ describe('sessions shared by runner replicas', () => {
     expect(records.has('abc123')).toBe(false);
     const c = await fakeApp({}, { shared });
     expect((await c.app.inject({ url: '/api/sessions/abc123', headers: auth })).statusCode).toBe(404);
+  });
+
+  it('a session both replicas hold is moved once when its cluster fails, not twice', async () => {
+    const { records, shared } = sharedRecords();
+    const a = await fakeApp({}, { shared, newId: () => 'abc123' });
+    let n = 0;
+    const b = await fakeApp({}, { shared, newId: () => `new${++n}` });
+    await a.app.inject({ method: 'POST', url: '/api/sessions', headers: auth, payload: { labId: LAB } });
+    expect((await b.app.inject({ url: '/api/sessions/abc123', headers: auth })).statusCode).toBe(200);
+    const learner = a.sessions.get('abc123').learner;
+    const mover = (t: typeof a) => new SessionMover({ sessions: t.sessions, pool: { discard: () => undefined }, logger: pino({ level: 'silent' }) });
+    // Both replicas' cluster watches see the failure; B's mover runs first.
+    const fromB = await mover(b).move(learner, 'env-1');
+    const fromA = await mover(a).move(learner, 'env-1');
+    expect(fromB.map((m) => m.from)).toEqual(['abc123']);
+    expect(fromA).toEqual([]);
+    expect(a.sessions.list().map((x) => x.id)).toEqual([]);
+    expect(b.sessions.list().map((x) => x.id)).toEqual(['new1']);
+    await b.sessions.get('new1').ready;
+    expect([...records.keys()]).toEqual(['new1']);
   });
 });
