@@ -29,6 +29,7 @@ import { ClusterPool } from '../../runner/src/pool/cluster-pool.ts';
 import { Workshop } from '../../runner/src/workshop/workshop.ts';
 import { MemoryWorkshopStore } from '../../runner/src/workshop/workshop-store.ts';
 import { browserUnavailable, launchChromium, root, snap, terminalText, typeInTerminal, until } from './support/browser.ts';
+import { passObserve, startLabToPrompt } from './support/lab02-steps.ts';
 
 const PREFIX = 'svclab-wsroom-';
 const LAB = '02-selectors-and-endpoints';
@@ -136,23 +137,7 @@ describe.skipIf(skip !== undefined)('a workshop for a room over HTTPS on a non-l
   const step = (p: Page, id: string) => p.locator(`li.svclab-step[data-step="${id}"]`);
   const me = async (ctx: BrowserContext) => (await ctx.request.get(`${origin}/api/workshop/me`)).json() as Promise<{ learner: { id: string }; sessions: { id: string; state: string }[]; workshop: { expiresAt: string }; moves: { from: string; to: string }[] }>;
 
-  async function startLab(page: Page, who: string): Promise<void> {
-    await page.getByRole('button', { name: 'Start lab' }).click();
-    await page.locator('[data-ref="term-state"][data-state="open"]').waitFor({ timeout: 180_000 }).catch(async (e: unknown) => {
-      await snap(page, `wsroom-${who}-start-FAILED`).catch(() => undefined);
-      throw new Error(`${who}: ${String(e)}\npanel: ${await page.locator('.svclab-lab__head').innerText().catch(() => '?')}`);
-    });
-    await expect.poll(() => status(page), { timeout: 30_000 }).toBe('Lab running.');
-    await until(() => terminalText(page), (t) => /\$ $/m.test(t.trimEnd() + ' '), 60_000, `${who}'s prompt`);
-  }
-
-  /** Step 1 of lab 02: note the endpoints in the terminal, press Check, read "Step passed." */
-  async function passObserve(page: Page, who: string): Promise<void> {
-    await typeInTerminal(page, 'mkdir -p ~/answers && echo 0 > ~/answers/endpoints && echo noted-$((6*7))\n');
-    await until(() => terminalText(page), (t) => /^noted-42$/m.test(t), 60_000, `${who}'s answer noted`);
-    await page.getByRole('button', { name: /^Check: Observe/ }).click();
-    await expect.poll(() => step(page, 'observe').locator('.svclab-result').innerText(), { timeout: 240_000 }).toMatch(/Step passed\./);
-  }
+  const startLab = (page: Page, who: string) => startLabToPrompt(page, who, { timeoutMs: 180_000, shot: 'wsroom' });
 
   /** A WebSocket to a session's terminal with this context's cookies, from the site's origin: resolves with the HTTP status. */
   async function terminalStatus(ctx: BrowserContext, sessionId: string): Promise<number> {

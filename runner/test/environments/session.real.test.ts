@@ -31,6 +31,7 @@ import { ClientNodeKubeObjects, isReason, type KubeObject } from '../../src/kube
 import { helmBinary } from '../deploy/tools.ts';
 import { testCluster, type TestCluster } from '../support/test-cluster.ts';
 import { CHROMIUM, launchChromium, snap, terminalText, typeInTerminal, until as untilPage } from '../../../site/test/support/browser.ts';
+import { passObserve, startLabToPrompt, statusText as status } from '../../../site/test/support/lab02-steps.ts';
 
 const NS = 'svclab-s';
 const LAB = '02-selectors-and-endpoints';
@@ -140,7 +141,6 @@ describe.skipIf('skip' in cluster)('svclab chart on a kind cluster: learners in 
 
   interface Learner { name: string; ctx: BrowserContext; page: Page; session: { id: string; env: string } }
   const learners: Record<'ana' | 'bo', Learner> = {} as Record<'ana' | 'bo', Learner>;
-  const status = (p: Page) => p.locator('[data-ref="status-text"]').innerText();
   /** The API with this learner's cookies, as their page calls it (same origin). */
   const api = async (l: Learner, method: 'GET' | 'POST', path: string, body?: unknown) => {
     const r = method === 'GET'
@@ -169,24 +169,7 @@ describe.skipIf('skip' in cluster)('svclab chart on a kind cluster: learners in 
     return { ctx, page };
   }
 
-  /** Start lab, and wait for the terminal's prompt (a claim from the reserve, or a wait for one). */
-  async function startLab(page: Page, who: string, timeoutMs: number): Promise<void> {
-    await page.getByRole('button', { name: 'Start lab' }).click();
-    await page.locator('[data-ref="term-state"][data-state="open"]').waitFor({ timeout: timeoutMs }).catch(async (e: unknown) => {
-      await snap(page, `k8s-${who}-start-FAILED`).catch(() => undefined);
-      throw new Error(`${who}: ${String(e)}\npanel: ${await page.locator('.svclab-lab__head').innerText().catch(() => '?')}`);
-    });
-    await expect.poll(() => status(page), { timeout: 30_000 }).toBe('Lab running.');
-    await untilPage(() => terminalText(page), (t) => /\$ $/m.test(t.trimEnd() + ' '), 60_000, `${who}'s prompt`);
-  }
-
-  /** Step 1 of lab 02 in the page: note the endpoints in the terminal, press Check, read "Step passed." */
-  async function passObserve(page: Page, who: string): Promise<void> {
-    await typeInTerminal(page, 'mkdir -p ~/answers && echo 0 > ~/answers/endpoints && echo noted-$((6*7))\n');
-    await untilPage(() => terminalText(page), (t) => /^noted-42$/m.test(t), 60_000, `${who}'s answer noted`);
-    await page.getByRole('button', { name: /^Check: Observe/ }).click();
-    await expect.poll(() => page.locator('li.svclab-step[data-step="observe"] .svclab-result').innerText(), { timeout: 240_000 }).toMatch(/Step passed\./);
-  }
+  const startLab = (page: Page, who: string, timeoutMs: number) => startLabToPrompt(page, who, { timeoutMs, shot: 'k8s' });
 
   /** Lines of the page's terminal that are exactly `line`. */
   const linesOf = async (page: Page, line: string) => (await terminalText(page)).split('\n').filter((l) => l.trim() === line).length;
@@ -320,12 +303,26 @@ describe.skipIf('skip' in cluster)('svclab chart on a kind cluster: learners in 
       await typeInTerminal(l.page, `echo before-$((6*7))-${i}\n`);
       await untilPage(() => terminalText(l.page), (t) => new RegExp(`^before-42-${i}$`, 'm').test(t), 60_000, `${l.name}'s line before`);
     }
+    // Each page's terminal states from now on, with when (the page's own clock).
+    for (const l of [ana, bo]) {
+      await l.page.evaluate(() => {
+        const w = window as unknown as { __states: { state: string; t: number }[] };
+        w.__states = [];
+        const el = document.querySelector<HTMLElement>('[data-ref="term-state"]')!;
+        new MutationObserver(() => w.__states.push({ state: el.dataset['state'] ?? '', t: Date.now() })).observe(el, { attributes: true, attributeFilter: ['data-state'] });
+      });
+    }
+    const states = (l: Learner) => l.page.evaluate(() => (window as unknown as { __states: { state: string; t: number }[] }).__states);
     const t0 = Date.now();
     await kubectl(['-n', NS, 'delete', 'pod', serving!, '--wait=false']);
     // Each page sees its socket go, reconnects (to whichever replica the Service picks now) and types on.
+    for (const l of [ana, bo]) {
+      await untilPage(() => states(l), (xs) => xs.some((x) => x.state === 'reconnecting') && xs.at(-1)?.state === 'open', 180_000, `${l.name}'s terminal cut and open again`);
+      const xs = await states(l);
+      const back = xs.at(-1)!.t - xs.find((x) => x.state === 'reconnecting')!.t;
+      console.log(`${l.name}'s terminal: ${xs.map((x) => x.state).join(' → ')}; open again ${(back / 1000).toFixed(1)} s after the cut`);
+    }
     for (const [i, l] of [ana, bo].entries()) {
-      await l.page.locator('[data-ref="term-state"][data-state="reconnecting"]').waitFor({ timeout: 60_000 }).catch(() => undefined);
-      await l.page.locator('[data-ref="term-state"][data-state="open"]').waitFor({ timeout: 180_000 });
       await typeInTerminal(l.page, `echo after-$((6*8))-${i}\n`);
       await untilPage(() => terminalText(l.page), (t) => new RegExp(`^after-48-${i}$`, 'm').test(t), 120_000, `${l.name}'s line after the replica loss`);
     }
