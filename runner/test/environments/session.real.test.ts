@@ -349,6 +349,16 @@ describe.skipIf('skip' in cluster)('svclab chart on a kind cluster: learners in 
     await kubectl(['-n', NS, 'rollout', 'status', 'deployment/svclab-runner', '--timeout=300s']);
     await until('a runner answering', async () => ((await http('GET', '/api/health')).status === 200 ? true : undefined), 300_000);
     const t0 = Date.now();
+    // As a learner would, she reloads until the lesson page answers her (said when it did not at once).
+    const seen: string[] = [];
+    await until('the lesson page answering Ana', async () => {
+      const r = await ana.ctx.request.get(`${site}${LESSON}`);
+      if (r.status() === 200) return true;
+      seen.push(`${r.status()} ${(await r.text()).slice(0, 200)}`);
+      return undefined;
+    }, 120_000, 1000);
+    if (seen.length) console.log(`the lesson page did not answer Ana at once after the replicas came back: ${seen.join(' | ')}`);
+    ana.page.on('response', (r) => { if (r.status() >= 400) console.log(`after the restart: HTTP ${r.status()} ${r.request().method()} ${r.url()}`); });
     await ana.page.reload();
     await ana.page.locator('[data-ref="term-state"][data-state="open"]').waitFor({ timeout: 120_000 });
     await expect.poll(() => status(ana.page), { timeout: 30_000 }).toBe('Lab running.');
