@@ -343,7 +343,7 @@ describe.skipIf('skip' in cluster)('svclab chart on a kind cluster: learners in 
     expect((await api(bo, 'GET', `/api/sessions/${ana.session.id}`)).status).toBe(403);
   }, 900_000);
 
-  it('both runner replicas are lost: Ana\'s page, reloaded, carries on with the same session, as she left it', async () => {
+  it('both runner replicas are lost: Ana\'s lesson page, opened again, carries on with the same session, as she left it', async () => {
     const { ana } = learners;
     await kubectl(['-n', NS, 'delete', 'pod', '-l', 'app.kubernetes.io/component=runner', '--wait=true']);
     await kubectl(['-n', NS, 'rollout', 'status', 'deployment/svclab-runner', '--timeout=300s']);
@@ -358,11 +358,16 @@ describe.skipIf('skip' in cluster)('svclab chart on a kind cluster: learners in 
       return undefined;
     }, 120_000, 1000);
     if (seen.length) console.log(`the lesson page did not answer Ana at once after the replicas came back: ${seen.join(' | ')}`);
-    ana.page.on('response', (r) => { if (r.status() >= 400) console.log(`after the restart: HTTP ${r.status()} ${r.request().method()} ${r.url()}`); });
-    await ana.page.reload();
+    ana.page.on('response', (r) => {
+      if (r.status() < 400) return;
+      void r.text().catch(() => '').then((body) => console.log(`after the restart: HTTP ${r.status()} ${r.request().method()} ${r.url()} ${JSON.stringify(r.headers())} ${JSON.stringify(r.request().headers())} ${body.slice(0, 200)}`));
+    });
+    // She opens the lesson again (the tab keeps her session id).
+    const opened = await ana.page.goto(`${site}${LESSON}`);
+    expect(opened?.status(), 'the lesson page after the restart').toBe(200);
     await ana.page.locator('[data-ref="term-state"][data-state="open"]').waitFor({ timeout: 120_000 });
     await expect.poll(() => status(ana.page), { timeout: 30_000 }).toBe('Lab running.');
-    console.log(`runner replicas lost → Ana's reloaded page has her session and terminal in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    console.log(`runner replicas lost → Ana's lesson page, opened again, has her session and terminal in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     // Her terminal's earlier output is replayed, once.
     expect(await linesOf(ana.page, 'before-42-0')).toBe(1);
     // Not reset: her answer is still there, and her last step still passes without Solve — a
