@@ -343,7 +343,7 @@ describe.skipIf('skip' in cluster)('svclab chart on a kind cluster: learners in 
     expect((await api(bo, 'GET', `/api/sessions/${ana.session.id}`)).status).toBe(403);
   }, 900_000);
 
-  it('both runner replicas are lost: Ana\'s lesson page, opened again, carries on with the same session, as she left it', async () => {
+  it('both runner replicas are lost: Ana\'s lesson page, opened again with her tab\'s session, carries on with the same session, as she left it', async () => {
     const { ana } = learners;
     await kubectl(['-n', NS, 'delete', 'pod', '-l', 'app.kubernetes.io/component=runner', '--wait=true']);
     await kubectl(['-n', NS, 'rollout', 'status', 'deployment/svclab-runner', '--timeout=300s']);
@@ -358,33 +358,44 @@ describe.skipIf('skip' in cluster)('svclab chart on a kind cluster: learners in 
       return undefined;
     }, 120_000, 1000);
     if (seen.length) console.log(`the lesson page did not answer Ana at once after the replicas came back: ${seen.join(' | ')}`);
-    ana.page.on('response', (r) => {
-      if (r.status() < 400) return;
-      void r.text().catch(() => '').then((body) => console.log(`after the restart: HTTP ${r.status()} ${r.request().method()} ${r.url()} ${JSON.stringify(r.headers())} ${JSON.stringify(r.request().headers())} ${body.slice(0, 200)}`));
+    // Her browser again, with her cookies and her tab's session id, on new connections. The old
+    // context's pooled connections are unusable here: after both pods went, its kept-alive
+    // sockets ended up at this sandbox's egress gateway, which answers any unrouted address
+    // (404, "server: keryx"; curl to 10.1.2.3:8080 gets the same) and keeps the socket, so every
+    // later navigation in that context got the gateway's 404 for a minute (CI, 2026-12-02). A
+    // real network refuses or drops such a connection and the browser opens a new one.
+    const old = ana.page;
+    const state = await ana.ctx.storageState();
+    const tabSession = await old.evaluate((k) => sessionStorage.getItem(k), `svclab:session:${LAB}`);
+    expect(tabSession, 'the tab kept her session id').toBe(ana.session.id);
+    const ctx = await browser.newContext({ storageState: state, viewport: { width: 1280, height: 800 }, locale: 'en-US', permissions: ['clipboard-read', 'clipboard-write'] });
+    await ctx.addInitScript(([k, v]) => sessionStorage.setItem(k, v), [`svclab:session:${LAB}`, tabSession!] as const);
+    await learners.ana.ctx.close();
+    learners.ana = { ...ana, ctx, page: await ctx.newPage() };
+    const page = learners.ana.page;
+    page.on('response', (r) => {
+      if (r.status() >= 400) console.log(`after the restart: HTTP ${r.status()} ${r.request().method()} ${r.url()} ${JSON.stringify(r.headers())}`);
     });
-    // She opens the lesson again (the tab keeps her session id), again if it fails: for a few
-    // seconds after both pods go, a connection may still be sent to a dead pod's address, which
-    // on this machine the sandbox's egress gateway answers (404, "server: keryx") instead of
-    // nobody — measured: curl to any unrouted address here gets that answer.
+    // She opens the lesson again, again if it fails (printed).
     const tries: string[] = [];
-    await until('the lesson page opened in Ana\'s tab', async () => {
-      const opened = await ana.page.goto(`${site}${LESSON}`).catch((e: unknown) => String(e).split('\n')[0]);
+    await until('the lesson page opened for Ana', async () => {
+      const opened = await page.goto(`${site}${LESSON}`).catch((e: unknown) => String(e).split('\n')[0]);
       if (typeof opened !== 'string' && opened?.status() === 200) return true;
       tries.push(typeof opened === 'string' ? opened : `HTTP ${opened?.status()}`);
       return undefined;
     }, 60_000, 2000);
     if (tries.length) console.log(`the lesson page failed ${tries.length}× before it opened: ${tries.join(' | ')}`);
-    await ana.page.locator('[data-ref="term-state"][data-state="open"]').waitFor({ timeout: 120_000 });
-    await expect.poll(() => status(ana.page), { timeout: 30_000 }).toBe('Lab running.');
+    await page.locator('[data-ref="term-state"][data-state="open"]').waitFor({ timeout: 120_000 });
+    await expect.poll(() => status(page), { timeout: 30_000 }).toBe('Lab running.');
     console.log(`runner replicas lost → Ana's lesson page, opened again, has her session and terminal in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     // Her terminal's earlier output is replayed, once.
-    expect(await linesOf(ana.page, 'before-42-0')).toBe(1);
+    expect(await linesOf(page, 'before-42-0')).toBe(1);
     // Not reset: her answer is still there, and her last step still passes without Solve — a
     // reset would have brought back the lab's unlabelled Deployment and cleared ~/answers.
     expect((await kubectl(['-n', NS, 'exec', ana.session.env, '-c', 'workstation', '--', 'cat', '/home/learner/answers/endpoints'])).trim()).toBe('0');
-    await ana.page.getByRole('button', { name: /^Check: Reach the Service/ }).click();
-    await expect.poll(() => ana.page.locator('li.svclab-step[data-step="reach-the-service"] .svclab-result').innerText(), { timeout: 120_000 }).toMatch(/Step passed\./);
-    await snap(ana.page, 'k8s-ana-after-both-replicas-lost');
+    await page.getByRole('button', { name: /^Check: Reach the Service/ }).click();
+    await expect.poll(() => page.locator('li.svclab-step[data-step="reach-the-service"] .svclab-result').innerText(), { timeout: 120_000 }).toMatch(/Step passed\./);
+    await snap(page, 'k8s-ana-after-both-replicas-lost');
   }, 900_000);
 
   it('helm uninstall leaves nothing behind: the Workshop (owned by the release\'s ConfigMap), its environments and their pods are collected', async () => {
